@@ -1,0 +1,95 @@
+"""Small, pure behavioural functions: call response, pacing, ramp-up, noise and quota.
+
+Kept free of SimPy and of the world so each one can be tested on its own.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+PACING_PROFILES: dict[str, tuple[tuple[float, float, float], tuple[float, float, float]]] = {
+    # name: (field-time effort by month, opportunity-creation effectiveness by month)
+    "even": ((1.0, 1.0, 1.0), (1.0, 1.0, 1.0)),
+    # Reps below the top 20% coast early and cram calls into month 3, each call less effective.
+    "back_loaded": ((0.85, 0.95, 1.25), (1.0, 1.0, 0.8)),
+}
+
+
+def adbudg(x: float, r0: float, r_max: float, c: float, d: float) -> float:
+    """ADBUDG response r(x) = r0 + (r_max - r0) * x^c / (d + x^c), for x >= 0."""
+    if x <= 0:
+        return r0
+    xc = x**c
+    return r0 + (r_max - r0) * xc / (d + xc)
+
+
+def visit_opportunity_probability(visit_number: int, required: float, r0: float, r_max: float, c: float,
+                                  d: float) -> float:
+    """Chance that the k-th visit of a quarter creates an opportunity, before multipliers.
+
+    The quarter's expected number of call-driven opportunities follows ADBUDG in the normalised frequency
+    x = visits / required; the k-th visit adds the increment r(k/required) - r((k-1)/required), so extra
+    calls show diminishing returns.
+    """
+    upper = adbudg(visit_number / required, r0, r_max, c, d)
+    lower = adbudg((visit_number - 1) / required, r0, r_max, c, d)
+    return upper - lower
+
+
+def ramp_multiplier(months_since_hire: float, steps: Sequence[tuple[float, float]]) -> float:
+    """Productivity of a rep `months_since_hire` into the job: the first step whose month bound is above it."""
+    for month_bound, multiplier in steps:
+        if months_since_hire < month_bound:
+            return multiplier
+    return 1.0
+
+
+def mean_one_lognormal(z: float, sigma: float) -> float:
+    """Lognormal multiplier with mean 1 and log-sd `sigma`, from a standard normal `z`."""
+    return math.exp(sigma * z - 0.5 * sigma * sigma)
+
+
+def cv_to_sigma(cv: float) -> float:
+    """Log-sd of a lognormal with the given coefficient of variation."""
+    return math.sqrt(math.log1p(cv * cv))
+
+
+def normal_cdf(z: float) -> float:
+    """Standard normal CDF (turns a normal draw into a uniform one)."""
+    return 0.5 * math.erfc(-z / math.sqrt(2.0))
+
+
+def pacing_profile(pacing: object) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Effort and effectiveness by month for a named profile or an explicit one."""
+    if isinstance(pacing, str):
+        return PACING_PROFILES[pacing]
+    return tuple(pacing.effort), tuple(pacing.effectiveness)  # type: ignore[attr-defined]
+
+
+def seat_quotas(policy: str, company_target: float, seat_potential: np.ndarray) -> np.ndarray:
+    """Quota per seat for one quarter.
+
+    Args:
+        policy: "equal" splits the target evenly; "potential" splits it by territory potential.
+        company_target: the company's quarterly target ($).
+        seat_potential: annual potential per seat.
+    """
+    seats = len(seat_potential)
+    if policy == "equal" or seat_potential.sum() <= 0:
+        return np.full(seats, company_target / seats)
+    if policy == "potential":
+        return company_target * seat_potential / seat_potential.sum()
+    raise ValueError(f"unknown quota policy {policy!r}")
+
+
+def gini(values: np.ndarray) -> float:
+    """Gini coefficient of non-negative values (0 = all equal)."""
+    values = np.sort(np.asarray(values, dtype=float))
+    n = len(values)
+    if n == 0 or values.sum() <= 0:
+        return 0.0
+    ranks = np.arange(1, n + 1)
+    return float((2 * ranks - n - 1) @ values / (n * values.sum()))

@@ -1,0 +1,113 @@
+"""Opportunities: created by visits (ADBUDG response) or inbound, advanced by touches, closed won or lost.
+
+Each opportunity is driven by SimPy timeouts with callbacks (cheaper than a process per opportunity): at the
+end of each stage it advances if the owner touched it during the stage, otherwise it stalls, and after too many
+untouched checks it is lost. At the last stage it closes, won with a probability set by the owner's skill and
+ramp. Revenue goes to whoever owns the account at close.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simulator.behaviour import mean_one_lognormal, normal_cdf, ramp_multiplier, visit_opportunity_probability
+from simulator.engine.state import Opportunity, RunState
+
+
+class PipelineModel:
+    """Creates, advances and closes opportunities on a run's state."""
+
+    def __init__(self, state: RunState):
+        self.state = state
+        params = state.scenario.behaviour.pipeline
+        self.response = state.scenario.behaviour.response
+        self.ramp = state.scenario.behaviour.ramp
+        self.stages = params.stages
+        self.cycle_median_days = params.sales_cycle_median_days / state.calendar_days_per_day
+        self.cycle_sigma = params.sales_cycle_sigma
+        self.stall_days = params.stall_days / state.calendar_days_per_day
+        self.max_stalls = params.max_stalls
+        self.value_share = params.deal_value_share
+        self.value_sigma = params.deal_value_sigma
+        self.win_probability = params.win_probability
+
+    def seat_multiplier(self, seat: int, day: float) -> float:
+        """Skill x ramp of the rep in a seat."""
+        state = self.state
+        return float(state.skill[seat]) * ramp_multiplier(state.months_in_job(seat, day), self.ramp)
+
+    def on_visit(self, account: int, seat: int, multiplier: float) -> None:
+        """A completed visit: touch open opportunities, then maybe create one."""
+        state = self.state
+        if state.needs_touch[account]:
+            for opportunity in state.open_opportunities[account]:
+                opportunity.touched = True
+            state.needs_touch[account] = 0
+        draws = state.visit_rng(account).standard_normal(4).tolist()
+        r = self.response
+        increment = visit_opportunity_probability(int(state.visits_in_quarter[account]),
+                                                  float(state.required[account]), r.r0, r.r_max, r.c, r.d)
+        if normal_cdf(draws[0]) < state.propensity[account] * multiplier * increment:
+            self.create(account, seat, draws[1], draws[2], normal_cdf(draws[3]), "visit")
+
+    def create(self, account: int, seat: int, value_z: float, cycle_z: float, win_draw: float, source: str) -> None:
+        """Open an opportunity now and schedule the end of its first stage."""
+        state = self.state
+        value = state.potential[account] * self.value_share * mean_one_lognormal(value_z, self.value_sigma)
+        cycle = self.cycle_median_days * float(np.exp(self.cycle_sigma * cycle_z))
+        state.opportunity_count += 1
+        opportunity = Opportunity(state.opportunity_count, account, seat, float(value), state.env.now, source,
+                                  win_draw)
+        state.open_opportunities[account].append(opportunity)
+        state.needs_touch[account] += 1
+        self._schedule(opportunity, cycle / self.stages, cycle / self.stages)
+
+    def _schedule(self, opportunity: Opportunity, delay: float, stage_days: float) -> None:
+        event = self.state.env.timeout(delay)
+        event.callbacks.append(lambda _event: self._check(opportunity, stage_days))
+
+    def _check(self, opportunity: Opportunity, stage_days: float) -> None:
+        state = self.state
+        account = opportunity.account
+        if opportunity.touched:
+            opportunity.stage += 1
+            opportunity.stalls = 0
+            if opportunity.stage >= self.stages:
+                seat = int(state.account_seat[account])
+                won = seat >= 0 and opportunity.win_draw < min(
+                    0.95, self.win_probability * self.seat_multiplier(seat, state.env.now))
+                self._close(opportunity, seat, "won" if won else "lost")
+                return
+            opportunity.touched = False
+            state.needs_touch[account] += 1
+            self._schedule(opportunity, stage_days, stage_days)
+            return
+        opportunity.stalls += 1
+        if opportunity.stalls > self.max_stalls:
+            state.needs_touch[account] -= 1
+            self._close(opportunity, int(state.account_seat[account]), "stalled")
+            return
+        self._schedule(opportunity, self.stall_days, stage_days)
+
+    def _close(self, opportunity: Opportunity, seat: int, outcome: str) -> None:
+        state = self.state
+        state.open_opportunities[opportunity.account].remove(opportunity)
+        state.opportunity_log.append((
+            opportunity.number, opportunity.account, opportunity.seat_created, seat, opportunity.value,
+            opportunity.created, state.env.now, outcome, opportunity.stage, opportunity.source))
+
+    def inbound(self, quarter: int) -> None:
+        """Schedule this quarter's inbound opportunities (the ADBUDG r0: demand with no call)."""
+        state = self.state
+        rng = state.streams.generator("inbound", quarter)
+        counts = rng.poisson(state.propensity * self.response.r0)
+        accounts = np.repeat(np.arange(state.n_accounts), counts)
+        days = rng.random(len(accounts)) * state.days_per_quarter
+        draws = rng.standard_normal((len(accounts), 3))
+        start = quarter * state.days_per_quarter
+        for account, day, (value_z, cycle_z, win_z) in zip(accounts.tolist(), days.tolist(), draws.tolist(),
+                                                           strict=True):
+            event = state.env.timeout(start + day - state.env.now)
+            event.callbacks.append(
+                lambda _e, a=account, v=value_z, c=cycle_z, w=win_z: self.create(
+                    a, int(state.account_seat[a]), v, c, normal_cdf(w), "inbound"))

@@ -1,0 +1,111 @@
+"""A rep's working days: admin first, then a planned route of visits, then the drive home.
+
+One SimPy process per seat. Each day the rep picks accounts by priority (overdue versus required frequency,
+potential, open opportunities that need a touch), orders them with nearest neighbour + 2-opt, and drives the
+route; a stop that no longer fits with the drive home is skipped, and the day ends when none fits. Travel and visit durations are
+drawn (lognormal around the expected value); time is logged as admin, travel, selling and idle.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+
+import numpy as np
+import simpy
+
+from simulator.behaviour import cv_to_sigma
+from simulator.engine.pipeline import PipelineModel
+from simulator.engine.routing import plan_route
+from simulator.engine.state import MAX_STOPS, RunState
+
+DUE_CAP = 3.0  # an account three intervals overdue is no more urgent than one two intervals overdue
+URGENT_BONUS = 10.0  # due accounts and open opportunities come before top-up visits...
+DETOUR_PENALTY = 3.0  # ...unless they lie more than about URGENT_BONUS / DETOUR_PENALTY hours from the anchor
+
+
+class Workday:
+    """Plans and plays out the working days of every seat."""
+
+    def __init__(self, state: RunState, pipeline: PipelineModel):
+        self.state = state
+        self.pipeline = pipeline
+        behaviour = state.scenario.behaviour
+        self.admin_share = behaviour.admin_share
+        self.admin_sd = behaviour.admin_share_sd
+        self.travel_sigma = cv_to_sigma(behaviour.travel_time_cv)
+        self.visit_sigma = cv_to_sigma(behaviour.visit_duration_cv)
+        self.due_threshold = behaviour.due_threshold
+        self.weights = (behaviour.overdue_weight, behaviour.potential_weight, behaviour.opportunity_weight)
+        self.inverse_interval = [1.0 / state.interval_days[idx] for idx in state.territory]
+
+    def process(self, seat: int) -> Generator[simpy.Event, None, None]:
+        """The SimPy process of one seat over the whole horizon."""
+        state = self.state
+        env = state.env
+        hours = state.hours
+        home = state.world.home_location(seat)
+        travel_mu = -0.5 * self.travel_sigma**2
+        visit_mu = -0.5 * self.visit_sigma**2
+        for day in range(state.n_days):
+            if env.now < day:
+                yield env.timeout(day - env.now)
+            z = state.day_normals[seat][day].tolist()
+            month = state.month_of_quarter(day)
+            admin = min(max(self.admin_share + self.admin_sd * z[0], 0.02), 0.95)
+            field = min(hours * (1.0 - admin) * state.effort[month], hours * 0.98)
+            clock = hours - field  # admin hours, spent first
+            state.admin_hours[seat, day] = clock
+            stops = self.plan(seat, day, field)
+            if len(stops):
+                matrix = state.world.travel.pairwise(np.concatenate(([home], stops)))
+                order = plan_route(matrix)
+                m = matrix.tolist()
+                multiplier = self.pipeline.seat_multiplier(seat, day) * state.effectiveness[month]
+                home_noise = math.exp(self.travel_sigma * z[1] + travel_mu)
+                here = 0
+                for slot, stop in enumerate(order):
+                    account = int(stops[stop - 1])
+                    drive = m[here][stop] * math.exp(self.travel_sigma * z[2 + slot] + travel_mu)
+                    visit = state.visit_hours[account] * math.exp(
+                        self.visit_sigma * z[2 + MAX_STOPS + slot] + visit_mu)
+                    if clock + drive + visit + m[stop][0] * home_noise > hours:
+                        continue  # does not fit: try the next planned stop; none left, the day is over
+                    yield env.timeout((drive + visit) / hours)
+                    state.visit_log.append((seat, account, day, day + (clock + drive) / hours, drive, visit))
+                    clock += drive + visit
+                    here = stop
+                    state.last_visit[account] = env.now
+                    state.visits_in_quarter[account] += 1
+                    self.pipeline.on_visit(account, seat, multiplier)
+                if here:
+                    leg = m[here][0] * home_noise
+                    state.home_leg_hours[seat, day] = leg
+                    clock += leg
+            state.idle_hours[seat, day] = hours - clock
+
+    def plan(self, seat: int, day: int, field_hours: float) -> np.ndarray:
+        """Accounts to route today: due ones and those needing a touch near the day's anchor, topped up.
+
+        Underloaded reps top their day up with the best accounts not yet due, as real reps do.
+        """
+        state = self.state
+        members = state.territory[seat]
+        if len(members) == 0:
+            return members
+        due = (day - state.last_visit[members]) * self.inverse_interval[seat]
+        needs_touch = state.needs_touch[members] > 0
+        w_due, w_potential, w_touch = self.weights
+        score = w_due * np.minimum(due, DUE_CAP) + w_potential * state.potential_rank[seat] + w_touch * needs_touch
+        urgent = (due >= self.due_threshold) | needs_touch
+        score = score + urgent * URGENT_BONUS
+        mean_visit = float(state.visit_hours[members].mean())
+        wanted = min(MAX_STOPS, len(members), int(field_hours / (mean_visit + 0.2)) + 2)
+        if wanted < len(members):
+            # work one area a day: the most urgent account anchors the day, the rest are picked near it
+            anchor = members[int(np.argmax(score))]
+            score = score - DETOUR_PENALTY * state.world.travel.between(np.array([anchor]), members)[0]
+            chosen = np.argpartition(-score, wanted - 1)[:wanted]
+        else:
+            chosen = np.arange(len(members))
+        return members[chosen]

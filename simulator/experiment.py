@@ -1,0 +1,152 @@
+"""Experiments: every policy x replication of a scenario, run and written as one run folder.
+
+Replication r of every policy uses the same named random streams (seed, r, ...), so policies face the same
+demand, durations and hidden attributes: differences between them come from the policy (common random numbers).
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from simulator.alignment import Alignment, alignment_quality, territory_table
+from simulator.engine import simulate
+from simulator.io import git_commit, package_versions, write_json, write_parquet
+from simulator.metrics import RunTables, run_tables
+from simulator.policies import get_policy
+from simulator.scenario import Scenario
+from simulator.streams import Streams
+from simulator.world import World, build_world
+
+HEADLINE_METRICS = ["revenue", "share_rep_quarters_at_quota", "median_attainment", "coverage_gap",
+                    "unvisited_account_share", "selling_share", "travel_share", "admin_share",
+                    "month3_revenue_share", "workload_cv"]
+TRAVEL_PER_STOP_HOURS = 0.3  # planning guess of the drive per stop, for the daily stop count
+
+
+@dataclass
+class ExperimentResult:
+    """Tables of an experiment (long and tidy, with run keys on every row) and where they were written."""
+
+    scenario: Scenario
+    summary: pd.DataFrame
+    rep_quarters: pd.DataFrame
+    accounts: pd.DataFrame
+    alignment: pd.DataFrame
+    territories: pd.DataFrame
+    folder: Path | None = None
+    wall_seconds: float = 0.0
+    runs: dict[tuple[str, int], RunTables] = field(default_factory=dict)
+
+    def headline(self) -> pd.DataFrame:
+        """Mean of each headline metric per policy (policies in scenario order)."""
+        order = [spec.key for spec in self.scenario.policies]
+        wide = self.summary.pivot_table(index="policy", columns="metric", values="value", aggfunc="mean")
+        return wide.loc[order, [m for m in HEADLINE_METRICS if m in wide.columns]]
+
+
+def stops_per_day(scenario: Scenario, world: World) -> float:
+    """Expected stops in a day: field hours over (mean visit + a typical drive)."""
+    required = world.account_visits_required
+    mean_visit = float(np.average(world.account_visit_hours, weights=required)) if required.sum() else 1.0
+    field_hours = scenario.calendar.workday_hours * (1 - scenario.behaviour.admin_share)
+    return max(1.0, field_hours / (mean_visit + TRAVEL_PER_STOP_HOURS))
+
+
+def build_alignments(scenario: Scenario, world: World) -> dict[str, Alignment]:
+    """The alignment of every policy in the scenario, keyed by label."""
+    seats = list(range(world.n_reps))
+    streams = Streams(scenario.experiment.seed, replication=0)
+    return {spec.key: get_policy(spec.name)(world, seats, dict(spec.params), streams.generator(f"policy.{spec.key}"))
+            for spec in scenario.policies}
+
+
+def run_experiment(scenario: Scenario, *, out: Path | None = None, write: bool = True, keep_runs: bool = False,
+                   command: str | None = None) -> ExperimentResult:
+    """Run every policy x replication of a scenario and (by default) write a run folder.
+
+    Args:
+        scenario: the validated scenario (apply overrides with `Scenario.with_overrides` first).
+        out: the results folder; default the scenario's `output.folder`.
+        write: write the run folder (manifest and parquet tables).
+        keep_runs: keep every run's full tables (visits, rep-days, opportunities) in the result.
+        command: the command line, recorded in the manifest.
+
+    Returns:
+        The tables, and the run folder if written.
+    """
+    started = time.perf_counter()
+    started_at = datetime.now(timezone.utc)
+    world = build_world(scenario)
+    alignments = build_alignments(scenario, world)
+    baseline = get_policy("as_is")(world, list(range(world.n_reps)), {}, Streams(0).generator("as_is"))
+    hours_per_km = scenario.travel.circuity / scenario.travel.speed_kmh
+    stops = stops_per_day(scenario, world)
+    quality = {key: alignment_quality(world, a, hours_per_km, stops, baseline=baseline)
+               for key, a in alignments.items()}
+
+    keys = {"scenario": scenario.name}
+    summary_rows, rep_quarters, accounts, runs = [], [], [], {}
+    for replication in range(scenario.experiment.replications):
+        streams = Streams(scenario.experiment.seed, replication)
+        for policy, alignment in alignments.items():
+            tables = run_tables(simulate(world, alignment, scenario, streams))
+            run_keys = {**keys, "policy": policy, "replication": replication}
+            metrics = {**tables.summary, **{k: quality[policy][k] for k in quality[policy]}}
+            summary_rows += [{**run_keys, "metric": name, "value": float(value)} for name, value in metrics.items()]
+            rep_quarters.append(tables.rep_quarters.assign(**run_keys))
+            accounts.append(tables.accounts.assign(**run_keys))
+            if keep_runs:
+                runs[(policy, replication)] = tables
+
+    result = ExperimentResult(
+        scenario=scenario,
+        summary=pd.DataFrame(summary_rows),
+        rep_quarters=_keys_first(pd.concat(rep_quarters, ignore_index=True)),
+        accounts=_keys_first(pd.concat(accounts, ignore_index=True)),
+        alignment=pd.concat([a.to_frame(world).assign(**keys, policy=p) for p, a in alignments.items()],
+                            ignore_index=True).pipe(_keys_first),
+        territories=pd.concat([territory_table(world, a, hours_per_km, stops).assign(**keys, policy=p)
+                               for p, a in alignments.items()], ignore_index=True).pipe(_keys_first),
+        runs=runs,
+    )
+    result.wall_seconds = time.perf_counter() - started
+    if write:
+        result.folder = _write(result, Path(out) if out else scenario.output.folder, started_at, command)
+    return result
+
+
+def _keys_first(frame: pd.DataFrame) -> pd.DataFrame:
+    first = [c for c in ("scenario", "policy", "replication") if c in frame.columns]
+    return frame[first + [c for c in frame.columns if c not in first]]
+
+
+def _write(result: ExperimentResult, root: Path, started_at: datetime, command: str | None) -> Path:
+    scenario = result.scenario
+    folder = root / scenario.name / f"{started_at:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+    folder.mkdir(parents=True, exist_ok=False)
+    tables = {"summary": result.summary, "rep_quarters": result.rep_quarters, "accounts": result.accounts,
+              "alignment": result.alignment, "territories": result.territories}
+    for name, frame in tables.items():
+        write_parquet(frame, folder / f"{name}.parquet")
+    write_json({
+        "scenario": scenario.name,
+        "scenario_file": str(scenario.source) if scenario.source else None,
+        "resolved_scenario": scenario.model_dump(mode="json"),
+        "seed": scenario.experiment.seed,
+        "replications": scenario.experiment.replications,
+        "policies": [spec.key for spec in scenario.policies],
+        "command": command,
+        "started_at": started_at.isoformat(),
+        "wall_seconds": round(result.wall_seconds, 3),
+        "git_commit": git_commit(),
+        "package_versions": package_versions(),
+        "files": sorted(f"{name}.parquet" for name in tables),
+    }, folder / "manifest.json")
+    return folder

@@ -1,0 +1,174 @@
+"""Turn a run's logs into tidy tables: rep-quarters, accounts, opportunities and the run's headline metrics.
+
+Every row carries its run keys (scenario, policy, replication), as Ciw's records and Mesa's batch rows do, so
+tables from many runs concatenate and read directly in pandas, DuckDB or Polars.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from simulator.behaviour import gini
+from simulator.engine.state import RunState
+
+VISIT_COLUMNS = ["seat", "account", "day", "start", "travel_hours", "visit_hours"]
+OPPORTUNITY_COLUMNS = ["opportunity", "account", "seat_created", "seat_closed", "value", "created", "closed",
+                       "outcome", "stage", "source"]
+
+
+@dataclass
+class RunTables:
+    """The tables of one run (policy x replication)."""
+
+    rep_quarters: pd.DataFrame
+    accounts: pd.DataFrame
+    opportunities: pd.DataFrame
+    visits: pd.DataFrame
+    rep_days: pd.DataFrame
+    summary: dict[str, float]
+
+
+def visits_frame(state: RunState) -> pd.DataFrame:
+    """The visit log: one row per visit with its drive (the leg before it) and visit hours."""
+    if not state.visit_log:
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in VISIT_COLUMNS})
+    frame = pd.DataFrame(state.visit_log, columns=VISIT_COLUMNS)
+    frame["quarter"] = frame["day"] // state.days_per_quarter
+    return frame
+
+
+def opportunities_frame(state: RunState) -> pd.DataFrame:
+    """Every opportunity, closed or still open, with created/closed times in simulated working days."""
+    frame = pd.DataFrame(state.opportunity_log, columns=OPPORTUNITY_COLUMNS)
+    frame["closed_quarter"] = np.floor(frame["closed"] / state.days_per_quarter)
+    frame["created_quarter"] = np.floor(frame["created"] / state.days_per_quarter)
+    frame["cycle_calendar_days"] = (frame["closed"] - frame["created"]) * state.calendar_days_per_day
+    return frame.sort_values("opportunity", ignore_index=True)
+
+
+def rep_days_frame(state: RunState, visits: pd.DataFrame) -> pd.DataFrame:
+    """Hours of every seat on every day: admin, travel (legs + drive home), selling, idle."""
+    seats, days = np.meshgrid(np.arange(state.n_seats), np.arange(state.n_days), indexing="ij")
+    shape = (state.n_seats, state.n_days)
+    flat = visits["seat"].to_numpy(dtype=np.int64) * state.n_days + visits["day"].to_numpy(dtype=np.int64)
+    size = state.n_seats * state.n_days
+    selling = np.bincount(flat, weights=visits["visit_hours"].to_numpy(float), minlength=size).reshape(shape)
+    legs = np.bincount(flat, weights=visits["travel_hours"].to_numpy(float), minlength=size).reshape(shape)
+    count = np.bincount(flat, minlength=size).reshape(shape)
+    return pd.DataFrame({
+        "seat": seats.ravel(), "day": days.ravel(), "quarter": days.ravel() // state.days_per_quarter,
+        "visits": count.ravel(), "selling_hours": selling.ravel(),
+        "travel_hours": (legs + state.home_leg_hours).ravel(), "admin_hours": state.admin_hours.ravel(),
+        "idle_hours": state.idle_hours.ravel(),
+    })
+
+
+def run_tables(state: RunState) -> RunTables:
+    """All tables of one finished run (without run keys; `experiment` adds them)."""
+    visits = visits_frame(state)
+    opportunities = opportunities_frame(state)
+    rep_days = rep_days_frame(state, visits)
+    account_quarter_visits = _account_quarter_visits(state, visits)
+    rep_quarters = _rep_quarters(state, rep_days, opportunities, account_quarter_visits)
+    accounts = _accounts(state, visits, opportunities, account_quarter_visits)
+    summary = _summary(state, rep_quarters, rep_days, opportunities, account_quarter_visits)
+    return RunTables(rep_quarters, accounts, opportunities, visits, rep_days, summary)
+
+
+def _account_quarter_visits(state: RunState, visits: pd.DataFrame) -> np.ndarray:
+    flat = visits["account"].to_numpy(dtype=np.int64) * state.quarters + visits["quarter"].to_numpy(dtype=np.int64)
+    return np.bincount(flat, minlength=state.n_accounts * state.quarters).reshape(state.n_accounts, state.quarters)
+
+
+def _won(opportunities: pd.DataFrame) -> pd.DataFrame:
+    return opportunities[opportunities["outcome"] == "won"]
+
+
+def _rep_quarters(state: RunState, rep_days: pd.DataFrame, opportunities: pd.DataFrame,
+                  account_quarter_visits: np.ndarray) -> pd.DataFrame:
+    hours = rep_days.groupby(["seat", "quarter"])[
+        ["visits", "selling_hours", "travel_hours", "admin_hours", "idle_hours"]].sum()
+    won = _won(opportunities)
+    revenue = won.groupby(["seat_closed", "closed_quarter"])["value"].sum()
+    created = opportunities.groupby(["seat_created", "created_quarter"])["value"].sum()
+    rows = []
+    for seat in range(state.n_seats):
+        owned = state.territory[seat]
+        for quarter in range(state.quarters):
+            quota = float(state.quota[seat, quarter])
+            seat_revenue = float(revenue.get((seat, float(quarter)), 0.0))
+            rows.append({
+                "seat": seat, "rep_id": state.world.reps["rep_id"].iat[seat], "quarter": quarter,
+                "revenue": seat_revenue, "quota": quota,
+                "attainment": seat_revenue / quota if quota > 0 else np.nan,
+                **hours.loc[(seat, quarter)].to_dict(),
+                "required_visits": float(state.required[owned].sum()),
+                "accounts_owned": len(owned),
+                "accounts_not_visited": int((account_quarter_visits[owned, quarter] == 0).sum()),
+                "pipeline_created": float(created.get((seat, float(quarter)), 0.0)),
+                "pipeline_won": seat_revenue,
+                "vacancy_days": 0,
+            })
+    frame = pd.DataFrame(rows)
+    frame["visits"] = frame["visits"].astype(np.int64)
+    return frame
+
+
+def _accounts(state: RunState, visits: pd.DataFrame, opportunities: pd.DataFrame,
+              account_quarter_visits: np.ndarray) -> pd.DataFrame:
+    won = _won(opportunities)
+    revenue = np.bincount(won["account"].to_numpy(dtype=np.int64), weights=won["value"].to_numpy(float),
+                          minlength=state.n_accounts)
+    seat = state.account_seat
+    return pd.DataFrame({
+        "account": np.arange(state.n_accounts),
+        "account_id": state.world.accounts["account_id"].to_numpy(),
+        "segment": state.world.accounts["segment"].to_numpy(),
+        "potential": state.potential,
+        "seat": seat,
+        "rep_id": np.where(seat >= 0, state.world.reps["rep_id"].to_numpy()[np.maximum(seat, 0)], None),
+        "visits": account_quarter_visits.sum(axis=1),
+        "required_visits": state.required * state.quarters,
+        "quarters_without_visit": (account_quarter_visits == 0).sum(axis=1),
+        "days_without_owner": np.where(seat >= 0, 0, state.n_days),
+        "days_since_last_visit": state.n_days - state.last_visit,
+        "rep_changes": 0,
+        "revenue": revenue,
+    })
+
+
+def _summary(state: RunState, rep_quarters: pd.DataFrame, rep_days: pd.DataFrame, opportunities: pd.DataFrame,
+             account_quarter_visits: np.ndarray) -> dict[str, float]:
+    paid_hours = state.n_seats * state.n_days * state.hours
+    attainment = rep_quarters["attainment"].dropna().to_numpy()
+    required = state.required[:, None]
+    shortfall = np.maximum(required - account_quarter_visits, 0) / required
+    weight = np.repeat(state.potential[:, None], state.quarters, axis=1)
+    won = _won(opportunities)
+    closed = opportunities[opportunities["outcome"] != "open"]
+    month = ((won["closed"] % state.days_per_quarter) * 3 // state.days_per_quarter).to_numpy()
+    revenue = float(won["value"].sum())
+    return {
+        "revenue": revenue,
+        "share_rep_quarters_at_quota": float(np.mean(attainment >= 1.0)) if len(attainment) else np.nan,
+        "median_attainment": float(np.median(attainment)) if len(attainment) else np.nan,
+        "attainment_cv": float(attainment.std() / attainment.mean()) if attainment.mean() > 0 else np.nan,
+        "attainment_gini": gini(np.maximum(attainment, 0)),
+        "coverage_gap": float((shortfall * weight).sum() / weight.sum()) if weight.sum() > 0 else 0.0,
+        "unvisited_account_share": float(np.mean(account_quarter_visits == 0)),
+        "orphaned_account_days": float((state.account_seat < 0).sum() * state.n_days),
+        "selling_share": float(rep_days["selling_hours"].sum() / paid_hours),
+        "travel_share": float(rep_days["travel_hours"].sum() / paid_hours),
+        "admin_share": float(rep_days["admin_hours"].sum() / paid_hours),
+        "idle_share": float(rep_days["idle_hours"].sum() / paid_hours),
+        "visits_per_rep_day": float(rep_days["visits"].sum() / (state.n_seats * state.n_days)),
+        "month3_revenue_share": float(won["value"].to_numpy()[month == 2].sum() / revenue) if revenue else np.nan,
+        "win_rate": float((closed["outcome"] == "won").mean()) if len(closed) else np.nan,
+        "median_sales_cycle_days": float(closed["cycle_calendar_days"].median()) if len(closed) else np.nan,
+        "pipeline_created": float(opportunities["value"].sum()),
+        "opportunities_created": float(len(opportunities)),
+        "vacancy_days": 0.0,
+    }

@@ -1,0 +1,46 @@
+"""Registry of alignment policies: plain callables `policy(world, seats, params, rng) -> Alignment`.
+
+Adding a policy is one function plus `@register("name")`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from simulator.alignment import Alignment
+from simulator.world.model import World
+
+AlignmentPolicy = Callable[[World, Sequence[int], dict[str, Any], np.random.Generator], Alignment]
+
+_REGISTRY: dict[str, AlignmentPolicy] = {}
+
+
+def register(name: str) -> Callable[[AlignmentPolicy], AlignmentPolicy]:
+    """Register an alignment policy under `name`."""
+
+    def decorate(policy: AlignmentPolicy) -> AlignmentPolicy:
+        if name in _REGISTRY and _REGISTRY[name] is not policy:
+            raise ValueError(f"an alignment policy named {name!r} is already registered")
+        _REGISTRY[name] = policy
+        return policy
+
+    return decorate
+
+
+def get_policy(name: str) -> AlignmentPolicy:
+    """The policy registered under `name` (KeyError naming the registered ones otherwise)."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise KeyError(f"unknown alignment policy {name!r}; registered: {', '.join(sorted(_REGISTRY))}") from None
+
+
+def registered_policies() -> list[str]:
+    """Names of every registered policy."""
+    return sorted(_REGISTRY)
+
+
+from simulator.policies import basic  # noqa: E402,F401  (registers as_is and nearest)

@@ -1,0 +1,403 @@
+"""Scenario files: the pydantic schema, loading, and error messages that say exactly what is wrong.
+
+A scenario is checked once, on load; every problem is listed with the file, the field path, the line where
+it is and what is expected. Deeper code trusts the frozen `Scenario` it gets back.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+
+class Strict(BaseModel):
+    """Base for every section: unknown keys are errors and values are frozen after loading."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Region(Strict):
+    """Rectangle on the map where the synthetic world is drawn."""
+
+    centre_lat: float = Field(41.5, ge=-80, le=80, description="Latitude of the region's centre (degrees).")
+    centre_lon: float = Field(-88.0, ge=-180, le=180, description="Longitude of the region's centre (degrees).")
+    width_km: float = Field(500.0, gt=0, description="East-west extent in km.")
+    height_km: float = Field(400.0, gt=0, description="North-south extent in km.")
+
+
+class SyntheticWorld(Strict):
+    """Parameters of the seeded synthetic world generator."""
+
+    seed: int = Field(0, description="Seed of the world's structure (same seed, same world).")
+    reps: int = Field(12, ge=1, description="Number of rep seats.")
+    accounts: int = Field(1500, ge=1, description="Number of accounts.")
+    units: int | None = Field(None, ge=1, description="Number of geographic units; default accounts / 5.")
+    metros: int = Field(4, ge=1, description="Number of metro centres accounts cluster around.")
+    metro_radius_km: float = Field(25.0, gt=0, description="Typical radius of a metro cluster.")
+    rural_share: float = Field(0.25, ge=0, le=1, description="Share of accounts spread uniformly, outside metros.")
+    region: Region = Region()
+    potential_median: float = Field(60_000.0, gt=0, description="Median annual potential of an account ($).")
+    potential_sigma: float = Field(1.0, ge=0, description="Log-sd of annual potential (lognormal).")
+    as_is_imbalance: float = Field(
+        0.2, ge=0, description="Spread of the random reach of each seat in the as-is split (a share of the "
+        "typical home distance); 0 gives a balanced split, the default a territory workload CV near 0.3.")
+    tenure_years_mean: float = Field(2.5, gt=0, description="Mean tenure of the starting reps (exponential).")
+
+
+class WorldFiles(Strict):
+    """A world loaded from CSV or Parquet files (columns documented in the README)."""
+
+    accounts: Path = Field(description="Accounts file: account_id, lat, lon, potential, segment, owner, unit_id.")
+    reps: Path = Field(description="Reps file: rep_id, home_lat, home_lon, hire_date or tenure_days.")
+    units: Path | None = Field(None, description="Units file: unit_id, lat, lon, neighbours; default from accounts.")
+
+
+class WorldConfig(Strict):
+    """Where the world comes from: exactly one of `synthetic` or `files`."""
+
+    synthetic: SyntheticWorld | None = None
+    files: WorldFiles | None = None
+    max_edge_factor: float = Field(
+        3.0, gt=0, description="Delaunay edges longer than this many times the median edge are pruned.")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> WorldConfig:
+        if (self.synthetic is None) == (self.files is None):
+            raise ValueError("give exactly one of 'synthetic' or 'files'")
+        return self
+
+
+class TravelConfig(Strict):
+    """How long driving takes."""
+
+    circuity: float = Field(1.3, ge=1, description="Road distance / great-circle distance.")
+    speed_kmh: float = Field(50.0, gt=0, description="Average driving speed (km/h).")
+    road_graph: Path | None = Field(None, description="GraphML road graph; replaces the great-circle model.")
+
+
+class Segment(Strict):
+    """An account segment: how often and how long accounts of this segment must be visited."""
+
+    share: float = Field(ge=0, le=1, description="Share of accounts (synthetic worlds, by potential rank).")
+    visits_per_quarter: float = Field(gt=0, description="Required visits per quarter.")
+    visit_hours: float = Field(gt=0, description="Mean duration of a visit (hours).")
+
+
+def _default_segments() -> dict[str, Segment]:
+    return {
+        "A": Segment(share=0.1, visits_per_quarter=4, visit_hours=1.5),
+        "B": Segment(share=0.3, visits_per_quarter=2, visit_hours=1.0),
+        "C": Segment(share=0.6, visits_per_quarter=1, visit_hours=0.75),
+    }
+
+
+class Calendar(Strict):
+    """Quarters of working days, workdays of fixed hours."""
+
+    quarters: int = Field(4, ge=1, description="Number of simulated quarters.")
+    days_per_quarter: int = Field(63, ge=3, description="Working days per quarter.")
+    workday_hours: float = Field(9.0, gt=0, le=24, description="Hours in a workday.")
+
+
+class Response(Strict):
+    """ADBUDG response of opportunities per quarter to the call frequency (visits / required visits)."""
+
+    r0: float = Field(0.12, ge=0, description="Opportunities per quarter with no visit (inbound).")
+    r_max: float = Field(1.0, gt=0, description="Saturation level of opportunities per quarter.")
+    c: float = Field(1.3, gt=0, description="Shape (c > 1: S-shaped, c <= 1: concave).")
+    d: float = Field(0.6, gt=0, description="Half-saturation constant.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Response:
+        if self.r_max < self.r0:
+            raise ValueError("r_max must be at least r0")
+        return self
+
+
+class Pipeline(Strict):
+    """Opportunities: value, stages, sales cycle, stalling and winning."""
+
+    stages: int = Field(3, ge=1, description="Stages an opportunity goes through; each needs a touch.")
+    sales_cycle_median_days: float = Field(75.0, gt=0, description="Median calendar days from creation to close.")
+    sales_cycle_sigma: float = Field(0.45, ge=0, description="Log-sd of the sales cycle.")
+    stall_days: float = Field(12.0, gt=0, description="Calendar days an untouched stage waits before re-checking.")
+    max_stalls: int = Field(2, ge=0, description="Consecutive untouched checks after which it is lost.")
+    deal_value_share: float = Field(0.45, gt=0, description="Mean deal value as a share of annual potential.")
+    deal_value_sigma: float = Field(0.5, ge=0, description="Log-sd of deal value.")
+    win_probability: float = Field(0.3, gt=0, le=1, description="Win probability at close for a skill-1 rep.")
+
+
+class Behaviour(Strict):
+    """How reps spend their days and how customers respond."""
+
+    admin_share: float = Field(0.40, ge=0, lt=1, description="Mean share of the workday on admin / non-selling.")
+    admin_share_sd: float = Field(0.08, ge=0, description="Day-to-day sd of the admin share.")
+    visit_duration_cv: float = Field(0.3, ge=0, description="CV of simulated visit durations (lognormal).")
+    travel_time_cv: float = Field(0.25, ge=0, description="CV of simulated drive times (lognormal).")
+    skill_sigma: float = Field(0.2, ge=0, description="Log-sd of rep skill (mean 1).")
+    propensity_sigma: float = Field(0.5, ge=0, description="Log-sd of hidden account propensity (mean 1).")
+    due_threshold: float = Field(0.85, ge=0, description="Share of the visit interval after which an account is due.")
+    overdue_weight: float = Field(1.0, ge=0, description="Planning weight of how overdue an account is.")
+    potential_weight: float = Field(0.5, ge=0, description="Planning weight of potential (rank in territory).")
+    opportunity_weight: float = Field(1.0, ge=0, description="Planning weight of an open opportunity needing a touch.")
+    ramp: list[tuple[float, float]] = Field(
+        default_factory=lambda: [(3.0, 0.3), (6.0, 0.7)],
+        description="New-hire productivity: [months since hire, multiplier] steps; full productivity after.")
+    response: Response = Response()
+    pipeline: Pipeline = Pipeline()
+
+    @field_validator("ramp")
+    @classmethod
+    def _ramp_increasing(cls, steps: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        months = [m for m, _ in steps]
+        if months != sorted(months) or any(not 0 < mult <= 1 for _, mult in steps):
+            raise ValueError("ramp steps need increasing months and multipliers in (0, 1]")
+        return steps
+
+
+class PacingProfile(Strict):
+    """Effort and effectiveness by month of the quarter."""
+
+    effort: tuple[float, float, float] = Field(description="Field-time multiplier in months 1, 2, 3.")
+    effectiveness: tuple[float, float, float] = Field(description="Opportunity-creation multiplier by month.")
+
+
+class Quota(Strict):
+    """How quota is set per rep-quarter."""
+
+    policy: Literal["equal", "potential"] = Field("potential", description="equal split or share of potential.")
+    share_of_potential: float = Field(
+        0.105, gt=0, description="Company quarterly target as a share of total annual potential.")
+    company_target: float | None = Field(None, gt=0, description="Explicit company target per quarter ($).")
+
+
+class PolicySpec(Strict):
+    """One alignment policy to compare, with its parameters."""
+
+    name: str = Field(description="Registered policy name (as_is, nearest, ...).")
+    label: str | None = Field(None, description="Label in the results; default the name.")
+    params: dict[str, Any] = Field(default_factory=dict, description="Keyword parameters of the policy.")
+
+    @property
+    def key(self) -> str:
+        """The label used in results tables."""
+        return self.label or self.name
+
+
+class Experiment(Strict):
+    """Replications and seed."""
+
+    replications: int = Field(3, ge=1, description="Replications per policy.")
+    seed: int = Field(1, ge=0, description="Seed of every random stream.")
+
+
+class Output(Strict):
+    """Where runs are written."""
+
+    folder: Path = Field(Path("results"), description="Runs go to <folder>/<scenario>/<timestamp>-<id>/.")
+
+
+class Scenario(Strict):
+    """A complete, validated scenario."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="Scenario name (folder-safe).")
+    description: str = ""
+    world: WorldConfig
+    travel: TravelConfig = TravelConfig()
+    segments: dict[str, Segment] = Field(default_factory=_default_segments)
+    calendar: Calendar = Calendar()
+    behaviour: Behaviour = Behaviour()
+    pacing: Literal["even", "back_loaded"] | PacingProfile = "even"
+    quota: Quota = Quota()
+    policies: list[PolicySpec] = Field(min_length=1)
+    experiment: Experiment = Experiment()
+    output: Output = Output()
+    source: Path | None = Field(None, exclude=True, description="File the scenario was loaded from.")
+
+    @field_validator("policies", mode="before")
+    @classmethod
+    def _names_to_specs(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"name": item} if isinstance(item, str) else item for item in value]
+        return value
+
+    @field_validator("policies")
+    @classmethod
+    def _known_policies(cls, specs: list[PolicySpec]) -> list[PolicySpec]:
+        from simulator.policies import registered_policies
+
+        known = registered_policies()
+        for spec in specs:
+            if spec.name not in known:
+                hint = _did_you_mean(spec.name, known)
+                raise ValueError(f"unknown policy '{spec.name}'{hint}; registered: {', '.join(sorted(known))}")
+        labels = [spec.key for spec in specs]
+        if len(set(labels)) != len(labels):
+            raise ValueError("policy labels must be unique; give a 'label' to repeated policies")
+        return specs
+
+    @field_validator("segments")
+    @classmethod
+    def _segments_present(cls, segments: dict[str, Segment]) -> dict[str, Segment]:
+        if not segments:
+            raise ValueError("at least one segment is needed")
+        return segments
+
+    def with_overrides(self, **changes: Any) -> Scenario:
+        """Return a copy with dotted-path overrides, re-validated (e.g. `{"calendar.quarters": 2}`)."""
+        data = self.model_dump(mode="python", exclude={"source"})
+        for dotted, value in changes.items():
+            node = data
+            *parents, leaf = dotted.split(".")
+            for part in parents:
+                node = node[part]
+            node[leaf] = value
+        return Scenario.model_validate({**data, "source": self.source})
+
+
+class ScenarioError(Exception):
+    """A scenario that cannot be used; `problems` lists every issue as one line each."""
+
+    def __init__(self, path: Path | str, problems: list[str]):
+        self.path = Path(path)
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load and validate a scenario YAML file.
+
+    Args:
+        path: the scenario file.
+
+    Returns:
+        The validated, frozen scenario; relative data paths are resolved against the file's folder.
+
+    Raises:
+        ScenarioError: listing every problem with file, line, field path and what is expected.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(path, [f"{path}: cannot read the file ({exc.strerror})"]) from exc
+    try:
+        data = yaml.safe_load(text)
+        lines = _key_lines(yaml.compose(text))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ScenarioError(path, [f"{path}: YAML syntax error at {where}: {problem}"]) from exc
+    if not isinstance(data, dict):
+        raise ScenarioError(path, [f"{path}: expected a mapping of sections (name, world, policies, ...)"])
+    data = _resolve_paths(data, path.parent)
+    try:
+        return Scenario.model_validate({**data, "source": path})
+    except ValidationError as exc:
+        raise ScenarioError(path, [_describe(path, err, lines) for err in exc.errors()]) from exc
+
+
+def _resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
+    """Make world file and road graph paths relative to the scenario's folder."""
+    data = dict(data)
+    world = data.get("world")
+    if isinstance(world, dict) and isinstance(world.get("files"), dict):
+        files = {k: (str(base / v) if isinstance(v, str) else v) for k, v in world["files"].items()}
+        data["world"] = {**world, "files": files}
+    travel = data.get("travel")
+    if isinstance(travel, dict) and isinstance(travel.get("road_graph"), str):
+        data["travel"] = {**travel, "road_graph": str(base / travel["road_graph"])}
+    return data
+
+
+def _key_lines(node: yaml.Node | None, prefix: tuple = ()) -> dict[tuple, int]:
+    """Map every field path of a composed YAML document to its 1-based line."""
+    found: dict[tuple, int] = {}
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            path = (*prefix, key_node.value)
+            found[path] = key_node.start_mark.line + 1
+            found.update(_key_lines(value_node, path))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            found[(*prefix, index)] = item.start_mark.line + 1
+            found.update(_key_lines(item, (*prefix, index)))
+    return found
+
+
+def _describe(path: Path, error: dict[str, Any], lines: dict[tuple, int]) -> str:
+    """One line for one pydantic error: file:line: field path: what is wrong and what is expected."""
+    loc = tuple(part for part in error["loc"] if not _is_union_tag(part))
+    line = None
+    for cut in range(len(loc), 0, -1):
+        line = lines.get(loc[:cut])
+        if line is not None:
+            break
+    where = f"{path}:{line}" if line else f"{path}"
+    field = ".".join(str(part) for part in loc) or "(top level)"
+    if error["type"] == "extra_forbidden":
+        known = _fields_at(Scenario, loc[:-1])
+        hint = _did_you_mean(str(loc[-1]), known)
+        expected = f"; expected one of: {', '.join(sorted(known))}" if known and not hint else ""
+        return f"{where}: {field}: unknown key{hint}{expected}"
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "missing":
+        message = "required field is missing"
+    return f"{where}: {field}: {message}"
+
+
+def _is_union_tag(part: Any) -> bool:
+    """Pydantic puts union member names (e.g. 'PacingProfile') in error locations; drop them."""
+    return isinstance(part, str) and (part[:1].isupper() or part.startswith(("literal[", "function-")))
+
+
+def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
+    """Field names of the model found by following `loc` from `model` (empty if it cannot be followed)."""
+    current: Any = model
+    for part in loc:
+        current = _field_type(current, part)
+        if current is None:
+            return []
+    model_cls = _model_in(current)
+    return list(model_cls.model_fields) if model_cls else []
+
+
+def _field_type(annotation: Any, part: Any) -> Any:
+    model_cls = _model_in(annotation)
+    if model_cls is not None and isinstance(part, str) and part in model_cls.model_fields:
+        return model_cls.model_fields[part].annotation
+    origin = typing.get_origin(annotation)
+    if origin in (list, tuple, dict):
+        return typing.get_args(annotation)[-1]
+    return None
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        for arg in typing.get_args(annotation):
+            found = _model_in(arg)
+            if found is not None:
+                return found
+    return None
+
+
+def _did_you_mean(word: str, candidates: Any) -> str:
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def scenario_json_schema() -> dict[str, Any]:
+    """JSON Schema of the scenario format, for editors that complete YAML files."""
+    schema = Scenario.model_json_schema()
+    schema["properties"].pop("source", None)
+    schema["title"] = "territory-sim scenario"
+    return schema

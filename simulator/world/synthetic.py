@@ -1,0 +1,188 @@
+"""Seeded synthetic worlds: accounts clustered around metro centres, ZIP-like units, reps and an as-is split.
+
+The as-is split is a weighted Voronoi of units around rep homes with random weights, which leaves it unbalanced
+the way inherited territories are (workload CV near 0.3 at the default imbalance).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from simulator.scenario import Scenario, SyntheticWorld
+from simulator.streams import Streams
+from simulator.world.geography import EARTH_RADIUS_KM, delaunay_adjacency
+from simulator.world.model import World
+from simulator.world.travel import GreatCircleTravel, RoadGraphTravel, load_road_graph
+
+WORKING_DAYS_PER_YEAR = 252
+
+
+def generate_world(scenario: Scenario) -> World:
+    """Build the synthetic world a scenario describes; the same `world.synthetic.seed` gives the same world."""
+    config = scenario.world.synthetic
+    assert config is not None, "generate_world needs a synthetic world config"
+    streams = Streams(config.seed, replication=0)
+    n_units = config.units or max(1, config.accounts // 5)
+
+    metro_xy, metro_weight = _metros(config, streams.generator("world.metros"))
+    account_xy = _scatter(config.accounts, config, metro_xy, metro_weight, streams.generator("world.accounts"))
+    unit_xy = _scatter(n_units, config, metro_xy, metro_weight, streams.generator("world.units"))
+    _, account_unit = cKDTree(unit_xy).query(account_xy)
+
+    potential_rng = streams.generator("world.potential")
+    potential = config.potential_median * np.exp(config.potential_sigma * potential_rng.standard_normal(config.accounts))
+    segment = _segments_by_rank(potential, scenario)
+    workload_weight = _workload_proxy(account_xy, segment, scenario)
+
+    homes, bias = _rep_homes(config.reps, account_xy, workload_weight, streams.generator("world.homes"))
+    unit_seat = _as_is_split(unit_xy, homes, bias, account_unit, config.as_is_imbalance,
+                             streams.generator("world.as_is"))
+    tenure_rng = streams.generator("world.tenure")
+    tenure_days = tenure_rng.exponential(config.tenure_years_mean * 365.25, size=config.reps)
+
+    unit_lat, unit_lon = _to_latlon(unit_xy, config)
+    acc_lat, acc_lon = _to_latlon(account_xy, config)
+    home_lat, home_lon = _to_latlon(homes, config)
+    units = pd.DataFrame({"unit_id": [f"U{i:05d}" for i in range(n_units)], "lat": unit_lat, "lon": unit_lon})
+    accounts = pd.DataFrame({
+        "account_id": [f"A{i:06d}" for i in range(config.accounts)],
+        "unit": account_unit.astype(np.int64),
+        "lat": acc_lat,
+        "lon": acc_lon,
+        "potential": potential,
+        "segment": segment,
+        "owner": unit_seat[account_unit].astype(np.int64),
+    })
+    reps = pd.DataFrame({
+        "rep_id": [f"R{i:03d}" for i in range(config.reps)],
+        "home_lat": home_lat,
+        "home_lon": home_lon,
+        "tenure_days": tenure_days,
+    })
+    return assemble_world(scenario, units, accounts, reps, name=f"synthetic(seed={config.seed})")
+
+
+def assemble_world(scenario: Scenario, units: pd.DataFrame, accounts: pd.DataFrame, reps: pd.DataFrame,
+                   name: str, neighbours: list[tuple[int, int]] | None = None) -> World:
+    """Add adjacency and the travel model to validated tables."""
+    if neighbours:
+        import networkx as nx
+
+        adjacency = nx.Graph()
+        adjacency.add_nodes_from(range(len(units)))
+        adjacency.add_edges_from(neighbours)
+    else:
+        adjacency = delaunay_adjacency(units["lat"].to_numpy(), units["lon"].to_numpy(),
+                                       scenario.world.max_edge_factor)
+    lat = np.concatenate([accounts["lat"].to_numpy(float), reps["home_lat"].to_numpy(float)])
+    lon = np.concatenate([accounts["lon"].to_numpy(float), reps["home_lon"].to_numpy(float)])
+    travel_cfg = scenario.travel
+    if travel_cfg.road_graph is not None:
+        travel = RoadGraphTravel(load_road_graph(travel_cfg.road_graph), lat, lon, travel_cfg.circuity,
+                                 travel_cfg.speed_kmh)
+    else:
+        travel = GreatCircleTravel(lat, lon, travel_cfg.circuity, travel_cfg.speed_kmh)
+    return World(units=units, accounts=accounts, reps=reps, segments=dict(scenario.segments),
+                 adjacency=adjacency, travel=travel, name=name)
+
+
+def _metros(config: SyntheticWorld, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    half = np.array([config.region.width_km, config.region.height_km]) / 2
+    centres = rng.uniform(-0.8 * half, 0.8 * half, size=(config.metros, 2))
+    weight = 1.0 / np.arange(1, config.metros + 1)  # Zipf: the largest metro is twice the second
+    return centres, weight / weight.sum()
+
+
+def _scatter(n: int, config: SyntheticWorld, metro_xy: np.ndarray, metro_weight: np.ndarray,
+             rng: np.random.Generator) -> np.ndarray:
+    """n points: a rural share uniform over the region, the rest normal around metros by size."""
+    half = np.array([config.region.width_km, config.region.height_km]) / 2
+    rural = rng.random(n) < config.rural_share
+    metro = rng.choice(len(metro_weight), size=n, p=metro_weight)
+    radius = config.metro_radius_km * np.sqrt(metro_weight / metro_weight.max())
+    offsets = rng.standard_normal((n, 2)) * radius[metro][:, None]
+    uniform = rng.uniform(-half, half, size=(n, 2))
+    points = np.where(rural[:, None], uniform, metro_xy[metro] + offsets)
+    return np.clip(points, -half, half)
+
+
+def _segments_by_rank(potential: np.ndarray, scenario: Scenario) -> np.ndarray:
+    """Highest-potential accounts go to the first segment, by the segments' shares."""
+    names = list(scenario.segments)
+    shares = np.array([scenario.segments[name].share for name in names], dtype=float)
+    shares = shares / shares.sum() if shares.sum() > 0 else np.full(len(names), 1 / len(names))
+    rank = np.empty(len(potential), dtype=np.int64)
+    rank[np.argsort(-potential, kind="stable")] = np.arange(len(potential))
+    bounds = np.cumsum(shares) * len(potential)
+    index = np.minimum(np.searchsorted(bounds, rank, side="right"), len(names) - 1)
+    return np.array(names, dtype=object)[index]
+
+
+def _workload_proxy(xy: np.ndarray, segment: np.ndarray, scenario: Scenario) -> np.ndarray:
+    """Hours per quarter an account asks for: visits x (visit hours + drive to its nearest neighbours).
+
+    The drive is the mean distance to the four nearest accounts, so sparse (rural) accounts weigh more.
+    """
+    visits = np.array([scenario.segments[s].visits_per_quarter for s in segment])
+    hours = np.array([scenario.segments[s].visit_hours for s in segment])
+    k = min(5, len(xy))
+    spacing = cKDTree(xy).query(xy, k=k)[0][:, 1:].mean(axis=1) if k > 1 else np.zeros(len(xy))
+    drive = spacing * scenario.travel.circuity / scenario.travel.speed_kmh
+    return visits * (hours + drive)
+
+
+def _rep_homes(reps: int, xy: np.ndarray, weight: np.ndarray,
+               rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Home bases where a company would have hired its reps: a workload-balanced k-means.
+
+    Lloyd iterations on a power-diagram assignment (distance minus a per-home bias); the biases grow for homes
+    with too little workload, so each home ends up with a similar share. Returns homes and the biases (km).
+    """
+    start = rng.choice(len(xy), size=reps, replace=reps > len(xy), p=weight / weight.sum())
+    homes = xy[start] + rng.normal(scale=1e-3, size=(reps, 2))
+    bias = np.zeros(reps)
+    target = weight.sum() / reps
+    for iteration in range(150):
+        distance = np.linalg.norm(xy[:, None, :] - homes[None, :, :], axis=2)
+        nearest = np.argmin(distance - bias[None, :], axis=1)
+        load = np.bincount(nearest, weights=weight, minlength=reps)
+        scale = float(np.median(distance[np.arange(len(xy)), nearest])) + 1e-3
+        bias += 0.5 * scale * np.clip((target - load) / target, -1, 1) / (1 + iteration / 50)
+        if iteration < 40:  # move homes first, then only fine-tune the balance
+            for axis in range(2):
+                summed = np.bincount(nearest, weights=weight * xy[:, axis], minlength=reps)
+                homes[:, axis] = np.where(load > 0, summed / np.maximum(load, 1e-12), homes[:, axis])
+    return homes, bias
+
+
+def _as_is_split(unit_xy: np.ndarray, homes: np.ndarray, bias: np.ndarray, account_unit: np.ndarray,
+                 imbalance: float, rng: np.random.Generator) -> np.ndarray:
+    """Units to seats by biased distance with random distortions; every seat keeps at least one unit.
+
+    The history of a sales force (reps who left, accounts kept by favourites) is modelled as noise on the
+    balanced power diagram: each seat's reach is shifted by a normal draw of sd `imbalance` times the typical
+    unit-to-home distance.
+    """
+    distance = np.linalg.norm(unit_xy[:, None, :] - homes[None, :, :], axis=2)
+    reach = imbalance * float(np.median(distance.min(axis=1)) + 1.0) * rng.standard_normal(len(homes))
+    unit_seat = np.argmin(distance - bias[None, :] - reach[None, :], axis=1)
+    occupied = np.bincount(account_unit, minlength=len(unit_xy)) > 0
+    for seat in range(len(homes)):
+        if not np.any(occupied & (unit_seat == seat)):
+            counts = np.bincount(unit_seat[occupied], minlength=len(homes))
+            candidates = np.flatnonzero(occupied & (counts[unit_seat] > 1))
+            if len(candidates):
+                unit_seat[candidates[np.argmin(distance[candidates, seat])]] = seat
+    return unit_seat
+
+
+def _to_latlon(xy: np.ndarray, config: SyntheticWorld) -> tuple[np.ndarray, np.ndarray]:
+    lat0, lon0 = config.region.centre_lat, config.region.centre_lon
+    lat = lat0 + np.degrees(xy[:, 1] / EARTH_RADIUS_KM)
+    lon = lon0 + np.degrees(xy[:, 0] / (EARTH_RADIUS_KM * np.cos(np.radians(lat0))))
+    return lat, lon
+
+
+__all__ = ["WORKING_DAYS_PER_YEAR", "assemble_world", "generate_world"]
