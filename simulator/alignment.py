@@ -39,6 +39,7 @@ class Alignment:
         n_seats: number of seats (some may hold no unit).
         overrides: account index -> seat, for accounts served apart from their unit.
         policy: the policy that produced it.
+
     """
 
     unit_seat: np.ndarray
@@ -146,6 +147,7 @@ def alignment_quality(world: World, alignment: Alignment, hours_per_km: float, s
         stops_per_day: expected stops per working day (for the travel estimate).
         tolerance: balance tolerance as a share of the mean workload.
         baseline: the as-is alignment for disruption (none: disruption is 0).
+
     """
     table = territory_table(world, alignment, hours_per_km, stops_per_day)
     workload = table["workload_hours"].to_numpy()

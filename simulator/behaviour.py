@@ -76,6 +76,7 @@ def seat_quotas(policy: str, company_target: float, seat_potential: np.ndarray) 
         policy: "equal" splits the target evenly; "potential" splits it by territory potential.
         company_target: the company's quarterly target ($).
         seat_potential: annual potential per seat.
+
     """
     seats = len(seat_potential)
     if policy == "equal" or seat_potential.sum() <= 0:

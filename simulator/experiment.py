@@ -80,6 +80,7 @@ def run_experiment(scenario: Scenario, *, out: Path | None = None, write: bool =
 
     Returns:
         The tables, and the run folder if written.
+
     """
     started = time.perf_counter()
     started_at = datetime.now(timezone.utc)

@@ -281,6 +281,7 @@ def load_scenario(path: str | Path) -> Scenario:
 
     Raises:
         ScenarioError: listing every problem with file, line, field path and what is expected.
+
     """
     path = Path(path)
     try:
@@ -301,7 +302,15 @@ def load_scenario(path: str | Path) -> Scenario:
     try:
         return Scenario.model_validate({**data, "source": path})
     except ValidationError as exc:
-        raise ScenarioError(path, [_describe(path, err, lines) for err in exc.errors()]) from exc
+        raise ScenarioError(path, _merge_alternatives([_describe(path, err, lines) for err in exc.errors()])) from exc
+
+
+def _merge_alternatives(problems: list[tuple[str, str]]) -> list[str]:
+    """One line per field: the messages pydantic gives for each member of a union are joined with 'or'."""
+    merged: dict[str, list[str]] = {}
+    for where, message in problems:
+        merged.setdefault(where, []).append(message)
+    return [f"{where}: {' or '.join(messages)}" for where, messages in merged.items()]
 
 
 def _resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
@@ -332,8 +341,8 @@ def _key_lines(node: yaml.Node | None, prefix: tuple = ()) -> dict[tuple, int]:
     return found
 
 
-def _describe(path: Path, error: dict[str, Any], lines: dict[tuple, int]) -> str:
-    """One line for one pydantic error: file:line: field path: what is wrong and what is expected."""
+def _describe(path: Path, error: dict[str, Any], lines: dict[tuple, int]) -> tuple[str, str]:
+    """For one pydantic error: ("file:line: field path", what is wrong and what is expected)."""
     loc = tuple(part for part in error["loc"] if not _is_union_tag(part))
     line = None
     for cut in range(len(loc), 0, -1):
@@ -346,11 +355,11 @@ def _describe(path: Path, error: dict[str, Any], lines: dict[tuple, int]) -> str
         known = _fields_at(Scenario, loc[:-1])
         hint = _did_you_mean(str(loc[-1]), known)
         expected = f"; expected one of: {', '.join(sorted(known))}" if known and not hint else ""
-        return f"{where}: {field}: unknown key{hint}{expected}"
+        return f"{where}: {field}", f"unknown key{hint}{expected}"
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "missing":
         message = "required field is missing"
-    return f"{where}: {field}: {message}"
+    return f"{where}: {field}", message
 
 
 def _is_union_tag(part: Any) -> bool:

@@ -22,6 +22,7 @@ class Streams:
     Args:
         seed: the experiment seed.
         replication: the replication number; replications are independent of each other.
+
     """
 
     def __init__(self, seed: int, replication: int = 0):

@@ -13,6 +13,7 @@ def plan_route(hours: np.ndarray) -> list[int]:
 
     Returns:
         Stop indices (1..k) in visiting order.
+
     """
     k = len(hours) - 1
     if k <= 1:

@@ -28,6 +28,7 @@ def simulate(world: World, alignment: Alignment, scenario: Scenario, streams: St
 
     Returns:
         The final run state, whose logs `metrics.run_tables` turns into tables.
+
     """
     state = RunState(world=world, scenario=scenario, alignment=alignment, streams=streams)
     pipeline = PipelineModel(state)

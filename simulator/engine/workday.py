@@ -2,8 +2,9 @@
 
 One SimPy process per seat. Each day the rep picks accounts by priority (overdue versus required frequency,
 potential, open opportunities that need a touch), orders them with nearest neighbour + 2-opt, and drives the
-route; a stop that no longer fits with the drive home is skipped, and the day ends when none fits. Travel and visit durations are
-drawn (lognormal around the expected value); time is logged as admin, travel, selling and idle.
+route; a stop that no longer fits with the drive home is skipped, and the day ends when none fits.
+Travel and visit durations are drawn (lognormal around the expected value); time is logged as admin,
+travel, selling and idle.
 """
 
 from __future__ import annotations

@@ -81,7 +81,9 @@ def _numbers(path: Path, table: pd.DataFrame, column: str, problems: list[str], 
     if high is not None:
         bad |= values > high
     for i in np.flatnonzero(bad):
-        problems.append(f"{path}: line {_line(i)}: {column}: got {table[column].iloc[i]!r}, expected {what}")
+        cell = table[column].iloc[i]
+        got = "an empty cell" if pd.isna(cell) else repr(cell)
+        problems.append(f"{path}: line {_line(i)}: {column}: got {got}, expected {what}")
     return values
 
 

@@ -50,6 +50,7 @@ def delaunay_adjacency(lat: np.ndarray, lon: np.ndarray, max_edge_factor: float 
 
     Returns:
         Graph on unit indices 0..n-1 with edge attribute `km`.
+
     """
     n = len(lat)
     graph = nx.Graph()

@@ -26,6 +26,7 @@ class World:
         adjacency: unit adjacency graph on unit indices.
         travel: travel times among locations: accounts 0..m-1, then rep homes m..m+r-1.
         name: a label for messages.
+
     """
 
     units: pd.DataFrame

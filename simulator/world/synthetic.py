@@ -32,7 +32,8 @@ def generate_world(scenario: Scenario) -> World:
     _, account_unit = cKDTree(unit_xy).query(account_xy)
 
     potential_rng = streams.generator("world.potential")
-    potential = config.potential_median * np.exp(config.potential_sigma * potential_rng.standard_normal(config.accounts))
+    log_potential = config.potential_sigma * potential_rng.standard_normal(config.accounts)
+    potential = config.potential_median * np.exp(log_potential)
     segment = _segments_by_rank(potential, scenario)
     workload_weight = _workload_proxy(account_xy, segment, scenario)
 
@@ -97,7 +98,7 @@ def _metros(config: SyntheticWorld, rng: np.random.Generator) -> tuple[np.ndarra
 
 def _scatter(n: int, config: SyntheticWorld, metro_xy: np.ndarray, metro_weight: np.ndarray,
              rng: np.random.Generator) -> np.ndarray:
-    """n points: a rural share uniform over the region, the rest normal around metros by size."""
+    """N points: a rural share uniform over the region, the rest normal around metros by size."""
     half = np.array([config.region.width_km, config.region.height_km]) / 2
     rural = rng.random(n) < config.rural_share
     metro = rng.choice(len(metro_weight), size=n, p=metro_weight)

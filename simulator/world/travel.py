@@ -38,6 +38,7 @@ class GreatCircleTravel:
         lon: longitudes of the locations.
         circuity: road distance over straight-line distance.
         speed_kmh: average speed.
+
     """
 
     def __init__(self, lat: np.ndarray, lon: np.ndarray, circuity: float = 1.3, speed_kmh: float = 50.0):

@@ -1,0 +1,143 @@
+"""The territory-sim command line: parse, call the library, print. No model logic lives here."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from importlib import resources
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from simulator.experiment import HEADLINE_METRICS, ExperimentResult, run_experiment
+from simulator.scenario import Scenario, ScenarioError, load_scenario, scenario_json_schema
+from simulator.world import WorldDataError
+from simulator.world.travel import TravelError
+
+DEFAULT_SCENARIO = "quickstart.yaml"
+USER_ERRORS = (ScenarioError, WorldDataError, TravelError)
+
+
+def _fail(message: str) -> None:
+    click.echo(message, err=True)
+    sys.exit(2)
+
+
+def _load(path: Path) -> Scenario:
+    try:
+        return load_scenario(path)
+    except ScenarioError as exc:
+        _fail(f"{len(exc.problems)} problem(s) in {exc.path}:\n" + "\n".join(f"  {p}" for p in exc.problems))
+        raise AssertionError("unreachable") from exc
+
+
+def shipped_scenario(name: str = DEFAULT_SCENARIO) -> Path:
+    """Path of a scenario shipped with the project (source checkout or installed package)."""
+    checkout = Path(__file__).resolve().parent / "scenarios" / name
+    if checkout.exists():
+        return checkout
+    return Path(str(resources.files("simulator.scenarios").joinpath(name)))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """territory-sim: simulate sales territories before you reorganise them."""
+    ctx.obj = {"debug": debug}
+
+
+@main.command()
+@click.argument("scenario_file", type=click.Path(path_type=Path))
+def validate(scenario_file: Path) -> None:
+    """Check a scenario file; exit 0 if valid, 2 with every problem listed otherwise."""
+    scenario = _load(scenario_file)
+    click.echo(f"{scenario_file}: valid scenario '{scenario.name}' "
+               f"({len(scenario.policies)} policies, {scenario.calendar.quarters} quarters, "
+               f"{scenario.experiment.replications} replications)")
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of the scenario format (for editor completion)."""
+    click.echo(json.dumps(scenario_json_schema(), indent=2))
+
+
+def _run(ctx: click.Context, scenario: Scenario, out: Path | None) -> ExperimentResult:
+    command = "territory-sim " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    try:
+        return run_experiment(scenario, out=out, command=command)
+    except USER_ERRORS as exc:
+        if ctx.obj.get("debug"):
+            raise
+        _fail(f"error: {exc}")
+        raise AssertionError("unreachable") from exc
+
+
+def _print_result(result: ExperimentResult) -> None:
+    scenario = result.scenario
+    click.echo(f"scenario {scenario.name}: {len(scenario.policies)} policies x "
+               f"{scenario.experiment.replications} replications, {scenario.calendar.quarters} quarters, "
+               f"seed {scenario.experiment.seed} ({result.wall_seconds:.1f} s)")
+    click.echo(format_headline(result))
+    if result.folder is not None:
+        click.echo(f"\nresults written to {result.folder}")
+
+
+def format_headline(result: ExperimentResult) -> str:
+    """Policies as rows, headline metrics as columns: mean over replications (+/- 95% CI half-width)."""
+    from scipy import stats
+
+    rows = []
+    for policy in [spec.key for spec in result.scenario.policies]:
+        values = result.summary[result.summary["policy"] == policy]
+        row = {"policy": policy}
+        for metric in HEADLINE_METRICS:
+            series = values.loc[values["metric"] == metric, "value"].to_numpy()
+            mean = series.mean()
+            half = (stats.t.ppf(0.975, len(series) - 1) * series.std(ddof=1) / len(series) ** 0.5
+                    if len(series) > 1 else 0.0)
+            row[metric] = _fmt(metric, mean, half)
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("policy").T.to_string()
+
+
+def _fmt(metric: str, mean: float, half: float) -> str:
+    if metric == "revenue":
+        text = f"{mean / 1e6:,.2f}M"
+        return text + (f" ±{half / 1e6:.2f}" if half else "")
+    if metric == "workload_cv":
+        return f"{mean:.3f}"
+    return f"{mean:.1%}" + (f" ±{half:.1%}" if half else "")
+
+
+@main.command()
+@click.argument("scenario_file", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), help="Results folder (default: the scenario's).")
+@click.option("--replications", type=click.IntRange(min=1), help="Override experiment.replications.")
+@click.option("--seed", type=click.IntRange(min=0), help="Override experiment.seed.")
+@click.option("--quarters", type=click.IntRange(min=1), help="Override calendar.quarters.")
+@click.pass_context
+def run(ctx: click.Context, scenario_file: Path, out: Path | None, replications: int | None, seed: int | None,
+        quarters: int | None) -> None:
+    """Run every policy of a scenario, print the headline table and write a run folder."""
+    scenario = _load(scenario_file)
+    overrides = {"experiment.replications": replications, "experiment.seed": seed, "calendar.quarters": quarters}
+    scenario = scenario.with_overrides(**{k: v for k, v in overrides.items() if v is not None})
+    _print_result(_run(ctx, scenario, out))
+
+
+@main.command()
+@click.option("--out", type=click.Path(path_type=Path), help="Results folder (default: ./results).")
+@click.pass_context
+def demo(ctx: click.Context, out: Path | None) -> None:
+    """Run the shipped default scenario and print where the results went."""
+    path = shipped_scenario()
+    click.echo(f"running the default scenario {path}")
+    _print_result(_run(ctx, _load(path), out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+import json
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from tests.conftest import SCENARIOS
+
+REQUIRED_METRICS = {"revenue", "share_rep_quarters_at_quota", "median_attainment", "coverage_gap",
+                    "unvisited_account_share", "selling_share", "travel_share", "admin_share",
+                    "month3_revenue_share", "workload_cv"}
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.name)
+def test_every_shipped_scenario_runs(path, tmp_path):
+    result = CliRunner().invoke(main, ["run", str(path), "--quarters", "1", "--replications", "1",
+                                       "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "results written to" in result.output
+
+
+def test_run_writes_the_run_folder(tmp_path):
+    path = [p for p in SCENARIOS if p.name == "quickstart.yaml"][0]
+    result = CliRunner().invoke(main, ["run", str(path), "--quarters", "1", "--replications", "2", "--seed", "9",
+                                       "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    for metric in ("revenue", "coverage_gap", "median_attainment"):
+        assert metric in result.output
+    folders = list((tmp_path / "quickstart").iterdir())
+    assert len(folders) == 1
+    folder = folders[0]
+    names = {p.name for p in folder.iterdir()}
+    assert {"manifest.json", "summary.parquet", "rep_quarters.parquet", "accounts.parquet",
+            "alignment.parquet"} <= names
+    assert not [n for n in names if n.endswith(".tmp")]
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["seed"] == 9 and manifest["replications"] == 2
+    assert manifest["resolved_scenario"]["calendar"]["quarters"] == 1
+    assert manifest["package_versions"]["simpy"]
+    assert "git_commit" in manifest and manifest["wall_seconds"] > 0
+    summary = pd.read_parquet(folder / "summary.parquet")
+    assert list(summary.columns) == ["scenario", "policy", "replication", "metric", "value"]
+    assert REQUIRED_METRICS <= set(summary["metric"])
+    assert set(summary["policy"]) == {"as_is", "nearest"}
+    assert set(summary["replication"]) == {0, 1}
+    rep_quarters = pd.read_parquet(folder / "rep_quarters.parquet")
+    assert {"scenario", "policy", "replication", "quarter", "rep_id", "revenue", "quota", "attainment",
+            "visits", "required_visits", "selling_hours", "travel_hours", "admin_hours", "accounts_owned",
+            "accounts_not_visited", "pipeline_created", "pipeline_won", "vacancy_days"} <= set(rep_quarters.columns)
+    alignment = pd.read_parquet(folder / "alignment.parquet")
+    assert alignment.groupby("policy")["unit"].apply(lambda u: u.is_unique).all()
+
+
+def test_run_with_bad_world_file_is_one_clear_message(tmp_path):
+    (tmp_path / "reps.csv").write_text("rep_id,home_lat,home_lon\nR1,41.0,-88.0\n")
+    (tmp_path / "accounts.csv").write_text(
+        "account_id,lat,lon,potential,segment,owner\nA1,41.1,-88.1,1000,A,R1\nA2,,-88.2,500,B,R9\n")
+    (tmp_path / "s.yaml").write_text(
+        "name: files\nworld:\n  files: {accounts: accounts.csv, reps: reps.csv}\npolicies: [as_is]\n")
+    result = CliRunner().invoke(main, ["run", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "accounts.csv: line 3: lat" in result.output
+    assert "accounts.csv: line 3: owner: unknown rep 'R9'" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()

@@ -1,0 +1,66 @@
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from simulator.scenario import ScenarioError, load_scenario
+from tests.conftest import SCENARIOS
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.name)
+def test_every_shipped_scenario_validates(path):
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "valid scenario" in result.output
+
+
+def test_misspelt_key_exits_2_naming_key_line_and_hint(tmp_path):
+    path = tmp_path / "typo.yaml"
+    path.write_text("name: typo\nworld:\n  synthetic:\n    acounts: 100\npolicies: [as_is]\n")
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert f"{path}:4: world.synthetic.acounts: unknown key; did you mean 'accounts'?" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_every_problem_is_listed(tmp_path):
+    path = tmp_path / "many.yaml"
+    path.write_text("name: many\nworld:\n  synthetic:\n    reps: 0\ncalendar:\n  quaters: 2\n"
+                    "policies: [as_is, neares]\n")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    text = "\n".join(info.value.problems)
+    assert "world.synthetic.reps" in text and "greater than or equal to 1" in text
+    assert "did you mean 'quarters'" in text
+    assert "unknown policy 'neares'; did you mean 'nearest'" in text
+    assert len(info.value.problems) == 3
+
+
+def test_yaml_syntax_error_gives_line_and_column(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("name: x\nworld:\n  synthetic: {reps: 3\npolicies: [as_is]\n")
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert "YAML syntax error at line" in result.output and "column" in result.output
+
+
+def test_missing_world_source_is_reported(tmp_path):
+    path = tmp_path / "noworld.yaml"
+    path.write_text("name: x\nworld: {}\npolicies: [as_is]\n")
+    with pytest.raises(ScenarioError, match="exactly one of 'synthetic' or 'files'"):
+        load_scenario(path)
+
+
+def test_schema_is_json_schema_of_the_format():
+    result = CliRunner().invoke(main, ["schema"])
+    assert result.exit_code == 0
+    schema = json.loads(result.output)
+    assert {"name", "world", "policies", "calendar", "behaviour"} <= set(schema["properties"])
+    assert "source" not in schema["properties"]
+
+
+def test_overrides_are_revalidated(small):
+    assert small.with_overrides(**{"calendar.quarters": 2}).calendar.quarters == 2
+    with pytest.raises(ValueError):
+        small.with_overrides(**{"calendar.quarters": 0})
