@@ -21,6 +21,7 @@ from simulator.engine.routing import plan_route
 from simulator.engine.state import MAX_STOPS, RunState
 
 DUE_CAP = 3.0  # an account three intervals overdue is no more urgent than one two intervals overdue
+MAX_PRECOMPUTED_TERRITORY = 2000  # accounts; above this a territory's travel matrix is not held in memory
 URGENT_BONUS = 10.0  # due accounts and open opportunities come before top-up visits...
 DETOUR_PENALTY = 3.0  # ...unless they lie more than about URGENT_BONUS / DETOUR_PENALTY hours from the anchor
 
@@ -39,13 +40,30 @@ class Workday:
         self.due_threshold = behaviour.due_threshold
         self.weights = (behaviour.overdue_weight, behaviour.potential_weight, behaviour.opportunity_weight)
         self.inverse_interval = [1.0 / state.interval_days[idx] for idx in state.territory]
+        self.mean_visit = [float(state.visit_hours[idx].mean()) if len(idx) else 1.0 for idx in state.territory]
+        # travel among each seat's home (row 0) and accounts (rows 1..n), computed once per territory
+        self.local_travel = [self._territory_travel(seat) for seat in range(state.n_seats)]
+
+    def _territory_travel(self, seat: int) -> np.ndarray | None:
+        members = self.state.territory[seat]
+        if len(members) > MAX_PRECOMPUTED_TERRITORY:
+            return None  # too big to hold: computed day by day instead
+        home = self.state.world.home_location(seat)
+        return self.state.world.travel.pairwise(np.concatenate(([home], members)))
+
+    def _travel(self, seat: int, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+        """Hours between territory positions (0 = home, i + 1 = the seat's i-th account)."""
+        local = self.local_travel[seat]
+        if local is not None:
+            return local[rows][:, columns]
+        locations = np.concatenate(([self.state.world.home_location(seat)], self.state.territory[seat]))
+        return self.state.world.travel.between(locations[rows], locations[columns])
 
     def process(self, seat: int) -> Generator[simpy.Event, None, None]:
         """The SimPy process of one seat over the whole horizon."""
         state = self.state
         env = state.env
         hours = state.hours
-        home = state.world.home_location(seat)
         travel_mu = -0.5 * self.travel_sigma**2
         visit_mu = -0.5 * self.visit_sigma**2
         for day in range(state.n_days):
@@ -57,9 +75,11 @@ class Workday:
             field = min(hours * (1.0 - admin) * state.effort[month], hours * 0.98)
             clock = hours - field  # admin hours, spent first
             state.admin_hours[seat, day] = clock
-            stops = self.plan(seat, day, field)
-            if len(stops):
-                matrix = state.world.travel.pairwise(np.concatenate(([home], stops)))
+            chosen = self.plan(seat, day, field)
+            if len(chosen):
+                positions = np.concatenate(([0], chosen + 1))
+                matrix = self._travel(seat, positions, positions)
+                stops = state.territory[seat][chosen]
                 order = plan_route(matrix)
                 m = matrix.tolist()
                 multiplier = self.pipeline.seat_multiplier(seat, day) * state.effectiveness[month]
@@ -89,6 +109,10 @@ class Workday:
         """Accounts to route today: due ones and those needing a touch near the day's anchor, topped up.
 
         Underloaded reps top their day up with the best accounts not yet due, as real reps do.
+
+        Returns:
+            Positions of the chosen accounts in the seat's territory array.
+
         """
         state = self.state
         members = state.territory[seat]
@@ -100,13 +124,14 @@ class Workday:
         score = w_due * np.minimum(due, DUE_CAP) + w_potential * state.potential_rank[seat] + w_touch * needs_touch
         urgent = (due >= self.due_threshold) | needs_touch
         score = score + urgent * URGENT_BONUS
-        mean_visit = float(state.visit_hours[members].mean())
-        wanted = min(MAX_STOPS, len(members), int(field_hours / (mean_visit + 0.2)) + 2)
-        if wanted < len(members):
-            # work one area a day: the most urgent account anchors the day, the rest are picked near it
-            anchor = members[int(np.argmax(score))]
-            score = score - DETOUR_PENALTY * state.world.travel.between(np.array([anchor]), members)[0]
-            chosen = np.argpartition(-score, wanted - 1)[:wanted]
-        else:
-            chosen = np.arange(len(members))
-        return members[chosen]
+        wanted = min(MAX_STOPS, len(members), int(field_hours / (self.mean_visit[seat] + 0.2)) + 2)
+        if wanted >= len(members):
+            return np.arange(len(members))
+        # work one area a day: the most urgent account anchors the day, the rest are picked near it
+        anchor = int(np.argmax(score)) + 1
+        score = score - DETOUR_PENALTY * self._travel(seat, np.array([anchor]), self.all_positions(seat))[0]
+        return np.argpartition(-score, wanted - 1)[:wanted]
+
+    def all_positions(self, seat: int) -> np.ndarray:
+        """Positions 1..n of every account of the seat's territory."""
+        return np.arange(1, len(self.state.territory[seat]) + 1)
