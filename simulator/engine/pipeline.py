@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator.behaviour import mean_one_lognormal, normal_cdf, ramp_multiplier, visit_opportunity_probability
+from simulator.behaviour import adbudg, mean_one_lognormal, normal_cdf, ramp_multiplier, visit_opportunity_probability
 from simulator.engine.state import Opportunity, RunState
 
 
@@ -50,17 +50,48 @@ class PipelineModel:
         if normal_cdf(draws[0]) < state.propensity[account] * multiplier * increment:
             self.create(account, seat, draws[1], draws[2], normal_cdf(draws[3]), "visit")
 
-    def create(self, account: int, seat: int, value_z: float, cycle_z: float, win_draw: float, source: str) -> None:
-        """Open an opportunity now and schedule the end of its first stage."""
+    def create(self, account: int, seat: int, value_z: float, cycle_z: float, win_draw: float, source: str,
+               age: float = 0.0) -> None:
+        """Open an opportunity created `age` days ago and schedule the end of its current stage.
+
+        A new opportunity (age 0) starts its first stage untouched. One carried over from before the horizon
+        starts in the stage its age puts it in, touched (it was being worked).
+        """
         state = self.state
         value = state.potential[account] * self.value_share * mean_one_lognormal(value_z, self.value_sigma)
         cycle = self.cycle_median_days * float(np.exp(self.cycle_sigma * cycle_z))
+        stage_days = cycle / self.stages
         state.opportunity_count += 1
-        opportunity = Opportunity(state.opportunity_count, account, seat, float(value), state.env.now, source,
-                                  win_draw)
+        opportunity = Opportunity(state.opportunity_count, account, seat, float(value), state.env.now - age,
+                                  source, win_draw)
+        opportunity.stage = min(int(age // stage_days), self.stages - 1)
+        opportunity.touched = age > 0
         state.open_opportunities[account].append(opportunity)
-        state.needs_touch[account] += 1
-        self._schedule(opportunity, cycle / self.stages, cycle / self.stages)
+        if not opportunity.touched:
+            state.needs_touch[account] += 1
+        remaining = max((opportunity.stage + 1) * stage_days - age, 1e-9)
+        self._schedule(opportunity, remaining, stage_days)
+
+    def carry_over(self) -> None:
+        """Open the pipeline a sales force already has on day 0, so the first quarter is not a warm-up.
+
+        Each account holds Poisson(propensity x r(1) x median cycle / quarter) opportunities (the steady state
+        at the required visit frequency), with ages uniform over a median cycle.
+        """
+        state = self.state
+        r = self.response
+        rng = state.streams.generator("pipeline.carry_over")
+        rate = state.propensity * adbudg(1.0, r.r0, r.r_max, r.c, r.d) * self.cycle_median_days / state.days_per_quarter
+        counts = rng.poisson(rate)
+        accounts = np.repeat(np.arange(state.n_accounts), counts)
+        ages = rng.random(len(accounts)) * self.cycle_median_days
+        draws = rng.standard_normal((len(accounts), 3))
+        for account, age, (value_z, cycle_z, win_z) in zip(accounts.tolist(), ages.tolist(), draws.tolist(),
+                                                           strict=True):
+            cycle = self.cycle_median_days * float(np.exp(self.cycle_sigma * cycle_z))
+            if age < cycle:  # older ones would have closed already
+                self.create(account, int(state.account_seat[account]), value_z, cycle_z, normal_cdf(win_z),
+                            "carried", age=age)
 
     def _schedule(self, opportunity: Opportunity, delay: float, stage_days: float) -> None:
         event = self.state.env.timeout(delay)

@@ -33,6 +33,7 @@ def simulate(world: World, alignment: Alignment, scenario: Scenario, streams: St
     state = RunState(world=world, scenario=scenario, alignment=alignment, streams=streams)
     pipeline = PipelineModel(state)
     workday = Workday(state, pipeline)
+    pipeline.carry_over()
     state.env.process(_calendar(state, pipeline))
     for seat in range(world.n_reps):
         state.env.process(workday.process(seat))
