@@ -110,8 +110,8 @@ class Response(Strict):
 
     r0: float = Field(0.12, ge=0, description="Opportunities per quarter with no visit (inbound).")
     r_max: float = Field(1.0, gt=0, description="Saturation level of opportunities per quarter.")
-    c: float = Field(1.3, gt=0, description="Shape (c > 1: S-shaped, c <= 1: concave).")
-    d: float = Field(0.6, gt=0, description="Half-saturation constant.")
+    c: float = Field(1.0, gt=0, description="Shape (c > 1: S-shaped, c <= 1: concave).")
+    d: float = Field(0.3, gt=0, description="Half-saturation constant.")
 
     @model_validator(mode="after")
     def _ordered(self) -> Response:
@@ -136,7 +136,7 @@ class Pipeline(Strict):
 class Behaviour(Strict):
     """How reps spend their days and how customers respond."""
 
-    admin_share: float = Field(0.40, ge=0, lt=1, description="Mean share of the workday on admin / non-selling.")
+    admin_share: float = Field(0.38, ge=0, lt=1, description="Mean share of the workday on admin / non-selling.")
     admin_share_sd: float = Field(0.08, ge=0, description="Day-to-day sd of the admin share.")
     visit_duration_cv: float = Field(0.3, ge=0, description="CV of simulated visit durations (lognormal).")
     travel_time_cv: float = Field(0.25, ge=0, description="CV of simulated drive times (lognormal).")
@@ -173,7 +173,7 @@ class Quota(Strict):
 
     policy: Literal["equal", "potential"] = Field("potential", description="equal split or share of potential.")
     share_of_potential: float = Field(
-        0.105, gt=0, description="Company quarterly target as a share of total annual potential.")
+        0.075, gt=0, description="Company quarterly target as a share of total annual potential.")
     company_target: float | None = Field(None, gt=0, description="Explicit company target per quarter ($).")
 
 

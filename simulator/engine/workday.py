@@ -43,6 +43,9 @@ class Workday:
         self.mean_visit = [float(state.visit_hours[idx].mean()) if len(idx) else 1.0 for idx in state.territory]
         # travel among each seat's home (row 0) and accounts (rows 1..n), computed once per territory
         self.local_travel = [self._territory_travel(seat) for seat in range(state.n_seats)]
+        self.round_trip = [
+            2 * self._travel(seat, np.array([0]), self.all_positions(seat))[0] + state.visit_hours[idx]
+            for seat, idx in enumerate(state.territory)]
 
     def _territory_travel(self, seat: int) -> np.ndarray | None:
         members = self.state.territory[seat]
@@ -108,7 +111,8 @@ class Workday:
     def plan(self, seat: int, day: int, field_hours: float) -> np.ndarray:
         """Accounts to route today: due ones and those needing a touch near the day's anchor, topped up.
 
-        Underloaded reps top their day up with the best accounts not yet due, as real reps do.
+        Underloaded reps top their day up with the best accounts not yet due, as real reps do. Accounts too far
+        from home for a round trip in today's field time are left out (they show up in the coverage gap).
 
         Returns:
             Positions of the chosen accounts in the seat's territory array.
@@ -124,13 +128,16 @@ class Workday:
         score = w_due * np.minimum(due, DUE_CAP) + w_potential * state.potential_rank[seat] + w_touch * needs_touch
         urgent = (due >= self.due_threshold) | needs_touch
         score = score + urgent * URGENT_BONUS
-        wanted = min(MAX_STOPS, len(members), int(field_hours / (self.mean_visit[seat] + 0.2)) + 2)
-        if wanted >= len(members):
-            return np.arange(len(members))
+        # an account whose round trip from home does not fit in today's field time cannot be visited today
+        reachable = np.flatnonzero(self.round_trip[seat] <= field_hours)
+        wanted = min(MAX_STOPS, len(reachable), int(field_hours / (self.mean_visit[seat] + 0.2)) + 2)
+        if wanted >= len(reachable):
+            return reachable
+        score = score[reachable]
         # work one area a day: the most urgent account anchors the day, the rest are picked near it
-        anchor = int(np.argmax(score)) + 1
-        score = score - DETOUR_PENALTY * self._travel(seat, np.array([anchor]), self.all_positions(seat))[0]
-        return np.argpartition(-score, wanted - 1)[:wanted]
+        anchor = int(reachable[np.argmax(score)]) + 1
+        score = score - DETOUR_PENALTY * self._travel(seat, np.array([anchor]), reachable + 1)[0]
+        return reachable[np.argpartition(-score, wanted - 1)[:wanted]]
 
     def all_positions(self, seat: int) -> np.ndarray:
         """Positions 1..n of every account of the seat's territory."""
