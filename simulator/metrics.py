@@ -34,8 +34,10 @@ class RunTables:
 def visits_frame(state: RunState) -> pd.DataFrame:
     """The visit log: one row per visit with its drive (the leg before it) and visit hours."""
     if not state.visit_log:
-        return pd.DataFrame({c: pd.Series(dtype=float) for c in VISIT_COLUMNS})
-    frame = pd.DataFrame(state.visit_log, columns=VISIT_COLUMNS)
+        frame = pd.DataFrame({c: pd.Series(dtype=float) for c in VISIT_COLUMNS})
+        frame[["seat", "account", "day"]] = frame[["seat", "account", "day"]].astype(np.int64)
+    else:
+        frame = pd.DataFrame(state.visit_log, columns=VISIT_COLUMNS)
     frame["quarter"] = frame["day"] // state.days_per_quarter
     return frame
 
@@ -151,6 +153,7 @@ def _summary(state: RunState, rep_quarters: pd.DataFrame, rep_days: pd.DataFrame
     closed = opportunities[opportunities["outcome"] != "open"]
     month = ((won["closed"] % state.days_per_quarter) * 3 // state.days_per_quarter).to_numpy()
     revenue = float(won["value"].sum())
+    new = (opportunities["created"] >= 0).to_numpy()  # created in the horizon, not carried over into it
     return {
         "revenue": revenue,
         "share_rep_quarters_at_quota": float(np.mean(attainment >= 1.0)) if len(attainment) else np.nan,
@@ -168,7 +171,7 @@ def _summary(state: RunState, rep_quarters: pd.DataFrame, rep_days: pd.DataFrame
         "month3_revenue_share": float(won["value"].to_numpy()[month == 2].sum() / revenue) if revenue else np.nan,
         "win_rate": float((closed["outcome"] == "won").mean()) if len(closed) else np.nan,
         "median_sales_cycle_days": float(closed["cycle_calendar_days"].median()) if len(closed) else np.nan,
-        "pipeline_created": float(opportunities["value"].sum()),
-        "opportunities_created": float(len(opportunities)),
+        "pipeline_created": float(opportunities.loc[new, "value"].sum()),
+        "opportunities_created": float(new.sum()),
         "vacancy_days": 0.0,
     }

@@ -10,10 +10,12 @@ import difflib
 import types
 import typing
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+NonNegative = Annotated[float, Field(ge=0)]
 
 
 class Strict(BaseModel):
@@ -164,8 +166,10 @@ class Behaviour(Strict):
 class PacingProfile(Strict):
     """Effort and effectiveness by month of the quarter."""
 
-    effort: tuple[float, float, float] = Field(description="Field-time multiplier in months 1, 2, 3.")
-    effectiveness: tuple[float, float, float] = Field(description="Opportunity-creation multiplier by month.")
+    effort: tuple[NonNegative, NonNegative, NonNegative] = Field(
+        description="Field-time multiplier in months 1, 2, 3.")
+    effectiveness: tuple[NonNegative, NonNegative, NonNegative] = Field(
+        description="Opportunity-creation multiplier by month.")
 
 
 class Quota(Strict):
@@ -288,6 +292,8 @@ def load_scenario(path: str | Path) -> Scenario:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioError(path, [f"{path}: cannot read the file ({exc.strerror})"]) from exc
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(path, [f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"]) from exc
     try:
         data = yaml.safe_load(text)
         lines = _key_lines(yaml.compose(text))
@@ -364,7 +370,7 @@ def _describe(path: Path, error: dict[str, Any], lines: dict[tuple, int]) -> tup
 
 def _is_union_tag(part: Any) -> bool:
     """Pydantic puts union member names (e.g. 'PacingProfile') in error locations; drop them."""
-    return isinstance(part, str) and (part[:1].isupper() or part.startswith(("literal[", "function-")))
+    return isinstance(part, str) and (part in _MODEL_NAMES or part.startswith(("literal[", "function-")))
 
 
 def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
@@ -402,6 +408,9 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
 def _did_you_mean(word: str, candidates: Any) -> str:
     close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""
+
+
+_MODEL_NAMES = {cls.__name__ for cls in Strict.__subclasses__()}
 
 
 def scenario_json_schema() -> dict[str, Any]:

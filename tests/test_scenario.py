@@ -64,3 +64,27 @@ def test_overrides_are_revalidated(small):
     assert small.with_overrides(**{"calendar.quarters": 2}).calendar.quarters == 2
     with pytest.raises(ValueError):
         small.with_overrides(**{"calendar.quarters": 0})
+
+
+def test_error_inside_a_named_segment_points_at_it(tmp_path):
+    path = tmp_path / "seg.yaml"
+    path.write_text("name: s\nworld: {synthetic: {}}\nsegments:\n  A: {share: 1, visits_per_quarter: -2, "
+                    "visit_hours: 1}\npolicies: [as_is]\n")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert info.value.problems == [f"{path}:4: segments.A.visits_per_quarter: Input should be greater than 0"]
+
+
+def test_negative_pacing_is_refused(tmp_path):
+    path = tmp_path / "pace.yaml"
+    path.write_text("name: p\nworld: {synthetic: {}}\npacing: {effort: [-1, 1, 1], effectiveness: [1, 1, 1]}\n"
+                    "policies: [as_is]\n")
+    with pytest.raises(ScenarioError, match=r"pacing\.effort\.0: Input should be greater than or equal to 0"):
+        load_scenario(path)
+
+
+def test_scenario_that_is_not_utf8_is_a_clear_error(tmp_path):
+    path = tmp_path / "latin.yaml"
+    path.write_bytes(b"name: t\n\xff\xfe: 1\n")
+    with pytest.raises(ScenarioError, match="not UTF-8 text"):
+        load_scenario(path)

@@ -126,3 +126,23 @@ def test_streams_are_keyed_and_repeatable():
     assert not np.array_equal(a, Streams(1, 2).generator("visit", 8).random(5))
     assert not np.array_equal(a, Streams(1, 3).generator("visit", 7).random(5))
     assert not np.array_equal(a, Streams(1, 2).generator("inbound", 7).random(5))
+
+
+def test_empty_or_unreadable_accounts_file_is_a_clear_error(tmp_path):
+    scenario = _files_scenario(tmp_path, "account_id,lat,lon,potential,segment\n")
+    with pytest.raises(WorldDataError, match="no accounts; expected at least one row"):
+        build_world(scenario)
+    (tmp_path / "accounts.csv").write_bytes(b"account_id,lat\n\xff\xfe,1\n")
+    with pytest.raises(WorldDataError, match="not UTF-8 text"):
+        build_world(scenario)
+
+
+def test_parquet_world_keeps_numeric_owner_ids(tmp_path):
+    pd.DataFrame({"rep_id": [7, 8], "home_lat": [41.0, 41.5], "home_lon": [-88.0, -87.5]}).to_parquet(
+        tmp_path / "reps.parquet")
+    pd.DataFrame({"account_id": [1, 2], "lat": [41.0, 41.5], "lon": [-88.0, -87.5], "potential": [10.0, 20.0],
+                  "segment": ["A", "B"], "owner": [8, 7]}).to_parquet(tmp_path / "accounts.parquet")
+    scenario = Scenario.model_validate({"name": "pq", "policies": ["as_is"], "world": {"files": {
+        "accounts": str(tmp_path / "accounts.parquet"), "reps": str(tmp_path / "reps.parquet")}}})
+    world = build_world(scenario)
+    assert list(world.accounts["owner"]) == [1, 0]

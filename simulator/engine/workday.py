@@ -21,6 +21,7 @@ from simulator.engine.routing import plan_route
 from simulator.engine.state import MAX_STOPS, RunState
 
 DUE_CAP = 3.0  # an account three intervals overdue is no more urgent than one two intervals overdue
+MIN_ADMIN_SHARE = 0.02  # even a rep in a month-end push spends this share of the day on admin
 MAX_PRECOMPUTED_TERRITORY = 2000  # accounts; above this a territory's travel matrix is not held in memory
 URGENT_BONUS = 10.0  # due accounts and open opportunities come before top-up visits...
 DETOUR_PENALTY = 3.0  # ...unless they lie more than about URGENT_BONUS / DETOUR_PENALTY hours from the anchor
@@ -75,9 +76,13 @@ class Workday:
             z = state.day_normals[seat][day].tolist()
             month = state.month_of_quarter(day)
             admin = min(max(self.admin_share + self.admin_sd * z[0], 0.02), 0.95)
-            field = min(hours * (1.0 - admin) * state.effort[month], hours * 0.98)
-            clock = hours - field  # admin hours, spent first
+            # pacing effort stretches the field day (squeezing admin, never below MIN_ADMIN_SHARE) or shrinks it
+            # (the rep coasts: the hours left over are idle)
+            field = min(hours * (1.0 - admin) * state.effort[month], hours * (1.0 - MIN_ADMIN_SHARE))
+            clock = min(hours * admin, hours - field)  # admin hours, spent first
+            end = clock + field
             state.admin_hours[seat, day] = clock
+            yield env.timeout(clock / hours)
             chosen = self.plan(seat, day, field)
             if len(chosen):
                 positions = np.concatenate(([0], chosen + 1))
@@ -93,7 +98,7 @@ class Workday:
                     drive = m[here][stop] * math.exp(self.travel_sigma * z[2 + slot] + travel_mu)
                     visit = state.visit_hours[account] * math.exp(
                         self.visit_sigma * z[2 + MAX_STOPS + slot] + visit_mu)
-                    if clock + drive + visit + m[stop][0] * home_noise > hours:
+                    if clock + drive + visit + m[stop][0] * home_noise > end:
                         continue  # does not fit: try the next planned stop; none left, the day is over
                     yield env.timeout((drive + visit) / hours)
                     state.visit_log.append((seat, account, day, day + (clock + drive) / hours, drive, visit))

@@ -38,9 +38,16 @@ def read_table(path: Path) -> pd.DataFrame:
     """Read a CSV or Parquet file as strings-or-numbers, keeping empty cells as missing."""
     if not path.exists():
         raise WorldDataError([f"{path}: file not found"])
-    if path.suffix.lower() in (".parquet", ".pq"):
-        return pd.read_parquet(path)
-    return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            table = pd.read_parquet(path)
+            # same types as a CSV: text cells, missing ones as NA (numbers are parsed and checked later)
+            return table.astype("string").astype(object).where(table.notna(), None)
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise WorldDataError([f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"]) from exc
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError, ValueError) as exc:
+        raise WorldDataError([f"{path}: cannot read the table ({str(exc).strip()})"]) from exc
 
 
 def load_world(scenario: Scenario) -> World:
@@ -118,6 +125,8 @@ def _accounts(path: Path, table: pd.DataFrame, scenario: Scenario, reps: pd.Data
     needed = ["account_id", "lat", "lon", "potential", "segment"]
     if not _require(path, table, needed, problems):
         return pd.DataFrame(columns=[*needed, "owner", "unit_id", "line"])
+    if table.empty:
+        problems.append(f"{path}: no accounts; expected at least one row")
     segment = table["segment"].astype("string").str.strip()
     known = set(scenario.segments)
     for i in np.flatnonzero(~segment.isin(known).fillna(False).to_numpy()):
