@@ -13,7 +13,8 @@ import pandas as pd
 
 from simulator.experiment import HEADLINE_METRICS, ExperimentResult, run_experiment
 from simulator.scenario import Scenario, ScenarioError, load_scenario, scenario_json_schema
-from simulator.world import WorldDataError
+from simulator.world import WorldDataError, build_world
+from simulator.world.planned import check_events
 from simulator.world.travel import TravelError
 
 DEFAULT_SCENARIO = "quickstart.yaml"
@@ -54,6 +55,11 @@ def main(ctx: click.Context, debug: bool) -> None:
 def validate(scenario_file: Path) -> None:
     """Check a scenario file; exit 0 if valid, 2 with every problem listed otherwise."""
     scenario = _load(scenario_file)
+    try:
+        check_events(scenario, build_world(scenario))
+    except USER_ERRORS as exc:
+        problems = exc.problems if hasattr(exc, "problems") else [str(exc)]
+        _fail(f"{len(problems)} problem(s) in {scenario_file}:\n" + "\n".join(f"  {p}" for p in problems))
     click.echo(f"{scenario_file}: valid scenario '{scenario.name}' "
                f"({len(scenario.policies)} policies, {scenario.calendar.quarters} quarters, "
                f"{scenario.experiment.replications} replications)")
@@ -110,6 +116,8 @@ def _fmt(metric: str, mean: float, half: float) -> str:
         return text + (f" ±{half / 1e6:.2f}" if half else "")
     if metric == "workload_cv":
         return f"{mean:.3f}"
+    if metric in ("vacancy_days", "orphaned_account_days"):
+        return f"{mean:,.0f}" + (f" ±{half:,.0f}" if half else "")
     return f"{mean:.1%}" + (f" ±{half:.1%}" if half else "")
 
 

@@ -83,30 +83,38 @@ class Alignment:
 
 
 def territory_table(world: World, alignment: Alignment, hours_per_km: float, stops_per_day: float) -> pd.DataFrame:
-    """Per-seat accounts, potential, workload (hours/quarter), components and compactness.
+    """Per-seat accounts, potential, workload (hours/quarter), unit components and compactness of an alignment."""
+    table = seat_loads(world, alignment.account_seats(world), alignment.n_seats, hours_per_km, stops_per_day)
+    units = [np.flatnonzero(alignment.unit_seat == seat) for seat in range(alignment.n_seats)]
+    table.insert(table.columns.get_loc("compactness_hours"), "units", [len(u) for u in units])
+    table.insert(table.columns.get_loc("compactness_hours"), "components",
+                 [nx.number_connected_components(world.adjacency.subgraph(u.tolist())) if len(u) else 0
+                  for u in units])
+    return table
+
+
+def seat_loads(world: World, account_seat: np.ndarray, n_seats: int, hours_per_km: float,
+               stops_per_day: float) -> pd.DataFrame:
+    """Per-seat accounts, potential, required visits and workload (hours per quarter) for an ownership array.
 
     Workload = sum over accounts of required visits x (visit hours + expected travel per visit). Travel per visit
     comes from a daily tour of `stops_per_day` stops: the BHH length 0.7124 * sqrt((k+1) * A) over the convex
     hull area A of the territory's accounts, plus the stem from home when home lies outside the territory.
+    Accounts with seat -1 (orphaned) belong to no row.
     """
-    account_seat = alignment.account_seats(world)
     required = world.account_visits_required
     visit_hours = world.account_visit_hours
     potential = world.account_potential
-    homes = world.home_location(np.arange(world.n_reps))
     rows = []
     xy_all = local_km(world.accounts["lat"].to_numpy(), world.accounts["lon"].to_numpy(),
                       float(world.accounts["lat"].mean()), float(world.accounts["lon"].mean()))
-    for seat in range(alignment.n_seats):
+    for seat in range(n_seats):
         members = np.flatnonzero(account_seat == seat)
-        units = np.flatnonzero(alignment.unit_seat == seat)
-        components = nx.number_connected_components(world.adjacency.subgraph(units.tolist())) if len(units) else 0
         if len(members) == 0:
             rows.append(dict(seat=seat, accounts=0, potential=0.0, required_visits=0.0, visit_hours=0.0,
-                             travel_hours=0.0, workload_hours=0.0, units=len(units), components=components,
-                             compactness_hours=0.0))
+                             travel_hours=0.0, workload_hours=0.0, compactness_hours=0.0))
             continue
-        from_home = world.travel.between(np.array([homes[seat]]), members)[0]
+        from_home = world.travel.between(np.array([world.home_location(seat)]), members)[0]
         n_visits = float(required[members].sum())
         area = hull_area_km2(xy_all[members])
         radius_hours = np.sqrt(area / np.pi) * hours_per_km
@@ -118,7 +126,6 @@ def territory_table(world: World, alignment: Alignment, hours_per_km: float, sto
             seat=seat, accounts=len(members), potential=float(potential[members].sum()), required_visits=n_visits,
             visit_hours=float((required[members] * visit_hours[members]).sum()), travel_hours=float(travel_hours),
             workload_hours=float((required[members] * visit_hours[members]).sum() + travel_hours),
-            units=len(units), components=components,
             compactness_hours=float(np.average(from_home, weights=weights)),
         ))
     table = pd.DataFrame(rows)

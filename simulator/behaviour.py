@@ -94,3 +94,15 @@ def gini(values: np.ndarray) -> float:
         return 0.0
     ranks = np.arange(1, n + 1)
     return float((2 * ranks - n - 1) @ values / (n * values.sum()))
+
+
+def quit_probability_per_day(annual_probability: float, days_per_year: float) -> float:
+    """Daily quit probability that compounds to `annual_probability` over a year of working days."""
+    annual_probability = min(max(annual_probability, 0.0), 0.999)
+    return 1.0 - (1.0 - annual_probability) ** (1.0 / days_per_year)
+
+
+def time_to_fill_lognormal(mean_days: float, sd_days: float) -> tuple[float, float]:
+    """(mu, sigma) of the lognormal with the given mean and standard deviation."""
+    sigma2 = math.log1p((sd_days / mean_days) ** 2)
+    return math.log(mean_days) - 0.5 * sigma2, math.sqrt(sigma2)

@@ -12,22 +12,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from simulator.alignment import Alignment, alignment_quality, territory_table
 from simulator.engine import simulate
+from simulator.engine.run import stops_per_day
 from simulator.io import git_commit, package_versions, write_json, write_parquet
 from simulator.metrics import RunTables, run_tables
 from simulator.policies import get_policy
 from simulator.scenario import Scenario
 from simulator.streams import Streams
 from simulator.world import World, build_world
+from simulator.world.planned import check_events
 
 HEADLINE_METRICS = ["revenue", "share_rep_quarters_at_quota", "median_attainment", "coverage_gap",
                     "unvisited_account_share", "selling_share", "travel_share", "admin_share",
-                    "month3_revenue_share", "workload_cv"]
-TRAVEL_PER_STOP_HOURS = 0.3  # planning guess of the drive per stop, for the daily stop count
+                    "month3_revenue_share", "workload_cv", "annual_turnover", "vacancy_days", "orphaned_account_days"]
 
 
 @dataclass
@@ -40,6 +40,7 @@ class ExperimentResult:
     accounts: pd.DataFrame
     alignment: pd.DataFrame
     territories: pd.DataFrame
+    events: pd.DataFrame
     folder: Path | None = None
     wall_seconds: float = 0.0
     runs: dict[tuple[str, int], RunTables] = field(default_factory=dict)
@@ -51,17 +52,9 @@ class ExperimentResult:
         return wide.loc[order, [m for m in HEADLINE_METRICS if m in wide.columns]]
 
 
-def stops_per_day(scenario: Scenario, world: World) -> float:
-    """Expected stops in a day: field hours over (mean visit + a typical drive)."""
-    required = world.account_visits_required
-    mean_visit = float(np.average(world.account_visit_hours, weights=required)) if required.sum() else 1.0
-    field_hours = scenario.calendar.workday_hours * (1 - scenario.behaviour.admin_share)
-    return max(1.0, field_hours / (mean_visit + TRAVEL_PER_STOP_HOURS))
-
-
 def build_alignments(scenario: Scenario, world: World) -> dict[str, Alignment]:
     """The alignment of every policy in the scenario, keyed by label."""
-    seats = list(range(world.n_reps))
+    seats = world.initial_seats()
     streams = Streams(scenario.experiment.seed, replication=0)
     return {spec.key: get_policy(spec.name)(world, seats, dict(spec.params), streams.generator(f"policy.{spec.key}"))
             for spec in scenario.policies}
@@ -85,24 +78,27 @@ def run_experiment(scenario: Scenario, *, out: Path | None = None, write: bool =
     started = time.perf_counter()
     started_at = datetime.now(timezone.utc)
     world = build_world(scenario)
+    check_events(scenario, world)
     alignments = build_alignments(scenario, world)
-    baseline = get_policy("as_is")(world, list(range(world.n_reps)), {}, Streams(0).generator("as_is"))
+    baseline = get_policy("as_is")(world, world.initial_seats(), {}, Streams(0).generator("as_is"))
     hours_per_km = scenario.travel.circuity / scenario.travel.speed_kmh
     stops = stops_per_day(scenario, world)
     quality = {key: alignment_quality(world, a, hours_per_km, stops, baseline=baseline)
                for key, a in alignments.items()}
 
     keys = {"scenario": scenario.name}
-    summary_rows, rep_quarters, accounts, runs = [], [], [], {}
+    summary_rows, rep_quarters, accounts, events, runs = [], [], [], [], {}
     for replication in range(scenario.experiment.replications):
         streams = Streams(scenario.experiment.seed, replication)
         for policy, alignment in alignments.items():
-            tables = run_tables(simulate(world, alignment, scenario, streams))
+            spec = next(spec for spec in scenario.policies if spec.key == policy)
+            tables = run_tables(simulate(world, alignment, scenario, streams, arm=spec))
             run_keys = {**keys, "policy": policy, "replication": replication}
             metrics = {**tables.summary, **{k: quality[policy][k] for k in quality[policy]}}
             summary_rows += [{**run_keys, "metric": name, "value": float(value)} for name, value in metrics.items()]
             rep_quarters.append(tables.rep_quarters.assign(**run_keys))
             accounts.append(tables.accounts.assign(**run_keys))
+            events.append(tables.events.assign(**run_keys))
             if keep_runs:
                 runs[(policy, replication)] = tables
 
@@ -111,6 +107,7 @@ def run_experiment(scenario: Scenario, *, out: Path | None = None, write: bool =
         summary=pd.DataFrame(summary_rows),
         rep_quarters=_keys_first(pd.concat(rep_quarters, ignore_index=True)),
         accounts=_keys_first(pd.concat(accounts, ignore_index=True)),
+        events=_keys_first(pd.concat(events, ignore_index=True)),
         alignment=pd.concat([a.to_frame(world).assign(**keys, policy=p) for p, a in alignments.items()],
                             ignore_index=True).pipe(_keys_first),
         territories=pd.concat([territory_table(world, a, hours_per_km, stops).assign(**keys, policy=p)
@@ -133,7 +130,7 @@ def _write(result: ExperimentResult, root: Path, started_at: datetime, command: 
     folder = root / scenario.name / f"{started_at:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
     folder.mkdir(parents=True, exist_ok=False)
     tables = {"summary": result.summary, "rep_quarters": result.rep_quarters, "accounts": result.accounts,
-              "alignment": result.alignment, "territories": result.territories}
+              "alignment": result.alignment, "territories": result.territories, "events": result.events}
     for name, frame in tables.items():
         write_parquet(frame, folder / f"{name}.parquet")
     write_json({
@@ -143,6 +140,7 @@ def _write(result: ExperimentResult, root: Path, started_at: datetime, command: 
         "seed": scenario.experiment.seed,
         "replications": scenario.experiment.replications,
         "policies": [spec.key for spec in scenario.policies],
+        "vacancy_policies": {spec.key: scenario.vacancy_policy_of(spec) for spec in scenario.policies},
         "command": command,
         "started_at": started_at.isoformat(),
         "wall_seconds": round(result.wall_seconds, 3),

@@ -13,10 +13,11 @@ import pandas as pd
 
 from simulator.behaviour import gini
 from simulator.engine.state import RunState
+from simulator.metrics_workforce import events_frame, occupant_at, ownership_at, reps_frame, workforce_summary
 
 VISIT_COLUMNS = ["seat", "account", "day", "start", "travel_hours", "visit_hours"]
 OPPORTUNITY_COLUMNS = ["opportunity", "account", "seat_created", "seat_closed", "value", "created", "closed",
-                       "outcome", "stage", "source"]
+                       "outcome", "stage", "source", "vacancy"]
 
 
 @dataclass
@@ -29,6 +30,8 @@ class RunTables:
     visits: pd.DataFrame
     rep_days: pd.DataFrame
     summary: dict[str, float]
+    events: pd.DataFrame
+    reps: pd.DataFrame
 
 
 def visits_frame(state: RunState) -> pd.DataFrame:
@@ -52,7 +55,10 @@ def opportunities_frame(state: RunState) -> pd.DataFrame:
 
 
 def rep_days_frame(state: RunState, visits: pd.DataFrame) -> pd.DataFrame:
-    """Hours of every seat on every day: admin, travel (legs + drive home), selling, idle."""
+    """Hours of every seat on every day: admin, travel (legs + drive home), selling, idle.
+
+    `kind` says who worked the seat that day: its rep, a manager covering a vacancy, or nobody.
+    """
     seats, days = np.meshgrid(np.arange(state.n_seats), np.arange(state.n_days), indexing="ij")
     shape = (state.n_seats, state.n_days)
     flat = visits["seat"].to_numpy(dtype=np.int64) * state.n_days + visits["day"].to_numpy(dtype=np.int64)
@@ -62,6 +68,8 @@ def rep_days_frame(state: RunState, visits: pd.DataFrame) -> pd.DataFrame:
     count = np.bincount(flat, minlength=size).reshape(shape)
     return pd.DataFrame({
         "seat": seats.ravel(), "day": days.ravel(), "quarter": days.ravel() // state.days_per_quarter,
+        "kind": np.array(["none", "rep", "manager"])[state.day_kind.ravel()],
+        "seat_state": np.array(["pending", "filled", "vacant", "closed"])[state.seat_state_log.ravel()],
         "visits": count.ravel(), "selling_hours": selling.ravel(),
         "travel_hours": (legs + state.home_leg_hours).ravel(), "admin_hours": state.admin_hours.ravel(),
         "idle_hours": state.idle_hours.ravel(),
@@ -77,7 +85,9 @@ def run_tables(state: RunState) -> RunTables:
     rep_quarters = _rep_quarters(state, rep_days, opportunities, account_quarter_visits)
     accounts = _accounts(state, visits, opportunities, account_quarter_visits)
     summary = _summary(state, rep_quarters, rep_days, opportunities, account_quarter_visits)
-    return RunTables(rep_quarters, accounts, opportunities, visits, rep_days, summary)
+    summary.update(workforce_summary(state, opportunities))
+    return RunTables(rep_quarters, accounts, opportunities, visits, rep_days, summary, events_frame(state),
+                     reps_frame(state))
 
 
 def _account_quarter_visits(state: RunState, visits: pd.DataFrame) -> np.ndarray:
@@ -91,19 +101,23 @@ def _won(opportunities: pd.DataFrame) -> pd.DataFrame:
 
 def _rep_quarters(state: RunState, rep_days: pd.DataFrame, opportunities: pd.DataFrame,
                   account_quarter_visits: np.ndarray) -> pd.DataFrame:
-    hours = rep_days.groupby(["seat", "quarter"])[
-        ["visits", "selling_hours", "travel_hours", "admin_hours", "idle_hours"]].sum()
+    worked = rep_days.assign(rep_days=rep_days["kind"] == "rep", vacancy_days=rep_days["seat_state"] == "vacant")
+    hour_columns = ["selling_hours", "travel_hours", "admin_hours", "idle_hours"]
+    worked.loc[~worked["rep_days"], hour_columns] = 0.0  # a covering manager's hours are not the rep's
+    hours = worked.groupby(["seat", "quarter"])[["visits", *hour_columns, "rep_days", "vacancy_days"]].sum()
     won = _won(opportunities)
     revenue = won.groupby(["seat_closed", "closed_quarter"])["value"].sum()
     created = opportunities.groupby(["seat_created", "created_quarter"])["value"].sum()
     rows = []
+    owners = [ownership_at(state, quarter * state.days_per_quarter) for quarter in range(state.quarters)]
     for seat in range(state.n_seats):
-        owned = state.territory[seat]
         for quarter in range(state.quarters):
+            owned = np.flatnonzero(owners[quarter] == seat)
             quota = float(state.quota[seat, quarter])
             seat_revenue = float(revenue.get((seat, float(quarter)), 0.0))
             rows.append({
-                "seat": seat, "rep_id": state.world.reps["rep_id"].iat[seat], "quarter": quarter,
+                "seat": seat, "rep_id": occupant_at(state, seat, (quarter + 1) * state.days_per_quarter - 1),
+                "quarter": quarter,
                 "revenue": seat_revenue, "quota": quota,
                 "attainment": seat_revenue / quota if quota > 0 else np.nan,
                 **hours.loc[(seat, quarter)].to_dict(),
@@ -112,10 +126,9 @@ def _rep_quarters(state: RunState, rep_days: pd.DataFrame, opportunities: pd.Dat
                 "accounts_not_visited": int((account_quarter_visits[owned, quarter] == 0).sum()),
                 "pipeline_created": float(created.get((seat, float(quarter)), 0.0)),
                 "pipeline_won": seat_revenue,
-                "vacancy_days": 0,
             })
     frame = pd.DataFrame(rows)
-    frame["visits"] = frame["visits"].astype(np.int64)
+    frame[["visits", "rep_days", "vacancy_days"]] = frame[["visits", "rep_days", "vacancy_days"]].astype(np.int64)
     return frame
 
 
@@ -131,21 +144,23 @@ def _accounts(state: RunState, visits: pd.DataFrame, opportunities: pd.DataFrame
         "segment": state.world.accounts["segment"].to_numpy(),
         "potential": state.potential,
         "seat": seat,
-        "rep_id": np.where(seat >= 0, state.world.reps["rep_id"].to_numpy()[np.maximum(seat, 0)], None),
+        "rep_id": [occupant_at(state, int(s), state.n_days - 1) if s >= 0 else "" for s in seat],
         "visits": account_quarter_visits.sum(axis=1),
         "required_visits": state.required * state.quarters,
         "quarters_without_visit": (account_quarter_visits == 0).sum(axis=1),
-        "days_without_owner": np.where(seat >= 0, 0, state.n_days),
+        "days_without_owner": state.days_without_owner,
         "days_since_last_visit": state.n_days - state.last_visit,
-        "rep_changes": 0,
+        "rep_changes": state.rep_changes,
         "revenue": revenue,
     })
 
 
 def _summary(state: RunState, rep_quarters: pd.DataFrame, rep_days: pd.DataFrame, opportunities: pd.DataFrame,
              account_quarter_visits: np.ndarray) -> dict[str, float]:
-    paid_hours = state.n_seats * state.n_days * state.hours
-    attainment = rep_quarters["attainment"].dropna().to_numpy()
+    rep_days = rep_days[rep_days["kind"] == "rep"]  # time shares are of reps' paid time
+    paid_hours = max(len(rep_days), 1) * state.hours
+    staffed = rep_quarters["rep_days"] >= state.days_per_quarter / 2  # rep-quarters: a rep held the seat
+    attainment = rep_quarters.loc[staffed, "attainment"].dropna().to_numpy()
     required = state.required[:, None]
     shortfall = np.maximum(required - account_quarter_visits, 0) / required
     weight = np.repeat(state.potential[:, None], state.quarters, axis=1)
@@ -162,16 +177,14 @@ def _summary(state: RunState, rep_quarters: pd.DataFrame, rep_days: pd.DataFrame
         "attainment_gini": gini(np.maximum(attainment, 0)),
         "coverage_gap": float((shortfall * weight).sum() / weight.sum()) if weight.sum() > 0 else 0.0,
         "unvisited_account_share": float(np.mean(account_quarter_visits == 0)),
-        "orphaned_account_days": float((state.account_seat < 0).sum() * state.n_days),
         "selling_share": float(rep_days["selling_hours"].sum() / paid_hours),
         "travel_share": float(rep_days["travel_hours"].sum() / paid_hours),
         "admin_share": float(rep_days["admin_hours"].sum() / paid_hours),
         "idle_share": float(rep_days["idle_hours"].sum() / paid_hours),
-        "visits_per_rep_day": float(rep_days["visits"].sum() / (state.n_seats * state.n_days)),
+        "visits_per_rep_day": float(rep_days["visits"].sum() / max(len(rep_days), 1)),
         "month3_revenue_share": float(won["value"].to_numpy()[month == 2].sum() / revenue) if revenue else np.nan,
         "win_rate": float((closed["outcome"] == "won").mean()) if len(closed) else np.nan,
         "median_sales_cycle_days": float(closed["cycle_calendar_days"].median()) if len(closed) else np.nan,
         "pipeline_created": float(opportunities.loc[new, "value"].sum()),
         "opportunities_created": float(new.sum()),
-        "vacancy_days": 0.0,
     }

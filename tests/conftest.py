@@ -15,13 +15,14 @@ SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
 
 
 def small_scenario(**overrides) -> Scenario:
-    """A 4-rep, 300-account synthetic scenario over one quarter."""
+    """A 4-rep, 300-account synthetic scenario over one quarter, nobody quitting."""
     data = {
         "name": "small",
         "world": {"synthetic": {"seed": 3, "reps": 4, "accounts": 300, "metros": 2,
                                 "region": {"width_km": 150, "height_km": 120}}},
         "calendar": {"quarters": 1},
         "policies": ["as_is", "nearest"],
+        "workforce": {"attrition": {"enabled": False}},
         "experiment": {"replications": 1, "seed": 5},
     }
     scenario = Scenario.model_validate(data)

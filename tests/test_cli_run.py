@@ -14,7 +14,7 @@ REQUIRED_METRICS = {"revenue", "share_rep_quarters_at_quota", "median_attainment
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.name)
 def test_every_shipped_scenario_runs(path, tmp_path):
-    result = CliRunner().invoke(main, ["run", str(path), "--quarters", "1", "--replications", "1",
+    result = CliRunner().invoke(main, ["run", str(path), "--quarters", "2", "--replications", "1",
                                        "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "results written to" in result.output

@@ -8,10 +8,14 @@ ramp. Revenue goes to whoever owns the account at close.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from simulator.behaviour import adbudg, mean_one_lognormal, normal_cdf, ramp_multiplier, visit_opportunity_probability
 from simulator.engine.state import Opportunity, RunState
+
+MANAGER_MULTIPLIER = 1.0  # a sales manager covering a vacant seat sells like an average, settled rep
 
 
 class PipelineModel:
@@ -30,15 +34,36 @@ class PipelineModel:
         self.value_share = params.deal_value_share
         self.value_sigma = params.deal_value_sigma
         self.win_probability = params.win_probability
+        relationships = state.scenario.workforce.relationships
+        self.decay = relationships.decay_per_interval
+        self.floor = relationships.floor
+        self.recovery = relationships.recovery_per_visit
+        self.penalty_days = relationships.penalty_days / state.calendar_days_per_day
 
     def seat_multiplier(self, seat: int, day: float) -> float:
-        """Skill x ramp of the rep in a seat."""
+        """Skill x ramp of the rep in a seat; a manager covering an empty seat counts as 1."""
         state = self.state
-        return float(state.skill[seat]) * ramp_multiplier(state.months_in_job(seat, day), self.ramp)
+        rep = state.occupant[seat]
+        if rep is None:
+            return MANAGER_MULTIPLIER
+        return rep.skill * ramp_multiplier(state.months_in_job(seat, day), self.ramp)
 
-    def on_visit(self, account: int, seat: int, multiplier: float) -> None:
-        """A completed visit: touch open opportunities, then maybe create one."""
+    def change_factor(self, account: int, day: float) -> float:
+        """Relationship penalty after a change of rep, fading linearly over `penalty_days`."""
         state = self.state
+        fade = 1.0 - (day - state.change_day[account]) / self.penalty_days
+        return 1.0 - state.change_penalty[account] * fade if fade > 0 else 1.0
+
+    def on_visit(self, account: int, seat: int, multiplier: float, previous_visit: float) -> None:
+        """A completed visit: mend the relationship, touch open opportunities, then maybe create one."""
+        state = self.state
+        now = state.env.now
+        relationship = state.relationship[account]
+        overdue = (now - previous_visit) / state.interval_days[account] - 1.0
+        if overdue > 0 and relationship > self.floor:
+            relationship = max(self.floor, relationship * math.exp(-self.decay * overdue))
+        relationship += self.recovery * (1.0 - relationship)
+        state.relationship[account] = relationship
         if state.needs_touch[account]:
             for opportunity in state.open_opportunities[account]:
                 opportunity.touched = True
@@ -47,7 +72,8 @@ class PipelineModel:
         r = self.response
         increment = visit_opportunity_probability(int(state.visits_in_quarter[account]),
                                                   float(state.required[account]), r.r0, r.r_max, r.c, r.d)
-        if normal_cdf(draws[0]) < state.propensity[account] * multiplier * increment:
+        chance = state.propensity[account] * relationship * multiplier * increment * self.change_factor(account, now)
+        if normal_cdf(draws[0]) < chance:
             self.create(account, seat, draws[1], draws[2], normal_cdf(draws[3]), "visit")
 
     def create(self, account: int, seat: int, value_z: float, cycle_z: float, win_draw: float, source: str,
@@ -106,7 +132,8 @@ class PipelineModel:
             if opportunity.stage >= self.stages:
                 seat = int(state.account_seat[account])
                 won = seat >= 0 and opportunity.win_draw < min(
-                    0.95, self.win_probability * self.seat_multiplier(seat, state.env.now))
+                    0.95, self.win_probability * self.seat_multiplier(seat, state.env.now)
+                    * self.change_factor(account, state.env.now))
                 self._close(opportunity, seat, "won" if won else "lost")
                 return
             opportunity.touched = False
@@ -122,16 +149,22 @@ class PipelineModel:
 
     def _close(self, opportunity: Opportunity, seat: int, outcome: str) -> None:
         state = self.state
-        state.open_opportunities[opportunity.account].remove(opportunity)
+        account = opportunity.account
+        state.open_opportunities[account].remove(opportunity)
+        vacancy = bool(seat < 0 or state.covering_for[account] >= 0 or state.occupant[seat] is None)
+        if outcome == "won" and seat >= 0:
+            quarter = min(int(state.env.now // state.days_per_quarter), state.quarters - 1)
+            state.seat_revenue[seat, quarter] += opportunity.value
         state.opportunity_log.append((
-            opportunity.number, opportunity.account, opportunity.seat_created, seat, opportunity.value,
-            opportunity.created, state.env.now, outcome, opportunity.stage, opportunity.source))
+            opportunity.number, account, opportunity.seat_created, seat, opportunity.value,
+            opportunity.created, state.env.now, outcome, opportunity.stage, opportunity.source, vacancy))
 
     def inbound(self, quarter: int) -> None:
         """Schedule this quarter's inbound opportunities (the ADBUDG r0: demand with no call)."""
         state = self.state
         rng = state.streams.generator("inbound", quarter)
-        counts = rng.poisson(state.propensity * self.response.r0)
+        relationship = state.relationship_now(slice(None), float(state.env.now))
+        counts = rng.poisson(state.propensity * relationship * self.response.r0)
         accounts = np.repeat(np.arange(state.n_accounts), counts)
         days = rng.random(len(accounts)) * state.days_per_quarter
         draws = rng.standard_normal((len(accounts), 3))

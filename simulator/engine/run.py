@@ -1,64 +1,76 @@
-"""One run: a world, an alignment and a scenario in; the run's logs out."""
+"""One run: a world, an alignment, a scenario and the compared arm in; the run's logs out."""
 
 from __future__ import annotations
 
-from collections.abc import Generator
-
-import numpy as np
-import simpy
+from collections.abc import Sequence
 
 from simulator.alignment import Alignment
-from simulator.behaviour import seat_quotas
 from simulator.engine.pipeline import PipelineModel
 from simulator.engine.state import RunState
 from simulator.engine.workday import Workday
-from simulator.scenario import Scenario
+from simulator.engine.workforce import WorkforceModel
+from simulator.policies import get_policy
+from simulator.policies.vacancy import get_vacancy_policy
+from simulator.scenario import PolicySpec, Scenario
 from simulator.streams import Streams
 from simulator.world.model import World
 
+TRAVEL_PER_STOP_HOURS = 0.3  # planning guess of the drive per stop, for the daily stop count
 
-def simulate(world: World, alignment: Alignment, scenario: Scenario, streams: Streams) -> RunState:
+
+def stops_per_day(scenario: Scenario, world: World) -> float:
+    """Expected stops in a day: field hours over (mean visit + a typical drive)."""
+    import numpy as np
+
+    required = world.account_visits_required
+    mean_visit = float(np.average(world.account_visit_hours, weights=required)) if required.sum() else 1.0
+    field_hours = scenario.calendar.workday_hours * (1 - scenario.behaviour.admin_share)
+    return max(1.0, field_hours / (mean_visit + TRAVEL_PER_STOP_HOURS))
+
+
+def simulate(world: World, alignment: Alignment, scenario: Scenario, streams: Streams,
+             arm: PolicySpec | None = None, day_hooks: Sequence = ()) -> RunState:
     """Play out every seat's working days over the scenario's horizon.
 
     Args:
-        world: the world.
-        alignment: who serves what (fixed for the run).
-        scenario: calendar, behaviour, pacing and quota parameters.
+        world: the world (with any planned seats).
+        alignment: who serves what at the start.
+        scenario: calendar, behaviour, workforce, events, pacing and quota parameters.
         streams: the replication's random streams.
+        arm: the compared arm: its alignment policy is re-run by realignments, its vacancy policy covers
+            vacancies (default: the alignment's policy and the scenario's vacancy policy).
+        day_hooks: callables `hook(state, day)` run at the start of every day, after the workforce tick.
 
     Returns:
         The final run state, whose logs `metrics.run_tables` turns into tables.
-
     """
+    arm = arm or PolicySpec(name=alignment.policy or "as_is")
     state = RunState(world=world, scenario=scenario, alignment=alignment, streams=streams)
     pipeline = PipelineModel(state)
     workday = Workday(state, pipeline)
+    policy = get_policy(arm.name)
+
+    def align(seats: Sequence[int]) -> Alignment:
+        return policy(world, list(seats), dict(arm.params), streams.generator(f"policy.{arm.key}"))
+
+    vacancy_name = scenario.vacancy_policy_of(arm)
+    workforce = WorkforceModel(state, pipeline, align, vacancy_name, get_vacancy_policy(vacancy_name),
+                               scenario.travel.circuity / scenario.travel.speed_kmh, stops_per_day(scenario, world))
+    workforce.day_hooks.extend(day_hooks)
     pipeline.carry_over()
-    state.env.process(_calendar(state, pipeline))
+    state.env.process(workforce.process())  # first, so it ticks before any rep starts the day
     for seat in range(world.n_reps):
         state.env.process(workday.process(seat))
     state.env.run(until=state.n_days)
-    _log_open_opportunities(state)
+    _finish(state)
     return state
 
 
-def _log_open_opportunities(state: RunState) -> None:
-    """Opportunities still open at the horizon are logged as 'open' (no close time) so pipeline adds up."""
+def _finish(state: RunState) -> None:
+    """Close the books at the horizon: open opportunities are logged as 'open', orphan time is counted."""
     for opportunities in state.open_opportunities:
         for o in opportunities:
             state.opportunity_log.append((o.number, o.account, o.seat_created, -1, o.value, o.created,
-                                          float("nan"), "open", o.stage, o.source))
-
-
-def _calendar(state: RunState, pipeline: PipelineModel) -> Generator[simpy.Event, None, None]:
-    """Quarter starts: reset visit counts, set quotas, schedule inbound demand."""
-    quota = state.scenario.quota
-    company_target = quota.company_target or quota.share_of_potential * float(state.potential.sum())
-    for quarter in range(state.quarters):
-        start = quarter * state.days_per_quarter
-        if state.env.now < start:
-            yield state.env.timeout(start - state.env.now)
-        state.visits_in_quarter[:] = 0
-        seat_potential = [float(state.potential[idx].sum()) for idx in state.territory]
-        state.quota[:, quarter] = seat_quotas(quota.policy, company_target, np.array(seat_potential))
-        pipeline.inbound(quarter)
+                                          float("nan"), "open", o.stage, o.source, False))
+    orphaned = state.account_seat < 0
+    state.days_without_owner[orphaned] += state.n_days - state.orphan_since[orphaned]

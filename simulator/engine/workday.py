@@ -18,7 +18,7 @@ import simpy
 from simulator.behaviour import cv_to_sigma
 from simulator.engine.pipeline import PipelineModel
 from simulator.engine.routing import plan_route
-from simulator.engine.state import MAX_STOPS, RunState
+from simulator.engine.state import FILLED, MANAGER_DAY, MAX_STOPS, REP_DAY, VACANT, RunState
 
 DUE_CAP = 3.0  # an account three intervals overdue is no more urgent than one two intervals overdue
 MIN_ADMIN_SHARE = 0.02  # even a rep in a month-end push spends this share of the day on admin
@@ -40,13 +40,25 @@ class Workday:
         self.visit_sigma = cv_to_sigma(behaviour.visit_duration_cv)
         self.due_threshold = behaviour.due_threshold
         self.weights = (behaviour.overdue_weight, behaviour.potential_weight, behaviour.opportunity_weight)
-        self.inverse_interval = [1.0 / state.interval_days[idx] for idx in state.territory]
-        self.mean_visit = [float(state.visit_hours[idx].mean()) if len(idx) else 1.0 for idx in state.territory]
-        # travel among each seat's home (row 0) and accounts (rows 1..n), computed once per territory
-        self.local_travel = [self._territory_travel(seat) for seat in range(state.n_seats)]
-        self.round_trip = [
-            2 * self._travel(seat, np.array([0]), self.all_positions(seat))[0] + state.visit_hours[idx]
-            for seat, idx in enumerate(state.territory)]
+        self.manager_share = state.scenario.workforce.manager_share
+        n = state.n_seats
+        self.inverse_interval: list[np.ndarray] = [np.empty(0)] * n
+        self.mean_visit = [1.0] * n
+        self.local_travel: list[np.ndarray | None] = [None] * n
+        self.round_trip: list[np.ndarray] = [np.empty(0)] * n
+        self.version = [-1] * n
+
+    def _refresh(self, seat: int) -> None:
+        """Rebuild a seat's planning arrays after its territory changed."""
+        state = self.state
+        members = state.territory[seat]
+        self.inverse_interval[seat] = 1.0 / state.interval_days[members]
+        self.mean_visit[seat] = float(state.visit_hours[members].mean()) if len(members) else 1.0
+        # travel among the seat's home (row 0) and accounts (rows 1..n), computed once per territory
+        self.local_travel[seat] = self._territory_travel(seat)
+        self.round_trip[seat] = (2 * self._travel(seat, np.array([0]), self.all_positions(seat))[0]
+                                 + state.visit_hours[members])
+        self.version[seat] = int(state.territory_version[seat])
 
     def _territory_travel(self, seat: int) -> np.ndarray | None:
         members = self.state.territory[seat]
@@ -73,12 +85,23 @@ class Workday:
         for day in range(state.n_days):
             if env.now < day:
                 yield env.timeout(day - env.now)
+            if state.seat_state[seat] == FILLED:
+                kind = REP_DAY
+            elif state.seat_state[seat] == VACANT and state.manager_covered[seat]:
+                kind = MANAGER_DAY
+            else:
+                continue  # nobody works this seat today
+            state.day_kind[seat, day] = kind
+            if self.version[seat] != state.territory_version[seat]:
+                self._refresh(seat)
             z = state.day_normals[seat][day].tolist()
             month = state.month_of_quarter(day)
             admin = min(max(self.admin_share + self.admin_sd * z[0], 0.02), 0.95)
             # pacing effort stretches the field day (squeezing admin, never below MIN_ADMIN_SHARE) or shrinks it
-            # (the rep coasts: the hours left over are idle)
+            # (the rep coasts: the hours left over are idle); a manager covering a vacancy gives a share of it
             field = min(hours * (1.0 - admin) * state.effort[month], hours * (1.0 - MIN_ADMIN_SHARE))
+            if kind == MANAGER_DAY:
+                field *= self.manager_share
             clock = min(hours * admin, hours - field)  # admin hours, spent first
             end = clock + field
             state.admin_hours[seat, day] = clock
@@ -104,9 +127,10 @@ class Workday:
                     state.visit_log.append((seat, account, day, day + (clock + drive) / hours, drive, visit))
                     clock += drive + visit
                     here = stop
+                    previous_visit = state.last_visit[account]
                     state.last_visit[account] = env.now
                     state.visits_in_quarter[account] += 1
-                    self.pipeline.on_visit(account, seat, multiplier)
+                    self.pipeline.on_visit(account, seat, multiplier, previous_visit)
                 if here:
                     leg = m[here][0] * home_noise
                     state.home_leg_hours[seat, day] = leg

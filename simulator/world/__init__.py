@@ -5,14 +5,14 @@ from __future__ import annotations
 from simulator.scenario import Scenario
 from simulator.world.files import WorldDataError, load_world
 from simulator.world.model import World
+from simulator.world.planned import with_planned_seats
 from simulator.world.synthetic import generate_world
 
 
 def build_world(scenario: Scenario) -> World:
-    """The world a scenario describes (synthetic or loaded from its files)."""
-    if scenario.world.synthetic is not None:
-        return generate_world(scenario)
-    return load_world(scenario)
+    """The world a scenario describes (synthetic or from its files), with the seats its events will open."""
+    base = generate_world(scenario) if scenario.world.synthetic is not None else load_world(scenario)
+    return with_planned_seats(base, scenario)
 
 
 __all__ = ["World", "WorldDataError", "build_world", "generate_world", "load_world"]

@@ -57,6 +57,12 @@ class World:
         """Travel-location id of a seat's home base."""
         return self.n_accounts + seat
 
+    def initial_seats(self) -> list[int]:
+        """Seats filled on day 0 (planned seats open later, by their event)."""
+        if "opens_day" not in self.reps:
+            return list(range(self.n_reps))
+        return [int(s) for s in (self.reps["opens_day"].to_numpy() == 0).nonzero()[0]]
+
     @cached_property
     def segment_names(self) -> list[str]:
         """Segment names in scenario order."""

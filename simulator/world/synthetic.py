@@ -14,7 +14,7 @@ from simulator.scenario import Scenario, SyntheticWorld
 from simulator.streams import Streams
 from simulator.world.geography import EARTH_RADIUS_KM, delaunay_adjacency
 from simulator.world.model import World
-from simulator.world.travel import GreatCircleTravel, RoadGraphTravel, load_road_graph
+from simulator.world.travel import GreatCircleTravel, RoadGraphTravel, Travel, load_road_graph
 
 WORKING_DAYS_PER_YEAR = 252
 
@@ -77,16 +77,19 @@ def assemble_world(scenario: Scenario, units: pd.DataFrame, accounts: pd.DataFra
     else:
         adjacency = delaunay_adjacency(units["lat"].to_numpy(), units["lon"].to_numpy(),
                                        scenario.world.max_edge_factor)
+    return World(units=units, accounts=accounts, reps=reps, segments=dict(scenario.segments),
+                 adjacency=adjacency, travel=travel_model(scenario, accounts, reps), name=name)
+
+
+def travel_model(scenario: Scenario, accounts: pd.DataFrame, reps: pd.DataFrame) -> Travel:
+    """Travel among the accounts, then the reps' homes, as the scenario says (great circle or road graph)."""
     lat = np.concatenate([accounts["lat"].to_numpy(float), reps["home_lat"].to_numpy(float)])
     lon = np.concatenate([accounts["lon"].to_numpy(float), reps["home_lon"].to_numpy(float)])
     travel_cfg = scenario.travel
     if travel_cfg.road_graph is not None:
-        travel = RoadGraphTravel(load_road_graph(travel_cfg.road_graph), lat, lon, travel_cfg.circuity,
-                                 travel_cfg.speed_kmh)
-    else:
-        travel = GreatCircleTravel(lat, lon, travel_cfg.circuity, travel_cfg.speed_kmh)
-    return World(units=units, accounts=accounts, reps=reps, segments=dict(scenario.segments),
-                 adjacency=adjacency, travel=travel, name=name)
+        return RoadGraphTravel(load_road_graph(travel_cfg.road_graph), lat, lon, travel_cfg.circuity,
+                               travel_cfg.speed_kmh)
+    return GreatCircleTravel(lat, lon, travel_cfg.circuity, travel_cfg.speed_kmh)
 
 
 def _metros(config: SyntheticWorld, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -186,4 +189,4 @@ def _to_latlon(xy: np.ndarray, config: SyntheticWorld) -> tuple[np.ndarray, np.n
     return lat, lon
 
 
-__all__ = ["WORKING_DAYS_PER_YEAR", "assemble_world", "generate_world"]
+__all__ = ["WORKING_DAYS_PER_YEAR", "assemble_world", "generate_world", "travel_model"]

@@ -1,0 +1,69 @@
+"""Seats that open during a run: hire events with a home base, and headcount increases.
+
+They are part of the world from the start (their homes are travel locations), marked with the event that opens
+them; the engine keeps them closed until that event.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+from simulator.scenario import DepartureEvent, HeadcountEvent, HireEvent, Scenario, ScenarioError
+from simulator.world.model import World
+from simulator.world.synthetic import travel_model
+
+
+def with_planned_seats(world: World, scenario: Scenario) -> World:
+    """The world plus one seat per hire event and per seat a headcount event opens."""
+    reps = world.reps.assign(opens_day=0, event=-1)
+    extra = []
+    for index, event in enumerate(scenario.events):
+        if isinstance(event, HireEvent):
+            extra.append({"rep_id": event.rep or f"NEW{index:02d}", "home_lat": event.home_lat,
+                          "home_lon": event.home_lon, "tenure_days": 0.0, "opens_day": 1, "event": index})
+        elif isinstance(event, HeadcountEvent) and event.change > 0:
+            for k, (lat, lon) in enumerate(_homes_for_new_seats(world, event.change)):
+                extra.append({"rep_id": f"NEW{index:02d}-{k + 1}", "home_lat": lat, "home_lon": lon,
+                              "tenure_days": 0.0, "opens_day": 1, "event": index})
+    if not extra:
+        return dataclasses.replace(world, reps=reps)
+    reps = pd.concat([reps, pd.DataFrame(extra)], ignore_index=True)
+    return dataclasses.replace(world, reps=reps, travel=travel_model(scenario, world.accounts, reps))
+
+
+def _homes_for_new_seats(world: World, count: int) -> list[tuple[float, float]]:
+    """Where new reps would be based: in the busiest as-is territories, among their farther accounts."""
+    owner = world.accounts["owner"].to_numpy()
+    demand = world.account_visits_required * world.account_visit_hours
+    load = np.bincount(owner[owner >= 0], weights=demand[owner >= 0], minlength=world.n_reps)
+    homes = []
+    for seat in np.argsort(-load, kind="stable")[:count]:
+        members = np.flatnonzero(owner == seat)
+        if len(members) == 0:
+            continue
+        hours = world.travel.between(np.array([world.home_location(int(seat))]), members)[0]
+        far = members[hours >= np.median(hours)]
+        weights = demand[far]
+        homes.append((float(np.average(world.accounts["lat"].to_numpy()[far], weights=weights)),
+                      float(np.average(world.accounts["lon"].to_numpy()[far], weights=weights))))
+    return homes
+
+
+def check_events(scenario: Scenario, world: World) -> None:
+    """Raise ScenarioError if an event names a rep the world does not have (or a taken rep id)."""
+    initial = world.reps.loc[world.reps["opens_day"] == 0, "rep_id"].astype(str).tolist()
+    known = set(initial)
+    problems = []
+    where = scenario.source or "scenario"
+    for index, event in enumerate(scenario.events):
+        if isinstance(event, DepartureEvent) and event.rep is not None and event.rep not in known:
+            listed = ", ".join(initial[:8]) + (", ..." if len(initial) > 8 else "")
+            problems.append(f"{where}: events.{index}.rep: unknown rep '{event.rep}'; expected a rep_id of the "
+                            f"world ({listed})")
+        if isinstance(event, HireEvent) and event.rep is not None and event.rep in known:
+            problems.append(f"{where}: events.{index}.rep: '{event.rep}' is already a rep of the world")
+    if problems:
+        raise ScenarioError(where, problems)
