@@ -49,7 +49,7 @@ class SyntheticWorld(Strict):
     as_is_imbalance: float = Field(
         0.2, ge=0, description="Spread of the random reach of each seat in the as-is split (a share of the "
         "typical home distance); 0 gives a balanced split, the default a territory workload CV near 0.3.")
-    tenure_years_mean: float = Field(2.5, gt=0, description="Mean tenure of the starting reps (exponential).")
+    tenure_years_mean: float = Field(2.0, gt=0, description="Mean tenure of the starting reps (exponential).")
 
 
 class WorldFiles(Strict):
@@ -177,9 +177,9 @@ class Attrition(Strict):
 
     enabled: bool = Field(True, description="Reps may quit (false: nobody quits unless an event says so).")
     annual_quit_rate: float = Field(
-        0.19, ge=0, lt=1, description="Annual quit probability of a settled rep (past early tenure, fair deal).")
+        0.12, ge=0, lt=1, description="Annual quit probability of a settled rep (past early tenure, fair deal).")
     early_tenure_years: float = Field(2.0, ge=0, description="Tenure below which the hazard is raised.")
-    early_tenure_multiplier: float = Field(1.7, ge=0, description="Hazard multiplier in early tenure.")
+    early_tenure_multiplier: float = Field(2.5, ge=0, description="Hazard multiplier in early tenure.")
     unfair_potential_ratio: float = Field(
         0.75, ge=0, description="A seat whose territory potential is below this share of the mean is unfair.")
     unfairness_multiplier: float = Field(1.4, ge=0, description="Hazard multiplier on an unfair seat.")
@@ -306,7 +306,7 @@ class Quota(Strict):
 
     policy: Literal["equal", "potential"] = Field("potential", description="equal split or share of potential.")
     share_of_potential: float = Field(
-        0.075, gt=0, description="Company quarterly target as a share of total annual potential.")
+        0.07, gt=0, description="Company quarterly target as a share of total annual potential.")
     company_target: float | None = Field(None, gt=0, description="Explicit company target per quarter ($).")
 
 

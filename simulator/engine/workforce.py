@@ -217,6 +217,9 @@ class WorkforceModel:
             for seat in np.flatnonzero(state.world.reps["event"].to_numpy() == index).tolist():
                 self._open(seat, day, takes)
         elif isinstance(event, RealignEvent):
+            if not self.filled():
+                state.log_event("skipped_realign", -1, reason="no seat is filled")
+                return
             policy = get_policy(event.policy)
             alignment = policy(state.world, self.filled(), dict(event.params),
                                state.streams.generator(f"events.realign.{index}"))

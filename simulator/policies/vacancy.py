@@ -137,8 +137,11 @@ class Realign(VacancyPolicy):
     """Re-run the arm's alignment policy over the filled seats (and again when the seat is filled)."""
 
     def on_vacancy(self, view: CoverageView, seat: int) -> Cover:
-        """Realign over the filled seats."""
-        return Cover(view.align([s for s in view.filled_seats if s != seat]).account_seats(view.world))
+        """Realign over the filled seats (everything is orphaned if no seat is filled)."""
+        remaining = [s for s in view.filled_seats if s != seat]
+        if not remaining:
+            return Cover(np.full(len(view.account_seat), -1, dtype=np.int64))
+        return Cover(view.align(remaining).account_seats(view.world))
 
     def on_hire(self, view: CoverageView, seat: int, former: np.ndarray) -> np.ndarray:
         """Realign over the filled seats, the new hire's included."""
