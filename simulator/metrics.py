@@ -95,6 +95,19 @@ def _account_quarter_visits(state: RunState, visits: pd.DataFrame) -> np.ndarray
     return np.bincount(flat, minlength=state.n_accounts * state.quarters).reshape(state.n_accounts, state.quarters)
 
 
+def coverage_gap(required: np.ndarray, quarter_visits: np.ndarray, potential: np.ndarray) -> float:
+    """Potential-weighted share of required visits not delivered over the horizon.
+
+    Visits count up to ceil(required) per quarter, so extra calls in one quarter do not make up for a missed
+    one, while an account required every other quarter (0.5) visited every other quarter has no gap.
+    """
+    quarters = quarter_visits.shape[1]
+    delivered = np.minimum(quarter_visits, np.ceil(required)[:, None]).sum(axis=1)
+    needed = required * quarters
+    shortfall = np.maximum(needed - delivered, 0) / needed
+    return float(np.average(shortfall, weights=potential)) if potential.sum() > 0 else float(shortfall.mean())
+
+
 def _won(opportunities: pd.DataFrame) -> pd.DataFrame:
     return opportunities[opportunities["outcome"] == "won"]
 
@@ -161,9 +174,8 @@ def _summary(state: RunState, rep_quarters: pd.DataFrame, rep_days: pd.DataFrame
     paid_hours = max(len(rep_days), 1) * state.hours
     staffed = rep_quarters["rep_days"] >= state.days_per_quarter / 2  # rep-quarters: a rep held the seat
     attainment = rep_quarters.loc[staffed, "attainment"].dropna().to_numpy()
-    required = state.required[:, None]
-    shortfall = np.maximum(required - account_quarter_visits, 0) / required
-    weight = np.repeat(state.potential[:, None], state.quarters, axis=1)
+    gap = coverage_gap(state.required, account_quarter_visits, state.potential)
+    regular = state.required >= 1  # accounts due at least once a quarter
     won = _won(opportunities)
     closed = opportunities[opportunities["outcome"] != "open"]
     month = ((won["closed"] % state.days_per_quarter) * 3 // state.days_per_quarter).to_numpy()
@@ -175,8 +187,8 @@ def _summary(state: RunState, rep_quarters: pd.DataFrame, rep_days: pd.DataFrame
         "median_attainment": float(np.median(attainment)) if len(attainment) else np.nan,
         "attainment_cv": float(attainment.std() / attainment.mean()) if attainment.mean() > 0 else np.nan,
         "attainment_gini": gini(np.maximum(attainment, 0)),
-        "coverage_gap": float((shortfall * weight).sum() / weight.sum()) if weight.sum() > 0 else 0.0,
-        "unvisited_account_share": float(np.mean(account_quarter_visits == 0)),
+        "coverage_gap": gap,
+        "unvisited_account_share": float(np.mean(account_quarter_visits[regular] == 0)) if regular.any() else 0.0,
         "selling_share": float(rep_days["selling_hours"].sum() / paid_hours),
         "travel_share": float(rep_days["travel_hours"].sum() / paid_hours),
         "admin_share": float(rep_days["admin_hours"].sum() / paid_hours),

@@ -60,18 +60,48 @@ class WorldFiles(Strict):
     units: Path | None = Field(None, description="Units file: unit_id, lat, lon, neighbours; default from accounts.")
 
 
+class HomeBase(Strict):
+    """A rep's home base given explicitly."""
+
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    rep_id: str | None = None
+
+
+class GeographyWorld(Strict):
+    """A world on the embedded real geography: accounts drawn inside units in proportion to labour force."""
+
+    layer: Literal["us_counties", "us_zips"] = Field("us_counties", description="Embedded unit layer.")
+    states: list[str] | None = Field(None, description="Two-letter states to keep (default: contiguous US).")
+    seed: int = Field(0, description="Seed of the world's structure.")
+    reps: int = Field(100, ge=1, description="Rep seats (ignored when homes are given).")
+    accounts: int = Field(10_000, ge=1, description="Number of accounts.")
+    homes: list[HomeBase] | None = Field(None, description="Explicit home bases (one per rep).")
+    potential_median: float = Field(60_000.0, gt=0, description="Median annual potential of an account ($).")
+    potential_sigma: float = Field(1.0, ge=0, description="Log-sd of annual potential (lognormal).")
+    tenure_years_mean: float = Field(2.0, gt=0, description="Mean tenure of the starting reps (exponential).")
+    min_group_reps: float = Field(
+        0.75, gt=0, description="As-is split: states worth fewer reps than this are grouped with a neighbour.")
+
+    @field_validator("states")
+    @classmethod
+    def _upper(cls, states: list[str] | None) -> list[str] | None:
+        return None if states is None else [s.strip().upper() for s in states]
+
+
 class WorldConfig(Strict):
-    """Where the world comes from: exactly one of `synthetic` or `files`."""
+    """Where the world comes from: exactly one of `synthetic`, `geography` or `files`."""
 
     synthetic: SyntheticWorld | None = None
+    geography: GeographyWorld | None = None
     files: WorldFiles | None = None
     max_edge_factor: float = Field(
         3.0, gt=0, description="Delaunay edges longer than this many times the median edge are pruned.")
 
     @model_validator(mode="after")
     def _one_source(self) -> WorldConfig:
-        if (self.synthetic is None) == (self.files is None):
-            raise ValueError("give exactly one of 'synthetic' or 'files'")
+        if sum(source is not None for source in (self.synthetic, self.geography, self.files)) != 1:
+            raise ValueError("give exactly one of 'synthetic', 'geography' or 'files'")
         return self
 
 

@@ -48,7 +48,7 @@ def test_yaml_syntax_error_gives_line_and_column(tmp_path):
 def test_missing_world_source_is_reported(tmp_path):
     path = tmp_path / "noworld.yaml"
     path.write_text("name: x\nworld: {}\npolicies: [as_is]\n")
-    with pytest.raises(ScenarioError, match="exactly one of 'synthetic' or 'files'"):
+    with pytest.raises(ScenarioError, match="exactly one of 'synthetic', 'geography' or 'files'"):
         load_scenario(path)
 
 

@@ -54,7 +54,8 @@ def as_is(world: World, seats: Sequence[int], params: dict[str, Any], rng: np.ra
     """Keep the current owners.
 
     A unit goes to the seat owning most of its potential; accounts owned by another seat become named-account
-    overrides. Units with no owned account go to the nearest seat; unowned accounts follow their unit.
+    overrides. Units with no owned account keep the world's recorded unit owner (column `owner` of the units,
+    when there is one and that seat is in play), else go to the nearest seat; unowned accounts follow their unit.
     """
     seats = np.asarray(seats, dtype=np.int64)
     owner = world.accounts["owner"].to_numpy(dtype=np.int64)
@@ -65,6 +66,11 @@ def as_is(world: World, seats: Sequence[int], params: dict[str, Any], rng: np.ra
     np.add.at(share, (unit[owned], owner[owned]), weight[owned])
     unit_seat = np.argmax(share, axis=1)
     orphan_units = share.max(axis=1) <= 0
+    if "owner" in world.units:  # units without owned accounts keep the unit's recorded owner, if it is in play
+        recorded = world.units["owner"].to_numpy(dtype=np.int64)
+        keep = orphan_units & np.isin(recorded, seats)
+        unit_seat[keep] = recorded[keep]
+        orphan_units &= ~keep
     if orphan_units.any():
         nearest_seat = seats[np.argmin(_unit_home_hours(world, seats), axis=0)]
         unit_seat[orphan_units] = nearest_seat[orphan_units]

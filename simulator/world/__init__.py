@@ -7,11 +7,17 @@ from simulator.world.files import WorldDataError, load_world
 from simulator.world.model import World
 from simulator.world.planned import with_planned_seats
 from simulator.world.synthetic import generate_world
+from simulator.world.us import generate_geography_world
 
 
 def build_world(scenario: Scenario) -> World:
     """The world a scenario describes (synthetic or from its files), with the seats its events will open."""
-    base = generate_world(scenario) if scenario.world.synthetic is not None else load_world(scenario)
+    if scenario.world.synthetic is not None:
+        base = generate_world(scenario)
+    elif scenario.world.geography is not None:
+        base = generate_geography_world(scenario)
+    else:
+        base = load_world(scenario)
     return with_planned_seats(base, scenario)
 
 

@@ -34,10 +34,10 @@ def generate_world(scenario: Scenario) -> World:
     potential_rng = streams.generator("world.potential")
     log_potential = config.potential_sigma * potential_rng.standard_normal(config.accounts)
     potential = config.potential_median * np.exp(log_potential)
-    segment = _segments_by_rank(potential, scenario)
-    workload_weight = _workload_proxy(account_xy, segment, scenario)
+    segment = segments_by_rank(potential, scenario)
+    workload_weight = workload_proxy(account_xy, segment, scenario)
 
-    homes, bias = _rep_homes(config.reps, account_xy, workload_weight, streams.generator("world.homes"))
+    homes, bias = balanced_centres(config.reps, account_xy, workload_weight, streams.generator("world.homes"))
     unit_seat = _as_is_split(unit_xy, homes, bias, account_unit, config.as_is_imbalance,
                              streams.generator("world.as_is"))
     tenure_rng = streams.generator("world.tenure")
@@ -46,7 +46,8 @@ def generate_world(scenario: Scenario) -> World:
     unit_lat, unit_lon = _to_latlon(unit_xy, config)
     acc_lat, acc_lon = _to_latlon(account_xy, config)
     home_lat, home_lon = _to_latlon(homes, config)
-    units = pd.DataFrame({"unit_id": [f"U{i:05d}" for i in range(n_units)], "lat": unit_lat, "lon": unit_lon})
+    units = pd.DataFrame({"unit_id": [f"U{i:05d}" for i in range(n_units)], "lat": unit_lat, "lon": unit_lon,
+                          "owner": unit_seat.astype(np.int64)})
     accounts = pd.DataFrame({
         "account_id": [f"A{i:06d}" for i in range(config.accounts)],
         "unit": account_unit.astype(np.int64),
@@ -112,7 +113,7 @@ def _scatter(n: int, config: SyntheticWorld, metro_xy: np.ndarray, metro_weight:
     return np.clip(points, -half, half)
 
 
-def _segments_by_rank(potential: np.ndarray, scenario: Scenario) -> np.ndarray:
+def segments_by_rank(potential: np.ndarray, scenario: Scenario) -> np.ndarray:
     """Highest-potential accounts go to the first segment, by the segments' shares."""
     names = list(scenario.segments)
     shares = np.array([scenario.segments[name].share for name in names], dtype=float)
@@ -124,7 +125,7 @@ def _segments_by_rank(potential: np.ndarray, scenario: Scenario) -> np.ndarray:
     return np.array(names, dtype=object)[index]
 
 
-def _workload_proxy(xy: np.ndarray, segment: np.ndarray, scenario: Scenario) -> np.ndarray:
+def workload_proxy(xy: np.ndarray, segment: np.ndarray, scenario: Scenario) -> np.ndarray:
     """Hours per quarter an account asks for: visits x (visit hours + drive to its nearest neighbours).
 
     The drive is the mean distance to the four nearest accounts, so sparse (rural) accounts weigh more.
@@ -137,15 +138,19 @@ def _workload_proxy(xy: np.ndarray, segment: np.ndarray, scenario: Scenario) -> 
     return visits * (hours + drive)
 
 
-def _rep_homes(reps: int, xy: np.ndarray, weight: np.ndarray,
-               rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def balanced_centres(reps: int, xy: np.ndarray, weight: np.ndarray, rng: np.random.Generator,
+                     fixed_homes: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Home bases where a company would have hired its reps: a workload-balanced k-means.
 
     Lloyd iterations on a power-diagram assignment (distance minus a per-home bias); the biases grow for homes
-    with too little workload, so each home ends up with a similar share. Returns homes and the biases (km).
+    with too little workload, so each home ends up with a similar share. With `fixed_homes` only the biases
+    move. Returns homes and the biases (km).
     """
-    start = rng.choice(len(xy), size=reps, replace=reps > len(xy), p=weight / weight.sum())
-    homes = xy[start] + rng.normal(scale=1e-3, size=(reps, 2))
+    if fixed_homes is not None:
+        homes = np.array(fixed_homes, dtype=float)
+    else:
+        start = rng.choice(len(xy), size=reps, replace=reps > len(xy), p=weight / weight.sum())
+        homes = xy[start] + rng.normal(scale=1e-3, size=(reps, 2))
     bias = np.zeros(reps)
     target = weight.sum() / reps
     for iteration in range(150):
@@ -154,7 +159,7 @@ def _rep_homes(reps: int, xy: np.ndarray, weight: np.ndarray,
         load = np.bincount(nearest, weights=weight, minlength=reps)
         scale = float(np.median(distance[np.arange(len(xy)), nearest])) + 1e-3
         bias += 0.5 * scale * np.clip((target - load) / target, -1, 1) / (1 + iteration / 50)
-        if iteration < 40:  # move homes first, then only fine-tune the balance
+        if iteration < 40 and fixed_homes is None:  # move homes first, then only fine-tune the balance
             for axis in range(2):
                 summed = np.bincount(nearest, weights=weight * xy[:, axis], minlength=reps)
                 homes[:, axis] = np.where(load > 0, summed / np.maximum(load, 1e-12), homes[:, axis])
@@ -189,4 +194,5 @@ def _to_latlon(xy: np.ndarray, config: SyntheticWorld) -> tuple[np.ndarray, np.n
     return lat, lon
 
 
-__all__ = ["WORKING_DAYS_PER_YEAR", "assemble_world", "generate_world", "travel_model"]
+__all__ = ["WORKING_DAYS_PER_YEAR", "assemble_world", "balanced_centres", "generate_world", "segments_by_rank",
+           "travel_model", "workload_proxy"]

@@ -1,0 +1,1 @@
+"""Embedded data files (US counties and ZIP points) and the script that derives them."""
