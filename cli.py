@@ -17,7 +17,7 @@ from simulator.world import WorldDataError, build_world
 from simulator.world.planned import check_events
 from simulator.world.travel import TravelError
 
-DEFAULT_SCENARIO = "quickstart.yaml"
+DEFAULT_SCENARIO = "us_national.yaml"
 USER_ERRORS = (ScenarioError, WorldDataError, TravelError)
 
 
