@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
+from simulator.crm import CrmError, export_alignment, import_crm
 from simulator.experiment import HEADLINE_METRICS, ExperimentResult, run_experiment
 from simulator.scenario import Scenario, ScenarioError, load_scenario, scenario_json_schema
 from simulator.world import WorldDataError, build_world
@@ -145,6 +146,37 @@ def demo(ctx: click.Context, out: Path | None) -> None:
     path = shipped_scenario()
     click.echo(f"running the default scenario {path}")
     _print_result(_run(ctx, _load(path), out))
+
+
+@main.command("import-crm")
+@click.option("--accounts", "accounts_file", required=True, type=click.Path(path_type=Path),
+              help="Account report export (CSV).")
+@click.option("--users", "users_file", type=click.Path(path_type=Path), help="User report export (CSV).")
+@click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN",
+              help="Column for a field when it is not the Salesforce name (user fields: user.FIELD).")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Folder to write the world to.")
+def import_crm_command(accounts_file: Path, users_file: Path | None, maps: tuple[str, ...], out: Path) -> None:
+    """Import a CRM export as a world folder a scenario can use (world: files: ...)."""
+    try:
+        report = import_crm(accounts_file, out, users_file, list(maps))
+    except CrmError as exc:
+        _fail(f"error: {exc}")
+    for line in report.lines():
+        click.echo(line)
+    click.echo(f"written to {out}: accounts.parquet, reps.parquet, rejects.csv")
+
+
+@main.command("export-crm")
+@click.argument("run_folder", type=click.Path(path_type=Path))
+@click.option("--policy", required=True, help="Policy (label) whose alignment to export.")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="CSV file to write.")
+def export_crm_command(run_folder: Path, policy: str, out: Path) -> None:
+    """Write a policy's account owners as a CRM owner-update file (Id, OwnerId, PreviousOwnerId, Changed)."""
+    try:
+        changed = export_alignment(run_folder, policy, out)
+    except CrmError as exc:
+        _fail(f"error: {exc}")
+    click.echo(f"{out}: {changed:,} accounts change owner under {policy}")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from simulator.alignment import Alignment, alignment_quality, territory_table
@@ -41,6 +42,7 @@ class ExperimentResult:
     alignment: pd.DataFrame
     territories: pd.DataFrame
     events: pd.DataFrame
+    assignments: pd.DataFrame
     folder: Path | None = None
     wall_seconds: float = 0.0
     runs: dict[tuple[str, int], RunTables] = field(default_factory=dict)
@@ -112,12 +114,24 @@ def run_experiment(scenario: Scenario, *, out: Path | None = None, write: bool =
                             ignore_index=True).pipe(_keys_first),
         territories=pd.concat([territory_table(world, a, hours_per_km, stops).assign(**keys, policy=p)
                                for p, a in alignments.items()], ignore_index=True).pipe(_keys_first),
+        assignments=_assignments(world, alignments, baseline).assign(**keys).pipe(_keys_first),
         runs=runs,
     )
     result.wall_seconds = time.perf_counter() - started
     if write:
         result.folder = _write(result, Path(out) if out else scenario.output.folder, started_at, command)
     return result
+
+
+def _assignments(world: World, alignments: dict[str, Alignment], baseline: Alignment) -> pd.DataFrame:
+    """Owner of every account under each policy's alignment (before any workforce change), and today's owner."""
+    rep_ids = world.reps["rep_id"].to_numpy()
+    recorded = world.accounts["owner"].to_numpy(dtype=np.int64)
+    current = np.where(recorded >= 0, rep_ids[np.maximum(recorded, 0)], "")
+    return pd.concat([pd.DataFrame({"policy": policy, "account_id": world.accounts["account_id"].to_numpy(),
+                                    "seat": alignment.account_seats(world),
+                                    "rep_id": rep_ids[alignment.account_seats(world)], "current_rep_id": current})
+                      for policy, alignment in alignments.items()], ignore_index=True)
 
 
 def _keys_first(frame: pd.DataFrame) -> pd.DataFrame:
@@ -130,7 +144,8 @@ def _write(result: ExperimentResult, root: Path, started_at: datetime, command: 
     folder = root / scenario.name / f"{started_at:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
     folder.mkdir(parents=True, exist_ok=False)
     tables = {"summary": result.summary, "rep_quarters": result.rep_quarters, "accounts": result.accounts,
-              "alignment": result.alignment, "territories": result.territories, "events": result.events}
+              "alignment": result.alignment, "territories": result.territories, "events": result.events,
+              "assignments": result.assignments}
     for name, frame in tables.items():
         write_parquet(frame, folder / f"{name}.parquet")
     write_json({

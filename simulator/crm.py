@@ -1,0 +1,301 @@
+"""CRM import and export: Salesforce-style report exports in, a world folder out; a new alignment back out.
+
+Import reads an Account export (and optionally a User export), in UTF-8 with or without BOM or Windows-1252,
+comma- or semicolon-delimited, quoted or not. Every row is accounted for: it is imported (to accounts.parquet /
+reps.parquet, in the world-files format a scenario can load) or written to rejects.csv with its line number and
+the reason. Accounts without coordinates but with a known ZIP code are placed at the ZIP's point (offline).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from simulator.io import atomic_write, write_parquet
+
+ACCOUNT_FIELDS = {  # our field -> Salesforce Account report column
+    "id": "Id", "name": "Name", "lat": "BillingLatitude", "lon": "BillingLongitude",
+    "postal_code": "BillingPostalCode", "state": "BillingState", "potential": "AnnualRevenue", "owner": "OwnerId",
+    "segment": "Segment",
+}
+USER_FIELDS = {"id": "Id", "name": "Name", "lat": "Latitude", "lon": "Longitude", "postal_code": "PostalCode"}
+SEGMENT_SHARES = (("A", 0.1), ("B", 0.3), ("C", 0.6))  # by potential rank when the export has no segment
+DEFAULT_TENURE_DAYS = 730.0
+
+
+class CrmError(Exception):
+    """An import that cannot start (missing file, missing required column, bad --map)."""
+
+
+@dataclass
+class ImportReport:
+    """What happened to every row."""
+
+    read: dict[str, int] = field(default_factory=dict)
+    imported: dict[str, int] = field(default_factory=dict)
+    rejected: Counter = field(default_factory=Counter)
+    geocoded: int = 0
+    unowned: int = 0
+    unknown_owner: int = 0
+    out: Path | None = None
+
+    def lines(self) -> list[str]:
+        """The counts, one line each, ending with the balance check."""
+        lines = []
+        for kind in self.read:
+            rejected = sum(n for (k, _), n in self.rejected.items() if k == kind)
+            lines.append(f"{kind}: read {self.read[kind]:,}, imported {self.imported.get(kind, 0):,}, "
+                         f"rejected {rejected:,}, lost {self.read[kind] - self.imported.get(kind, 0) - rejected}")
+        for (kind, reason), count in sorted(self.rejected.items()):
+            lines.append(f"  rejected {kind}: {reason}: {count:,}")
+        lines.append(f"accounts placed from their ZIP code: {self.geocoded:,}")
+        lines.append(f"accounts imported unowned: {self.unowned:,} (of which owner not among the users: "
+                     f"{self.unknown_owner:,})")
+        return lines
+
+
+def read_export(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """Header and (line number, cells) of a CSV export: UTF-8 (BOM or not) or Windows-1252; ',' or ';'."""
+    if not path.exists():
+        raise CrmError(f"{path}: file not found")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")
+    sample = text[:20_000]
+    first = sample.splitlines()[0] if sample else ""
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = [cell.strip() for cell in next(reader)]
+    except StopIteration as exc:
+        raise CrmError(f"{path}: empty file; expected a header row") from exc
+    rows = []
+    for cells in reader:
+        if not any(cell.strip() for cell in cells):
+            continue  # blank line: not a row
+        rows.append((reader.line_num, cells))
+    return header, rows
+
+
+def parse_maps(maps: list[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """--map field=column (accounts) and --map user.field=column (users) over the Salesforce defaults."""
+    accounts, users = dict(ACCOUNT_FIELDS), dict(USER_FIELDS)
+    for item in maps:
+        name, sep, column = item.partition("=")
+        if not sep or not column:
+            raise CrmError(f"--map {item!r}: expected field=column, e.g. potential=Revenue_2025")
+        target, key = (users, name[5:]) if name.startswith("user.") else (accounts, name)
+        if key not in target:
+            known = ", ".join(sorted(ACCOUNT_FIELDS) + [f"user.{k}" for k in sorted(USER_FIELDS)])
+            raise CrmError(f"--map {item!r}: unknown field {name!r}; expected one of {known}")
+        target[key] = column
+    return accounts, users
+
+
+def _column(header: list[str], fields: dict[str, str], key: str, path: Path, required: bool) -> int | None:
+    wanted = fields[key]
+    lowered = [h.lower() for h in header]
+    if wanted.lower() in lowered:
+        return lowered.index(wanted.lower())
+    if required:
+        raise CrmError(f"{path}: no column {wanted!r} for {key}; columns are: {', '.join(header)} "
+                       f"(use --map {key}=COLUMN)")
+    return None
+
+
+def _cell(cells: list[str], index: int | None) -> str:
+    return cells[index].strip() if index is not None and index < len(cells) else ""
+
+
+def _number(text: str) -> float | None:
+    """A number from a CRM cell: '1,234.5', '1.234,5', '1234,5', '$ 1 234' (the last separator is decimal)."""
+    text = text.replace(" ", "").replace("\u00a0", "").replace("$", "").replace("\u20ac", "")
+    if "," in text and "." in text:
+        text = text.replace(".", "").replace(",", ".") if text.rfind(",") > text.rfind(".") else text.replace(",", "")
+    elif "," in text:
+        parts = text.split(",")
+        text = text.replace(",", ".") if len(parts) == 2 and len(parts[1]) != 3 else text.replace(",", "")
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if np.isfinite(value) else None
+
+
+class ZipGeocoder:
+    """Offline ZIP -> (lat, lon) from the embedded ZIP table (first five digits)."""
+
+    def __init__(self) -> None:
+        from simulator.world.us import us_zips
+
+        table = us_zips()
+        self.points = dict(zip(table["zip"], zip(table["lat"], table["lon"], strict=True), strict=True))
+
+    def __call__(self, postal_code: str) -> tuple[float, float] | None:
+        """The ZIP's point, or None for an unknown or malformed code."""
+        digits = "".join(ch for ch in postal_code if ch.isdigit())[:5]
+        if len(digits) < 3:
+            return None
+        return self.points.get(digits.zfill(5))
+
+
+def _location(cells: list[str], columns: dict[str, int | None], geocode: ZipGeocoder) -> tuple[float, float, bool]:
+    lat, lon = _number(_cell(cells, columns["lat"])), _number(_cell(cells, columns["lon"]))
+    if lat is not None and lon is not None and -90 <= lat <= 90 and -180 <= lon <= 180 and (lat, lon) != (0, 0):
+        return lat, lon, False
+    point = geocode(_cell(cells, columns["postal_code"]))
+    if point is None:
+        return np.nan, np.nan, False
+    return point[0], point[1], True
+
+
+def import_crm(accounts_path: Path, out: Path, users_path: Path | None = None,
+               maps: list[str] | None = None) -> ImportReport:
+    """Import a CRM export into a world folder (accounts.parquet, reps.parquet, rejects.csv).
+
+    Raises:
+        CrmError: when a file is missing, has no header, or lacks a required column.
+    """
+    account_fields, user_fields = parse_maps(maps or [])
+    geocode = ZipGeocoder()
+    report = ImportReport(out=out)
+    rejects: list[dict] = []
+    reps = _import_users(users_path, user_fields, geocode, report, rejects) if users_path else pd.DataFrame(
+        columns=["rep_id", "name", "home_lat", "home_lon", "tenure_days"])
+    accounts = _import_accounts(accounts_path, account_fields, geocode, set(reps["rep_id"]), users_path is not None,
+                                report, rejects)
+    if users_path is None:  # no user file: owners become reps placed at their accounts' centre
+        reps = _reps_from_owners(accounts)
+    out.mkdir(parents=True, exist_ok=True)
+    write_parquet(accounts, out / "accounts.parquet")
+    write_parquet(reps, out / "reps.parquet")
+    frame = pd.DataFrame(rejects, columns=["file", "line", "reason", "row"])
+    atomic_write(out / "rejects.csv", lambda tmp: frame.to_csv(tmp, index=False))
+    return report
+
+
+def _import_users(path: Path, fields: dict[str, str], geocode: ZipGeocoder, report: ImportReport,
+                  rejects: list[dict]) -> pd.DataFrame:
+    header, rows = read_export(path)
+    cols = {key: _column(header, fields, key, path, required=key == "id") for key in fields}
+    report.read["users"] = len(rows)
+    seen, kept = set(), []
+    for line, cells in rows:
+        user_id = _cell(cells, cols["id"])
+        lat, lon, _ = _location(cells, cols, geocode)
+        reason = ("missing Id" if not user_id else "duplicate Id" if user_id in seen
+                  else "no usable location (coordinates or known ZIP code)" if np.isnan(lat) else None)
+        if reason:
+            _reject(rejects, report, "users", path, line, reason, cells)
+            continue
+        seen.add(user_id)
+        kept.append({"rep_id": user_id, "name": _cell(cells, cols["name"]), "home_lat": lat, "home_lon": lon,
+                     "tenure_days": DEFAULT_TENURE_DAYS})
+    report.imported["users"] = len(kept)
+    return pd.DataFrame(kept, columns=["rep_id", "name", "home_lat", "home_lon", "tenure_days"])
+
+
+def _import_accounts(path: Path, fields: dict[str, str], geocode: ZipGeocoder, users: set[str], have_users: bool,
+                     report: ImportReport, rejects: list[dict]) -> pd.DataFrame:
+    header, rows = read_export(path)
+    required = {"id", "potential"}
+    cols = {key: _column(header, fields, key, path, required=key in required) for key in fields}
+    report.read["accounts"] = len(rows)
+    seen, kept = set(), []
+    for line, cells in rows:
+        account_id = _cell(cells, cols["id"])
+        revenue_text = _cell(cells, cols["potential"])
+        revenue = _number(revenue_text)
+        lat, lon, geocoded = _location(cells, cols, geocode)
+        if not account_id:
+            reason = "missing Id"
+        elif account_id in seen:
+            reason = "duplicate Id"
+        elif not revenue_text:
+            reason = f"missing {fields['potential']}"
+        elif revenue is None:
+            reason = f"non-numeric {fields['potential']}"
+        elif revenue < 0:
+            reason = f"negative {fields['potential']}"
+        elif np.isnan(lat):
+            reason = "no usable location (coordinates or known ZIP code)"
+        else:
+            reason = None
+        if reason:
+            _reject(rejects, report, "accounts", path, line, reason, cells)
+            continue
+        seen.add(account_id)
+        owner = _cell(cells, cols["owner"])
+        if not owner or (have_users and owner not in users):
+            report.unowned += 1
+            report.unknown_owner += bool(owner)
+            owner = ""
+        report.geocoded += geocoded
+        postal = "".join(ch for ch in _cell(cells, cols["postal_code"]) if ch.isdigit())[:5]
+        kept.append({"account_id": account_id, "name": _cell(cells, cols["name"]), "lat": lat, "lon": lon,
+                     "potential": revenue, "segment": _cell(cells, cols["segment"]), "owner": owner,
+                     "unit_id": postal.zfill(5) if len(postal) >= 3 else account_id,
+                     "state": _cell(cells, cols["state"]), "source_line": line})
+    report.imported["accounts"] = len(kept)
+    frame = pd.DataFrame(kept, columns=["account_id", "name", "lat", "lon", "potential", "segment", "owner",
+                                        "unit_id", "state", "source_line"])
+    missing = frame["segment"] == ""
+    if missing.any():
+        frame.loc[missing, "segment"] = _segments_by_potential(frame.loc[missing, "potential"].to_numpy())
+    return frame
+
+
+def _segments_by_potential(potential: np.ndarray) -> np.ndarray:
+    order = np.argsort(-potential, kind="stable")
+    labels = np.empty(len(potential), dtype=object)
+    bounds = np.cumsum([share for _, share in SEGMENT_SHARES]) * len(potential)
+    for rank, index in enumerate(order):
+        labels[index] = SEGMENT_SHARES[min(int(np.searchsorted(bounds, rank, side="right")),
+                                           len(SEGMENT_SHARES) - 1)][0]
+    return labels
+
+
+def _reps_from_owners(accounts: pd.DataFrame) -> pd.DataFrame:
+    owned = accounts[accounts["owner"] != ""]
+    centre = owned.groupby("owner")[["lat", "lon"]].median().reset_index()
+    return pd.DataFrame({"rep_id": centre["owner"], "name": centre["owner"], "home_lat": centre["lat"],
+                         "home_lon": centre["lon"], "tenure_days": DEFAULT_TENURE_DAYS})
+
+
+def _reject(rejects: list[dict], report: ImportReport, kind: str, path: Path, line: int, reason: str,
+            cells: list[str]) -> None:
+    report.rejected[(kind, reason)] += 1
+    original = io.StringIO()
+    csv.writer(original).writerow(cells)
+    rejects.append({"file": str(path), "line": line, "reason": reason, "row": original.getvalue().rstrip("\r\n")})
+
+
+def export_alignment(run_folder: Path, policy: str, out: Path) -> int:
+    """Write a policy's account owners as a CRM update file (Id, OwnerId, PreviousOwnerId, Changed).
+
+    PreviousOwnerId is the owner the world recorded (the CRM's, for an imported world; empty if unowned).
+
+    Returns:
+        The number of accounts whose owner changes.
+    """
+    path = run_folder / "assignments.parquet"
+    if not path.exists():
+        raise CrmError(f"{run_folder}: no assignments.parquet; expected a run folder written by `territory-sim run`")
+    table = pd.read_parquet(path)
+    policies = sorted(table["policy"].unique())
+    if policy not in policies:
+        raise CrmError(f"{run_folder}: no policy {policy!r} in this run; it has: {', '.join(policies)}")
+    chosen = table[table["policy"] == policy]
+    frame = pd.DataFrame({"Id": chosen["account_id"].to_numpy(), "OwnerId": chosen["rep_id"].to_numpy(),
+                          "PreviousOwnerId": chosen["current_rep_id"].to_numpy()})
+    frame["Changed"] = frame["OwnerId"] != frame["PreviousOwnerId"]
+    atomic_write(out, lambda tmp: frame.to_csv(tmp, index=False))
+    return int(frame["Changed"].sum())
