@@ -90,7 +90,7 @@ def _print_result(result: ExperimentResult) -> None:
                f"seed {scenario.experiment.seed} ({result.wall_seconds:.1f} s)")
     click.echo(format_headline(result))
     if result.folder is not None:
-        click.echo(f"\nresults written to {result.folder}")
+        click.echo(f"\nresults written to {result.folder.resolve()}")
 
 
 def format_headline(result: ExperimentResult) -> str:
