@@ -12,7 +12,8 @@ import click
 import pandas as pd
 
 from simulator.crm import CrmError, export_alignment, import_crm
-from simulator.experiment import HEADLINE_METRICS, ExperimentResult, run_experiment
+from simulator.experiment import HEADLINE_METRICS, ExperimentResult, align_report, run_experiment, write_alignment
+from simulator.policies.balanced import PolicyError
 from simulator.scenario import Scenario, ScenarioError, load_scenario, scenario_json_schema
 from simulator.world import WorldDataError, build_world
 from simulator.world.planned import check_events
@@ -146,6 +147,37 @@ def demo(ctx: click.Context, out: Path | None) -> None:
     path = shipped_scenario()
     click.echo(f"running the default scenario {path}")
     _print_result(_run(ctx, _load(path), out))
+
+
+@main.command()
+@click.argument("scenario_file", type=click.Path(path_type=Path))
+@click.option("--policy", "policy_name", required=True, help="Alignment policy (name or label in the scenario).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
+@click.option("--out", type=click.Path(path_type=Path), help="Write the alignment (.csv or .parquet).")
+@click.pass_context
+def align(ctx: click.Context, scenario_file: Path, policy_name: str, as_json: bool, out: Path | None) -> None:
+    """Align a scenario's world with one policy; print its quality metrics and write the alignment."""
+    scenario = _load(scenario_file)
+    try:
+        report, frame = align_report(scenario, policy_name)
+    except (*USER_ERRORS, PolicyError, KeyError) as exc:
+        if ctx.obj.get("debug"):
+            raise
+        _fail(f"error: {exc.args[0] if isinstance(exc, KeyError) else exc}")
+    if out is not None:
+        write_alignment(frame, out)
+        report["written_to"] = str(out.resolve())
+    if as_json:
+        click.echo(json.dumps(report, indent=2, default=float))
+        return
+    for key, value in report.items():
+        if key in ("seats_missing", "splits"):
+            continue
+        click.echo(f"{key:<28} {value:.4g}" if isinstance(value, float) else f"{key:<28} {value}")
+    for seat in report["seats_missing"]:
+        click.echo(f"  misses tolerance: {seat['rep_id']} {seat['deviation']:+.1%}")
+    if report["splits"]:
+        click.echo(f"  units split at account level: {', '.join(s['unit_id'] for s in report['splits'])}")
 
 
 @main.command("import-crm")

@@ -13,11 +13,13 @@ from types import MappingProxyType
 import networkx as nx
 import numpy as np
 import pandas as pd
+from scipy.spatial import cKDTree
 
-from simulator.world.geography import hull_area_km2, local_km
+from simulator.world.geography import local_km
 from simulator.world.model import World
 
 BHH_CONSTANT = 0.7124  # Beardwood-Halton-Hammersley tour constant in the plane
+LOCAL_NEIGHBOURS = 5  # accounts around one that set its local density
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class Alignment:
     n_seats: int
     overrides: Mapping[int, int] = field(default_factory=dict)
     policy: str = ""
+    info: Mapping[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         seats = np.array(self.unit_seat, dtype=np.int64, copy=True)
@@ -54,6 +57,7 @@ class Alignment:
         seats.setflags(write=False)
         object.__setattr__(self, "unit_seat", seats)
         object.__setattr__(self, "overrides", MappingProxyType(dict(self.overrides)))
+        object.__setattr__(self, "info", MappingProxyType(dict(self.info)))
 
     def account_seats(self, world: World) -> np.ndarray:
         """Seat of every account: its unit's seat unless overridden."""
@@ -70,7 +74,7 @@ class Alignment:
             if seats[unit] != seat:
                 made.append(Move("unit", int(unit), int(seats[unit]), int(seat)))
                 seats[unit] = seat
-        return Alignment(seats, self.n_seats, self.overrides, policy or self.policy), made
+        return Alignment(seats, self.n_seats, self.overrides, policy or self.policy, self.info), made
 
     def to_frame(self, world: World) -> pd.DataFrame:
         """One row per unit: unit index and id, seat index and rep id."""
@@ -82,9 +86,9 @@ class Alignment:
         })
 
 
-def territory_table(world: World, alignment: Alignment, hours_per_km: float, stops_per_day: float) -> pd.DataFrame:
+def territory_table(world: World, alignment: Alignment, hours_per_km: float) -> pd.DataFrame:
     """Per-seat accounts, potential, workload (hours/quarter), unit components and compactness of an alignment."""
-    table = seat_loads(world, alignment.account_seats(world), alignment.n_seats, hours_per_km, stops_per_day)
+    table = seat_loads(world, alignment.account_seats(world), alignment.n_seats, hours_per_km)
     units = [np.flatnonzero(alignment.unit_seat == seat) for seat in range(alignment.n_seats)]
     table.insert(table.columns.get_loc("compactness_hours"), "units", [len(u) for u in units])
     table.insert(table.columns.get_loc("compactness_hours"), "components",
@@ -93,42 +97,58 @@ def territory_table(world: World, alignment: Alignment, hours_per_km: float, sto
     return table
 
 
-def seat_loads(world: World, account_seat: np.ndarray, n_seats: int, hours_per_km: float,
-               stops_per_day: float) -> pd.DataFrame:
+def travel_per_visit_hours(world: World, hours_per_km: float, neighbours: int = LOCAL_NEIGHBOURS) -> np.ndarray:
+    """Expected drive per visit to each account, from the local account density (BHH).
+
+    A tour through points of density rho is about 0.7124 / sqrt(rho) per stop (Beardwood-Halton-Hammersley);
+    the density around an account is k / (pi r_k^2), r_k the distance to its k-th nearest account.
+    """
+    n = world.n_accounts
+    if n < 2:
+        return np.zeros(n)
+    xy = local_km(world.accounts["lat"].to_numpy(), world.accounts["lon"].to_numpy(),
+                  float(world.accounts["lat"].mean()), float(world.accounts["lon"].mean()))
+    k = min(neighbours, n - 1)
+    radius = cKDTree(xy).query(xy, k=k + 1)[0][:, -1]
+    return BHH_CONSTANT * np.sqrt(np.pi / k) * radius * hours_per_km
+
+
+def account_workload(world: World, hours_per_km: float) -> np.ndarray:
+    """Hours per quarter each account asks for: required visits x (visit hours + expected drive per visit)."""
+    return world.account_visits_required * (world.account_visit_hours + travel_per_visit_hours(world, hours_per_km))
+
+
+def seat_loads(world: World, account_seat: np.ndarray, n_seats: int, hours_per_km: float) -> pd.DataFrame:
     """Per-seat accounts, potential, required visits and workload (hours per quarter) for an ownership array.
 
-    Workload = sum over accounts of required visits x (visit hours + expected travel per visit). Travel per visit
-    comes from a daily tour of `stops_per_day` stops: the BHH length 0.7124 * sqrt((k+1) * A) over the convex
-    hull area A of the territory's accounts, plus the stem from home when home lies outside the territory.
+    Workload = sum over the seat's accounts of required visits x (visit hours + expected drive per visit), the
+    drive from the local account density (`travel_per_visit_hours`). It adds up over accounts, so it is the same
+    quantity the `balanced` policy balances. Compactness (potential-weighted hours from home) is reported apart.
     Accounts with seat -1 (orphaned) belong to no row.
     """
     required = world.account_visits_required
-    visit_hours = world.account_visit_hours
+    visit = required * world.account_visit_hours
+    travel = required * travel_per_visit_hours(world, hours_per_km)
     potential = world.account_potential
-    rows = []
-    xy_all = local_km(world.accounts["lat"].to_numpy(), world.accounts["lon"].to_numpy(),
-                      float(world.accounts["lat"].mean()), float(world.accounts["lon"].mean()))
-    for seat in range(n_seats):
+    owned = account_seat >= 0
+    seats = account_seat[owned]
+
+    def per_seat(values: np.ndarray) -> np.ndarray:
+        return np.bincount(seats, weights=values[owned], minlength=n_seats)
+
+    compactness = np.zeros(n_seats)
+    for seat in np.unique(seats).tolist():
         members = np.flatnonzero(account_seat == seat)
-        if len(members) == 0:
-            rows.append(dict(seat=seat, accounts=0, potential=0.0, required_visits=0.0, visit_hours=0.0,
-                             travel_hours=0.0, workload_hours=0.0, compactness_hours=0.0))
-            continue
         from_home = world.travel.between(np.array([world.home_location(seat)]), members)[0]
-        n_visits = float(required[members].sum())
-        area = hull_area_km2(xy_all[members])
-        radius_hours = np.sqrt(area / np.pi) * hours_per_km
-        stem = max(0.0, float(np.average(from_home, weights=required[members])) - radius_hours)
-        tour = BHH_CONSTANT * np.sqrt((stops_per_day + 1) * area) * hours_per_km + 2 * stem
-        travel_hours = n_visits / stops_per_day * tour
         weights = potential[members] if potential[members].sum() > 0 else None
-        rows.append(dict(
-            seat=seat, accounts=len(members), potential=float(potential[members].sum()), required_visits=n_visits,
-            visit_hours=float((required[members] * visit_hours[members]).sum()), travel_hours=float(travel_hours),
-            workload_hours=float((required[members] * visit_hours[members]).sum() + travel_hours),
-            compactness_hours=float(np.average(from_home, weights=weights)),
-        ))
-    table = pd.DataFrame(rows)
+        compactness[seat] = float(np.average(from_home, weights=weights))
+    table = pd.DataFrame({
+        "seat": np.arange(n_seats),
+        "accounts": np.bincount(seats, minlength=n_seats),
+        "potential": per_seat(potential), "required_visits": per_seat(required),
+        "visit_hours": per_seat(visit), "travel_hours": per_seat(travel),
+        "workload_hours": per_seat(visit + travel), "compactness_hours": compactness,
+    })
     table.insert(1, "rep_id", world.reps["rep_id"].to_numpy()[table["seat"].to_numpy()])
     return table
 
@@ -143,20 +163,19 @@ def _max_deviation(values: np.ndarray) -> float:
     return float(np.abs(values - mean).max() / mean) if mean > 0 else 0.0
 
 
-def alignment_quality(world: World, alignment: Alignment, hours_per_km: float, stops_per_day: float,
-                      tolerance: float = 0.05, baseline: Alignment | None = None) -> dict[str, float]:
+def alignment_quality(world: World, alignment: Alignment, hours_per_km: float, tolerance: float = 0.05,
+                      baseline: Alignment | None = None) -> dict[str, float]:
     """The alignment quality metrics of MODEL.md section 2, as a flat dict of floats.
 
     Args:
         world: the world.
         alignment: the alignment to judge.
         hours_per_km: driving hours per straight-line km (circuity / speed).
-        stops_per_day: expected stops per working day (for the travel estimate).
         tolerance: balance tolerance as a share of the mean workload.
         baseline: the as-is alignment for disruption (none: disruption is 0).
 
     """
-    table = territory_table(world, alignment, hours_per_km, stops_per_day)
+    table = territory_table(world, alignment, hours_per_km)
     workload = table["workload_hours"].to_numpy()
     potential = table["potential"].to_numpy()
     quality = {

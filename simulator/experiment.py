@@ -17,8 +17,7 @@ import pandas as pd
 
 from simulator.alignment import Alignment, alignment_quality, territory_table
 from simulator.engine import simulate
-from simulator.engine.run import stops_per_day
-from simulator.io import git_commit, package_versions, write_json, write_parquet
+from simulator.io import atomic_write, git_commit, package_versions, write_json, write_parquet
 from simulator.metrics import RunTables, run_tables
 from simulator.policies import get_policy
 from simulator.scenario import Scenario
@@ -84,8 +83,7 @@ def run_experiment(scenario: Scenario, *, out: Path | None = None, write: bool =
     alignments = build_alignments(scenario, world)
     baseline = get_policy("as_is")(world, world.initial_seats(), {}, Streams(0).generator("as_is"))
     hours_per_km = scenario.travel.circuity / scenario.travel.speed_kmh
-    stops = stops_per_day(scenario, world)
-    quality = {key: alignment_quality(world, a, hours_per_km, stops, baseline=baseline)
+    quality = {key: alignment_quality(world, a, hours_per_km, _tolerance(scenario, key), baseline=baseline)
                for key, a in alignments.items()}
 
     keys = {"scenario": scenario.name}
@@ -112,7 +110,7 @@ def run_experiment(scenario: Scenario, *, out: Path | None = None, write: bool =
         events=_keys_first(pd.concat(events, ignore_index=True)),
         alignment=pd.concat([a.to_frame(world).assign(**keys, policy=p) for p, a in alignments.items()],
                             ignore_index=True).pipe(_keys_first),
-        territories=pd.concat([territory_table(world, a, hours_per_km, stops).assign(**keys, policy=p)
+        territories=pd.concat([territory_table(world, a, hours_per_km).assign(**keys, policy=p)
                                for p, a in alignments.items()], ignore_index=True).pipe(_keys_first),
         assignments=_assignments(world, alignments, baseline).assign(**keys).pipe(_keys_first),
         runs=runs,
@@ -121,6 +119,63 @@ def run_experiment(scenario: Scenario, *, out: Path | None = None, write: bool =
     if write:
         result.folder = _write(result, Path(out) if out else scenario.output.folder, started_at, command)
     return result
+
+
+def align_report(scenario: Scenario, policy: str) -> tuple[dict, pd.DataFrame]:
+    """Align the scenario's world with one policy (by label or name): its quality metrics and the alignment.
+
+    Returns:
+        (report, alignment rows): the report's keys are territories, workload_cv, workload_max_deviation,
+        potential_cv, potential_max_deviation, seats_within_tolerance, contiguous_territories, compactness_hours,
+        disruption_account_share, disruption_potential_share, seconds, plus what the policy reports (seats missing
+        the tolerance, achievable tolerance, split units).
+    """
+    world = build_world(scenario)
+    spec = next((s for s in scenario.policies if policy in (s.key, s.name)), None)
+    name, params = (spec.name, dict(spec.params)) if spec else (policy, {})
+    seats = world.initial_seats()
+    baseline = get_policy("as_is")(world, seats, {}, Streams(0).generator("as_is"))
+    started = time.perf_counter()
+    alignment = get_policy(name)(world, seats, params, Streams(scenario.experiment.seed).generator(f"policy.{policy}"))
+    seconds = time.perf_counter() - started
+    tolerance = float(params.get("tolerance", 0.05))
+    quality = alignment_quality(world, alignment, scenario.travel.circuity / scenario.travel.speed_kmh, tolerance,
+                                baseline)
+    report = {
+        "policy": policy, "territories": int(quality["territories"]),
+        "workload_cv": quality["workload_cv"], "workload_max_deviation": quality["workload_max_deviation"],
+        "potential_cv": quality["potential_cv"], "potential_max_deviation": quality["potential_max_deviation"],
+        "seats_within_tolerance": int(round(quality["share_within_tolerance"] * quality["territories"])),
+        "contiguous_territories": int(round(quality["contiguous_share"] * quality["territories"])),
+        "compactness_hours": quality["compactness_hours"],
+        "disruption_account_share": quality["disruption_account_share"],
+        "disruption_potential_share": quality["disruption_potential_share"],
+        "seconds": round(seconds, 3),
+        "tolerance": tolerance,
+        "achievable_tolerance": alignment.info.get("achievable_tolerance", quality["workload_max_deviation"]),
+        "seats_missing": list(alignment.info.get("seats_missing", [])),
+        "splits": list(alignment.info.get("splits", [])),
+    }
+    return report, alignment_rows(world, alignment)
+
+
+def alignment_rows(world: World, alignment: Alignment) -> pd.DataFrame:
+    """An alignment as rows: every unit's rep, then every named-account exception."""
+    rep_ids = world.reps["rep_id"].astype(str).to_numpy()
+    units = pd.DataFrame({"kind": "unit", "id": world.units["unit_id"].astype(str).to_numpy(),
+                          "rep_id": rep_ids[alignment.unit_seat]})
+    accounts = pd.DataFrame({"kind": "account",
+                             "id": [str(world.accounts["account_id"].iat[a]) for a in alignment.overrides],
+                             "rep_id": [rep_ids[s] for s in alignment.overrides.values()]})
+    return pd.concat([units, accounts], ignore_index=True)
+
+
+def write_alignment(frame: pd.DataFrame, path: Path) -> None:
+    """Write alignment rows as CSV or Parquet (by extension), atomically."""
+    if path.suffix.lower() in (".parquet", ".pq"):
+        write_parquet(frame, path)
+    else:
+        atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
 
 
 def _assignments(world: World, alignments: dict[str, Alignment], baseline: Alignment) -> pd.DataFrame:
@@ -132,6 +187,11 @@ def _assignments(world: World, alignments: dict[str, Alignment], baseline: Align
                                     "seat": alignment.account_seats(world),
                                     "rep_id": rep_ids[alignment.account_seats(world)], "current_rep_id": current})
                       for policy, alignment in alignments.items()], ignore_index=True)
+
+
+def _tolerance(scenario: Scenario, key: str) -> float:
+    spec = next(s for s in scenario.policies if s.key == key)
+    return float(spec.params.get("tolerance", 0.05))
 
 
 def _keys_first(frame: pd.DataFrame) -> pd.DataFrame:

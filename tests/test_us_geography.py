@@ -49,7 +49,7 @@ def test_geography_world_is_seeded_and_stays_in_its_states():
     cook_share = a.units["labour_force"].iat[cook] / a.units["labour_force"].sum()
     assert abs((a.accounts["unit"] == cook).mean() - cook_share) < 0.04
     alignments = build_alignments(scenario, a)
-    quality = alignment_quality(a, alignments["as_is"], 1.3 / 50, 4.0)
+    quality = alignment_quality(a, alignments["as_is"], 1.3 / 50)
     assert quality["contiguous_share"] >= 0.75
     assert 0.05 <= quality["workload_cv"] <= 0.7
 

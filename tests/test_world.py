@@ -32,7 +32,7 @@ def test_default_as_is_is_unbalanced_like_real_territories():
                                  "world.synthetic.region": {"width_km": 500, "height_km": 400}})
     world = build_world(scenario)
     as_is = get_policy("as_is")(world, range(world.n_reps), {}, Streams(0).generator("x"))
-    quality = alignment_quality(world, as_is, 1.3 / 50, 4.0)
+    quality = alignment_quality(world, as_is, 1.3 / 50)
     assert 0.15 <= quality["workload_cv"] <= 0.5
 
 

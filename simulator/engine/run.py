@@ -15,18 +15,6 @@ from simulator.scenario import PolicySpec, Scenario
 from simulator.streams import Streams
 from simulator.world.model import World
 
-TRAVEL_PER_STOP_HOURS = 0.3  # planning guess of the drive per stop, for the daily stop count
-
-
-def stops_per_day(scenario: Scenario, world: World) -> float:
-    """Expected stops in a day: field hours over (mean visit + a typical drive)."""
-    import numpy as np
-
-    required = world.account_visits_required
-    mean_visit = float(np.average(world.account_visit_hours, weights=required)) if required.sum() else 1.0
-    field_hours = scenario.calendar.workday_hours * (1 - scenario.behaviour.admin_share)
-    return max(1.0, field_hours / (mean_visit + TRAVEL_PER_STOP_HOURS))
-
 
 def simulate(world: World, alignment: Alignment, scenario: Scenario, streams: Streams,
              arm: PolicySpec | None = None, day_hooks: Sequence = ()) -> RunState:
@@ -55,7 +43,7 @@ def simulate(world: World, alignment: Alignment, scenario: Scenario, streams: St
 
     vacancy_name = scenario.vacancy_policy_of(arm)
     workforce = WorkforceModel(state, pipeline, align, vacancy_name, get_vacancy_policy(vacancy_name),
-                               scenario.travel.circuity / scenario.travel.speed_kmh, stops_per_day(scenario, world))
+                               scenario.travel.circuity / scenario.travel.speed_kmh)
     workforce.day_hooks.extend(day_hooks)
     pipeline.carry_over()
     state.env.process(workforce.process())  # first, so it ticks before any rep starts the day

@@ -43,4 +43,4 @@ def registered_policies() -> list[str]:
     return sorted(_REGISTRY)
 
 
-from simulator.policies import basic  # noqa: E402,F401  (registers as_is and nearest)
+from simulator.policies import balanced, basic  # noqa: E402,F401  (registers as_is, nearest, balanced, min_disruption)

@@ -32,7 +32,6 @@ class CoverageView:
         capacity_hours: field hours a seat offers per quarter.
         max_load: neighbours absorb while their workload stays under max_load x capacity.
         hours_per_km: driving hours per straight-line km (workload estimates).
-        stops_per_day: expected stops per day (workload estimates).
         align: the arm's alignment policy applied to a set of seats.
         return_on_hire: absorbed accounts go back to the seat when it is filled.
     """
@@ -43,7 +42,6 @@ class CoverageView:
     capacity_hours: float
     max_load: float
     hours_per_km: float
-    stops_per_day: float
     align: Callable[[Sequence[int]], Alignment]
     return_on_hire: bool = True
 
@@ -160,7 +158,7 @@ class Neighbours(VacancyPolicy):
         seats[members] = -1
         if len(members) == 0:
             return Cover(seats)
-        loads = seat_loads(world, seats, world.n_reps, view.hours_per_km, view.stops_per_day)
+        loads = seat_loads(world, seats, world.n_reps, view.hours_per_km)
         spare = view.capacity_hours * view.max_load - loads["workload_hours"].to_numpy()
         # travel per visit a receiving seat already has: its workload estimate for extra visits
         travel_per_visit = (loads["travel_hours"] / loads["required_visits"].where(loads["required_visits"] > 0)

@@ -95,15 +95,3 @@ def _local_scale(pairs: np.ndarray, lengths: np.ndarray, n: int) -> np.ndarray:
     stops = np.searchsorted(ends, np.arange(n), side="right")
     median = np.array([np.median(both[a:b]) if b > a else 0.0 for a, b in zip(starts, stops, strict=True)])
     return median[pairs]
-
-
-def hull_area_km2(xy: np.ndarray) -> float:
-    """Area of the convex hull of points in km (0 for fewer than 3 non-collinear points)."""
-    if len(xy) < 3:
-        return 0.0
-    centred = xy - xy.mean(axis=0)
-    if np.linalg.matrix_rank(centred, tol=1e-9) < 2:
-        return 0.0
-    from scipy.spatial import ConvexHull
-
-    return float(ConvexHull(xy).volume)

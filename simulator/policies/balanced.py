@@ -1,0 +1,331 @@
+"""The `balanced` and `min_disruption` policies: contiguous territories within a hard tolerance.
+
+Parameters (the scenario's `params` of the policy, all optional):
+- measure: "workload" (default; required visits x (visit hours + local drive per visit)), "potential",
+  "accounts", the name of a numeric unit column (e.g. "labour_force"), or a mix {"workload": 0.5, "potential": 0.5}
+  (each measure normalised to its total first);
+- tolerance: allowed deviation from each seat's target (default 0.05);
+- targets: {rep_id: factor} per-seat target factors (default 1; a part-timer 0.5, a senior rep 1.2);
+- locked_units: {unit_id: rep_id}; locked_accounts: {account_id: rep_id} (named accounts that stay);
+- time_limit: seconds (default 3 per 1,000 units, at least 5);
+- split: split units too big for one territory at account level (default true; balanced only);
+- budget (min_disruption): the most potential share that may move (default 1.0);
+- disruption (min_disruption): "potential" (default) or "accounts": what moving costs.
+
+The returned alignment's `info` says how balanced it is, which seats miss the tolerance and by how much, the
+tolerance achieved, which units were split, and the seconds spent.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from simulator.alignment import Alignment, account_workload
+from simulator.partition import Problem, Result, solve
+from simulator.policies import register
+from simulator.policies.basic import as_is
+from simulator.world.geography import great_circle_km
+from simulator.world.model import World
+
+SPLIT_TOLERANCES = 2.0  # a unit heavier than this many tolerances of the smallest target is cut into account groups
+SECONDS_PER_1000_UNITS = 3.0
+MIN_SECONDS = 5.0
+
+
+class PolicyError(ValueError):
+    """Parameters a policy cannot use (unknown measure, rep or unit)."""
+
+
+def account_measure(world: World, name: str) -> np.ndarray | None:
+    """Per-account values of an account measure (None if `name` is a unit column)."""
+    if name == "accounts":
+        return np.ones(world.n_accounts)
+    if name == "potential":
+        return world.account_potential.copy()
+    if name == "workload":
+        return account_workload(world, _hours_per_km(world))
+    return None
+
+
+def _hours_per_km(world: World) -> float:
+    per_km = getattr(world.travel, "hours_per_km", None)
+    return float(per_km) if per_km is not None else 1.3 / 50.0
+
+
+def _measure(world: World, measure: Any) -> tuple[np.ndarray, np.ndarray | None]:
+    """(unit weights, account weights or None) for a measure name or a weighted mix."""
+    if isinstance(measure, dict):
+        unit_total = np.zeros(world.n_units)
+        account_total = np.zeros(world.n_accounts)
+        for name, share in measure.items():
+            units, accounts = _measure(world, name)
+            scale = float(share) / max(units.sum(), 1e-12)
+            unit_total += units * scale
+            account_total += (accounts if accounts is not None else _spread(world, units)) * scale
+        return unit_total, account_total
+    accounts = account_measure(world, measure)
+    if accounts is not None:
+        return np.bincount(world.account_unit, weights=accounts, minlength=world.n_units), accounts
+    if measure in world.units.columns and np.issubdtype(world.units[measure].dtype, np.number):
+        units = world.units[measure].to_numpy(dtype=float)
+        return units, None
+    raise PolicyError(f"unknown measure {measure!r}; expected workload, potential, accounts, a numeric unit column "
+                      f"({', '.join(c for c in world.units.columns if c not in ('unit_id', 'lat', 'lon'))}) "
+                      "or a mix")
+
+
+def _spread(world: World, unit_values: np.ndarray) -> np.ndarray:
+    """A unit measure shared equally among the unit's accounts."""
+    counts = np.bincount(world.account_unit, minlength=world.n_units)
+    return unit_values[world.account_unit] / np.maximum(counts[world.account_unit], 1)
+
+
+class _Pieces:
+    """Units, with the too-heavy ones cut into groups of accounts (pieces) that partition like units."""
+
+    def __init__(self, world: World, unit_weights: np.ndarray, account_weights: np.ndarray | None,
+                 locked_accounts: dict[int, int], limit: float | None):
+        self.world = world
+        self.parent: list[int] = []
+        self.accounts: list[np.ndarray | None] = []
+        weights = []
+        members = _accounts_by_unit(world)
+        free_weights = account_weights if account_weights is not None else _spread(world, unit_weights)
+        for unit in range(world.n_units):
+            mine = np.array([a for a in members[unit] if a not in locked_accounts], dtype=np.int64)
+            unit_weight = float(free_weights[mine].sum()) if account_weights is not None or len(mine) else float(
+                unit_weights[unit])
+            if limit is not None and unit_weight > limit and len(mine) > 1:
+                for group in _cut(world, mine, free_weights[mine], int(np.ceil(unit_weight / limit))):
+                    self.parent.append(unit)
+                    self.accounts.append(group)
+                    weights.append(float(free_weights[group].sum()))
+            else:
+                self.parent.append(unit)
+                self.accounts.append(None)
+                weights.append(unit_weight)
+        self.weights = np.array(weights)
+        self.parent_array = np.array(self.parent, dtype=np.int64)
+
+    def neighbours(self) -> list[np.ndarray]:
+        """Pieces of adjacent units are adjacent; pieces of one unit are adjacent to each other."""
+        children: dict[int, list[int]] = {}
+        for piece, unit in enumerate(self.parent):
+            children.setdefault(unit, []).append(piece)
+        out = []
+        for piece, unit in enumerate(self.parent):
+            near = [c for n in self.world.adjacency.neighbors(unit) for c in children.get(n, ())]
+            near += [c for c in children[unit] if c != piece]
+            out.append(np.array(sorted(set(near)), dtype=np.int64))
+        return out
+
+    def centroids(self) -> tuple[np.ndarray, np.ndarray]:
+        """Latitude and longitude of each piece (a unit's centroid, or its accounts' mean)."""
+        lat = self.world.units["lat"].to_numpy()[self.parent_array].astype(float)
+        lon = self.world.units["lon"].to_numpy()[self.parent_array].astype(float)
+        for piece, group in enumerate(self.accounts):
+            if group is not None:
+                lat[piece] = self.world.accounts["lat"].to_numpy()[group].mean()
+                lon[piece] = self.world.accounts["lon"].to_numpy()[group].mean()
+        return lat, lon
+
+
+def _accounts_by_unit(world: World) -> list[list[int]]:
+    members: list[list[int]] = [[] for _ in range(world.n_units)]
+    for account, unit in enumerate(world.account_unit.tolist()):
+        members[unit].append(account)
+    return members
+
+
+def _cut(world: World, accounts: np.ndarray, weights: np.ndarray, parts: int) -> list[np.ndarray]:
+    """Cut a unit's accounts into `parts` groups of similar weight, west to east (or south to north)."""
+    lat = world.accounts["lat"].to_numpy()[accounts]
+    lon = world.accounts["lon"].to_numpy()[accounts]
+    key = lon if np.ptp(lon) * np.cos(np.radians(lat.mean())) >= np.ptp(lat) else lat
+    order = np.argsort(key, kind="stable")
+    cumulative = np.cumsum(weights[order])
+    bounds = np.searchsorted(cumulative, cumulative[-1] * np.arange(1, parts) / parts)
+    return [g for g in np.split(accounts[order], bounds) if len(g)]
+
+
+def _resolve(world: World, seats: np.ndarray, params: dict[str, Any]) -> tuple[dict[int, int], dict[int, int],
+                                                                               np.ndarray]:
+    """Locked units, locked accounts (indices -> seat) and per-seat target factors from the parameters."""
+    rep_seat = {rep: i for i, rep in enumerate(world.reps["rep_id"].astype(str))}
+    unit_index = {u: i for i, u in enumerate(world.units["unit_id"].astype(str))}
+    account_index = {a: i for i, a in enumerate(world.accounts["account_id"].astype(str))}
+    in_play = set(seats.tolist())
+
+    def seat_of(rep: str, what: str) -> int:
+        seat = rep_seat.get(str(rep))
+        if seat is None or seat not in in_play:
+            raise PolicyError(f"{what}: rep {rep!r} is not one of the seats being aligned")
+        return seat
+
+    locked_units = {}
+    for unit, rep in (params.get("locked_units") or {}).items():
+        if str(unit) not in unit_index:
+            raise PolicyError(f"locked_units: unknown unit {unit!r}")
+        locked_units[unit_index[str(unit)]] = seat_of(rep, f"locked_units.{unit}")
+    locked_accounts = {}
+    for account, rep in (params.get("locked_accounts") or {}).items():
+        if str(account) not in account_index:
+            raise PolicyError(f"locked_accounts: unknown account {account!r}")
+        locked_accounts[account_index[str(account)]] = seat_of(rep, f"locked_accounts.{account}")
+    factors = np.ones(len(seats))
+    for rep, factor in (params.get("targets") or {}).items():
+        factors[list(seats).index(seat_of(rep, f"targets.{rep}"))] = float(factor)
+    return locked_units, locked_accounts, factors
+
+
+def _anchors(pieces_lat: np.ndarray, pieces_lon: np.ndarray, world: World, seats: np.ndarray,
+             taken: set[int]) -> tuple[np.ndarray, np.ndarray]:
+    """A distinct piece per seat, nearest its home (the seat's anchor), and the home-to-piece distances (km)."""
+    reps = world.reps.iloc[seats]
+    km = great_circle_km(reps["home_lat"].to_numpy()[:, None], reps["home_lon"].to_numpy()[:, None],
+                         pieces_lat[None, :], pieces_lon[None, :])
+    anchors = np.full(len(seats), -1, dtype=np.int64)
+    used = set(taken)
+    for seat in np.argsort(km.min(axis=1), kind="stable"):
+        for piece in np.argsort(km[seat], kind="stable")[:50]:
+            if int(piece) not in used:
+                anchors[seat] = piece
+                used.add(int(piece))
+                break
+    return anchors, km
+
+
+@register("balanced")
+def balanced(world: World, seats: Sequence[int], params: dict[str, Any], rng: np.random.Generator) -> Alignment:
+    """Contiguous territories balanced on a measure within a hard tolerance, compact around homes."""
+    seats = np.asarray(seats, dtype=np.int64)
+    tolerance = float(params.get("tolerance", 0.05))
+    unit_weights, account_weights = _measure(world, params.get("measure", "workload"))
+    locked_units, locked_accounts, factors = _resolve(world, seats, params)
+    fixed = np.zeros(len(seats))
+    for account, seat in locked_accounts.items():
+        weight = account_weights[account] if account_weights is not None else 0.0
+        fixed[list(seats).index(seat)] += weight
+    total = float(unit_weights.sum()) if account_weights is None else float(account_weights.sum())
+    targets = total * factors / factors.sum()
+    free_targets = np.maximum(targets - fixed, 0.0)
+    time_limit = float(params.get("time_limit", max(MIN_SECONDS, SECONDS_PER_1000_UNITS * world.n_units / 1000)))
+    deadline = time.perf_counter() + time_limit
+    smallest = float(free_targets.min())
+    # first split only units too big for any territory; if the tolerance is then out of reach, cut finer
+    limits = [(1 + tolerance) * smallest, SPLIT_TOLERANCES * tolerance * smallest] if params.get("split", True) \
+        else [None]
+    best = None
+    for limit in limits:
+        pieces = _Pieces(world, unit_weights, account_weights, locked_accounts, limit)
+        lat, lon = pieces.centroids()
+        seat_position = {int(s): i for i, s in enumerate(seats)}
+        locked = {p: seat_position[locked_units[u]] for p, u in enumerate(pieces.parent) if u in locked_units}
+        anchors, km = _anchors(lat, lon, world, seats, set(locked))
+        problem = Problem(weights=pieces.weights, cost=(km * _hours_per_km(world)).T, neighbours=pieces.neighbours(),
+                          targets=free_targets, tolerance=_free_tolerance(tolerance, targets, free_targets),
+                          anchors=anchors, locked=locked)
+        result = solve(problem, max(deadline - time.perf_counter(), 0.5))
+        if best is None or result.max_deviation < best[1].max_deviation:
+            best = (pieces, result)
+        if result.max_deviation <= problem.tolerance or time.perf_counter() >= deadline:
+            break
+    pieces, result = best
+    return _alignment(world, seats, pieces, result, locked_accounts, targets, fixed, tolerance, "balanced")
+
+
+def _free_tolerance(tolerance: float, targets: np.ndarray, free_targets: np.ndarray) -> float:
+    """The tolerance on the movable part that keeps every whole seat within `tolerance` of its target."""
+    ratio = np.divide(targets, free_targets, out=np.ones_like(targets), where=free_targets > 0)
+    return float(tolerance * ratio.min())
+
+
+def _alignment(world: World, seats: np.ndarray, pieces: _Pieces, result: Result, locked_accounts: dict[int, int],
+               targets: np.ndarray, fixed: np.ndarray, tolerance: float, policy: str) -> Alignment:
+    seat_of_piece = seats[result.assignment]
+    unit_seat = np.zeros(world.n_units, dtype=np.int64)
+    share: dict[int, dict[int, float]] = {}
+    for piece, unit in enumerate(pieces.parent):
+        share.setdefault(unit, {}).setdefault(int(seat_of_piece[piece]), 0.0)
+        share[unit][int(seat_of_piece[piece])] += pieces.weights[piece] + 1e-12
+    for unit, by_seat in share.items():
+        unit_seat[unit] = max(by_seat, key=lambda s: (by_seat[s], -s))
+    overrides = dict(locked_accounts)
+    splits = []
+    for piece, group in enumerate(pieces.accounts):
+        if group is not None and seat_of_piece[piece] != unit_seat[pieces.parent[piece]]:
+            overrides.update({int(a): int(seat_of_piece[piece]) for a in group})
+    for unit, by_seat in share.items():
+        if len(by_seat) > 1:
+            splits.append({"unit_id": str(world.units["unit_id"].iat[unit]),
+                           "rep_ids": [str(world.reps["rep_id"].iat[s]) for s in sorted(by_seat)]})
+    loads = result.loads + fixed
+    deviation = loads / np.maximum(targets, 1e-12) - 1.0
+    rep_ids = world.reps["rep_id"].astype(str).to_numpy()[seats]
+    missing = [{"rep_id": str(rep), "deviation": round(float(d), 4)}
+               for rep, d in zip(rep_ids, deviation, strict=True) if abs(d) > tolerance + 1e-12]
+    info = {
+        "tolerance": tolerance, "within_tolerance": not missing, "seats_missing": missing,
+        "achievable_tolerance": round(float(np.abs(deviation).max()), 4),
+        "max_deviation": float(np.abs(deviation).max()),
+        "contiguous_seats": int(result.contiguous.sum()), "splits": splits, "seconds": round(result.seconds, 3),
+        "moves": result.moves, "exact_search": result.exact,
+    }
+    return Alignment(unit_seat, world.n_reps, overrides, policy=policy, info=info)
+
+
+@register("min_disruption")
+def min_disruption(world: World, seats: Sequence[int], params: dict[str, Any],
+                   rng: np.random.Generator) -> Alignment:
+    """From the as-is alignment, move as little as possible until every seat is within the tolerance."""
+    seats = np.asarray(seats, dtype=np.int64)
+    tolerance = float(params.get("tolerance", 0.05))
+    start = as_is(world, seats, {}, rng)
+    unit_weights, account_weights = _measure(world, params.get("measure", "workload"))
+    locked_units, locked_accounts, factors = _resolve(world, seats, params)
+    locked_accounts = {**{a: s for a, s in start.overrides.items() if s in set(seats.tolist())}, **locked_accounts}
+    fixed = np.zeros(len(seats))
+    position = {int(s): i for i, s in enumerate(seats)}
+    for account, seat in locked_accounts.items():
+        if account_weights is not None:
+            fixed[position[seat]] += account_weights[account]
+    total = float(unit_weights.sum()) if account_weights is None else float(account_weights.sum())
+    targets = total * factors / factors.sum()
+    free_targets = np.maximum(targets - fixed, 0.0)
+    cost_of = world.account_potential if params.get("disruption", "potential") == "potential" else np.ones(
+        world.n_accounts)
+    budget = float(params.get("budget", 1.0)) * float(cost_of.sum())
+    time_limit = float(params.get("time_limit", max(MIN_SECONDS, SECONDS_PER_1000_UNITS * world.n_units / 1000)))
+    deadline = time.perf_counter() + time_limit
+    members = _accounts_by_unit(world)
+    smallest = float(free_targets.min())
+    best = None
+    for limit in [(1 + tolerance) * smallest, SPLIT_TOLERANCES * tolerance * smallest, tolerance * smallest]:
+        pieces = _Pieces(world, unit_weights, account_weights, locked_accounts, limit)
+        lat, lon = pieces.centroids()
+        locked = {p: position[locked_units[u]] for p, u in enumerate(pieces.parent) if u in locked_units}
+        _, km = _anchors(lat, lon, world, seats, set())
+        move_cost = np.array([cost_of[group].sum() if group is not None else
+                              cost_of[[a for a in members[u] if a not in locked_accounts]].sum()
+                              for u, group in zip(pieces.parent, pieces.accounts, strict=True)])
+        problem = Problem(weights=pieces.weights, cost=(km * _hours_per_km(world)).T,
+                          neighbours=pieces.neighbours(), targets=free_targets,
+                          tolerance=_free_tolerance(tolerance, targets, free_targets),
+                          anchors=np.full(len(seats), -1, dtype=np.int64), locked=locked)
+        begin = np.array([position[int(start.unit_seat[u])] for u in pieces.parent], dtype=np.int64)
+        result = solve(problem, max(deadline - time.perf_counter(), 0.5), start=begin, move_cost=move_cost,
+                       budget=budget)
+        moved = float(move_cost[result.assignment != begin].sum())
+        if best is None or result.max_deviation < best[1].max_deviation:
+            best = (pieces, result, moved)
+        if result.max_deviation <= problem.tolerance or time.perf_counter() >= deadline:
+            break
+    pieces, result, moved = best
+    alignment = _alignment(world, seats, pieces, result, locked_accounts, targets, fixed, tolerance, "min_disruption")
+    return Alignment(alignment.unit_seat, alignment.n_seats, alignment.overrides, "min_disruption",
+                     {**alignment.info, "moved_cost": moved, "moved_share": moved / max(float(cost_of.sum()), 1e-12),
+                      "budget_share": float(params.get("budget", 1.0))})
