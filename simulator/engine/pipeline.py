@@ -11,11 +11,45 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import simpy
+from simpy.events import NORMAL
 
 from simulator.behaviour import adbudg, mean_one_lognormal, normal_cdf, ramp_multiplier, visit_opportunity_probability
 from simulator.engine.state import Opportunity, RunState
 
 MANAGER_MULTIPLIER = 1.0  # a sales manager covering a vacant seat sells like an average, settled rep
+SQRT2 = math.sqrt(2.0)
+
+
+class StageEnd(simpy.Event):
+    """The end of an opportunity's stage: a timeout that carries its opportunity.
+
+    Scheduled exactly as `env.timeout(delay)` would be; one bound method serves as the callback of every stage
+    end, so no closure is built per event.
+    """
+
+    def __init__(self, env: simpy.Environment, delay: float, callback: object, opportunity: Opportunity,
+                 stage_days: float):
+        self.env = env
+        self.callbacks = [callback]
+        self._value = None
+        self._ok = True
+        self.opportunity = opportunity
+        self.stage_days = stage_days
+        env.schedule(self, NORMAL, delay)
+
+
+class Arrival(simpy.Event):
+    """An inbound opportunity arriving: a timeout carrying its account and draws (value, cycle, win)."""
+
+    def __init__(self, env: simpy.Environment, delay: float, callback: object, account: int, draw: list[float]):
+        self.env = env
+        self.callbacks = [callback]
+        self._value = None
+        self._ok = True
+        self.account = account
+        self.draw = draw
+        env.schedule(self, NORMAL, delay)
 
 
 class PipelineModel:
@@ -39,6 +73,8 @@ class PipelineModel:
         self.floor = relationships.floor
         self.recovery = relationships.recovery_per_visit
         self.penalty_days = relationships.penalty_days / state.calendar_days_per_day
+        self._increments: dict[tuple[int, float], float] = {}  # visit_opportunity_probability by (k, required)
+        self._stage_end = self._on_stage_end  # one bound method for every StageEnd event
 
     def seat_multiplier(self, seat: int, day: float) -> float:
         """Skill x ramp of the rep in a seat; a manager covering an empty seat counts as 1."""
@@ -54,12 +90,22 @@ class PipelineModel:
         fade = 1.0 - (day - state.change_day[account]) / self.penalty_days
         return 1.0 - state.change_penalty[account] * fade if fade > 0 else 1.0
 
-    def on_visit(self, account: int, seat: int, multiplier: float, previous_visit: float) -> None:
-        """A completed visit: mend the relationship, touch open opportunities, then maybe create one."""
+    def on_visit(self, account: int, seat: int, multiplier: float, previous_visit: float, now: float,
+                 visit_number: int) -> None:
+        """A completed visit: mend the relationship, touch open opportunities, then maybe create one.
+
+        Args:
+            account: the account visited.
+            seat: the seat whose rep (or covering manager) made the visit.
+            multiplier: the seat's skill x ramp x the month's effectiveness.
+            previous_visit: when the account was last visited before this visit.
+            now: the end of this visit (the current simulated time).
+            visit_number: the account's visits this quarter, this one included.
+
+        """
         state = self.state
-        now = state.env.now
-        relationship = state.relationship[account]
-        overdue = (now - previous_visit) / state.interval_days[account] - 1.0
+        relationship = float(state.relationship[account])
+        overdue = (now - previous_visit) / state.interval_list[account] - 1.0
         if overdue > 0 and relationship > self.floor:
             relationship = max(self.floor, relationship * math.exp(-self.decay * overdue))
         relationship += self.recovery * (1.0 - relationship)
@@ -68,12 +114,16 @@ class PipelineModel:
             for opportunity in state.open_opportunities[account]:
                 opportunity.touched = True
             state.needs_touch[account] = 0
-        draws = state.visit_rng(account).standard_normal(4).tolist()
-        r = self.response
-        increment = visit_opportunity_probability(int(state.visits_in_quarter[account]),
-                                                  float(state.required[account]), r.r0, r.r_max, r.c, r.d)
-        chance = state.propensity[account] * relationship * multiplier * increment * self.change_factor(account, now)
-        if normal_cdf(draws[0]) < chance:
+        draws = state.visit_draws(account)
+        key = (visit_number, state.required_list[account])
+        increment = self._increments.get(key)
+        if increment is None:
+            r = self.response
+            increment = self._increments[key] = visit_opportunity_probability(*key, r.r0, r.r_max, r.c, r.d)
+        chance = state.propensity_list[account] * relationship * multiplier * increment
+        if state.change_day[account] != -math.inf:  # no change of rep yet: the factor is 1
+            chance *= self.change_factor(account, now)
+        if 0.5 * math.erfc(-draws[0] / SQRT2) < chance:  # normal_cdf, inlined
             self.create(account, seat, draws[1], draws[2], normal_cdf(draws[3]), "visit")
 
     def create(self, account: int, seat: int, value_z: float, cycle_z: float, win_draw: float, source: str,
@@ -84,7 +134,7 @@ class PipelineModel:
         starts in the stage its age puts it in, touched (it was being worked).
         """
         state = self.state
-        value = state.potential[account] * self.value_share * mean_one_lognormal(value_z, self.value_sigma)
+        value = state.potential_list[account] * self.value_share * mean_one_lognormal(value_z, self.value_sigma)
         cycle = self.cycle_median_days * float(np.exp(self.cycle_sigma * cycle_z))
         stage_days = cycle / self.stages
         state.opportunity_count += 1
@@ -120,8 +170,12 @@ class PipelineModel:
                             "carried", age=age)
 
     def _schedule(self, opportunity: Opportunity, delay: float, stage_days: float) -> None:
-        event = self.state.env.timeout(delay)
-        event.callbacks.append(lambda _event: self._check(opportunity, stage_days))
+        if delay < 0:
+            raise ValueError(f"Negative delay {delay}")
+        StageEnd(self.state.env, delay, self._stage_end, opportunity, stage_days)
+
+    def _on_stage_end(self, event: StageEnd) -> None:
+        self._check(event.opportunity, event.stage_days)
 
     def _check(self, opportunity: Opportunity, stage_days: float) -> None:
         state = self.state
@@ -169,9 +223,14 @@ class PipelineModel:
         days = rng.random(len(accounts)) * state.days_per_quarter
         draws = rng.standard_normal((len(accounts), 3))
         start = quarter * state.days_per_quarter
-        for account, day, (value_z, cycle_z, win_z) in zip(accounts.tolist(), days.tolist(), draws.tolist(),
-                                                           strict=True):
-            event = state.env.timeout(start + day - state.env.now)
-            event.callbacks.append(
-                lambda _e, a=account, v=value_z, c=cycle_z, w=win_z: self.create(
-                    a, int(state.account_seat[a]), v, c, normal_cdf(w), "inbound"))
+        env = state.env
+        for account, day, draw in zip(accounts.tolist(), days.tolist(), draws.tolist(), strict=True):
+            delay = start + day - env.now
+            if delay < 0:
+                raise ValueError(f"Negative delay {delay}")
+            Arrival(env, delay, self._arrive, account, draw)
+
+    def _arrive(self, event: Arrival) -> None:
+        value_z, cycle_z, win_z = event.draw
+        self.create(event.account, int(self.state.account_seat[event.account]), value_z, cycle_z, normal_cdf(win_z),
+                    "inbound")

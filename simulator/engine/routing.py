@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 
-def plan_route(hours: np.ndarray) -> list[int]:
+def plan_route(hours: np.ndarray | list[list[float]]) -> list[int]:
     """Order in which to visit stops 1..k of a (k+1)x(k+1) travel matrix whose index 0 is home.
 
     The tour starts and ends at home. Nearest neighbour builds it; 2-opt then reverses segments while that
-    shortens the closed tour. Small k (a day's stops), so plain Python lists are fastest.
+    shortens the closed tour. Small k (a day's stops), so plain Python lists are fastest: the matrix may be
+    given as a list of rows already.
 
     Returns:
         Stop indices (1..k) in visiting order.
@@ -18,14 +19,15 @@ def plan_route(hours: np.ndarray) -> list[int]:
     k = len(hours) - 1
     if k <= 1:
         return list(range(1, k + 1))
-    m = hours.tolist()
-    unvisited = set(range(1, k + 1))
+    m = hours.tolist() if isinstance(hours, np.ndarray) else hours
+    unvisited = list(range(1, k + 1))  # ascending, so ties go to the lowest stop index
     tour = [0]
+    row = m[0]
     while unvisited:
-        row = m[tour[-1]]
         nxt = min(unvisited, key=row.__getitem__)
         tour.append(nxt)
         unvisited.remove(nxt)
+        row = m[nxt]
     tour.append(0)
     if k >= 3:
         _two_opt(tour, m)
@@ -39,13 +41,18 @@ def _two_opt(tour: list[int], m: list[list[float]]) -> None:
     while improved:
         improved = False
         for i in range(1, n - 2):
-            a, b = tour[i - 1], tour[i]
+            row_a = m[tour[i - 1]]
+            b = tour[i]
+            row_b = m[b]
+            ab = row_a[b]
             for j in range(i + 1, n - 1):
-                c, d = tour[j], tour[j + 1]
-                if m[a][c] + m[b][d] < m[a][b] + m[c][d] - 1e-12:
+                c = tour[j]
+                if row_a[c] + row_b[tour[j + 1]] < ab + m[c][tour[j + 1]] - 1e-12:
                     tour[i:j + 1] = tour[i:j + 1][::-1]
                     improved = True
                     b = tour[i]
+                    row_b = m[b]
+                    ab = row_a[b]
 
 
 def tour_hours(hours: np.ndarray, order: list[int]) -> float:

@@ -20,6 +20,8 @@ from simulator.world.model import World
 MAX_STOPS = 16  # most stops a rep plans in one day
 QUIT_SLOT = 2 + 2 * MAX_STOPS
 DRAWS_PER_DAY = 3 + 2 * MAX_STOPS  # admin, home leg, travel legs, visit durations, quit
+DRAWS_PER_VISIT = 4  # opportunity created?, deal value, sales cycle, win
+VISIT_DRAW_BLOCK = 8  # visits' worth of draws taken from an account's visit stream at a time
 # seat states
 PENDING, FILLED, VACANT, CLOSED = 0, 1, 2, 3
 # what a seat did on a day
@@ -28,7 +30,7 @@ CALENDAR_DAYS_PER_YEAR = 365.25
 DAYS_PER_MONTH = CALENDAR_DAYS_PER_YEAR / 12
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Opportunity:
     """One opportunity on its way through the stages."""
 
@@ -85,11 +87,18 @@ class RunState:
         self.required = world.account_visits_required
         self.visit_hours = world.account_visit_hours
         self.interval_days = cal.days_per_quarter / self.required
+        # the same constants as plain lists, for the per-visit code (reading a numpy scalar is several times
+        # slower than reading a list, and arithmetic on numpy scalars slower still)
+        self.visit_hours_list: list[float] = self.visit_hours.tolist()
+        self.required_list: list[float] = self.required.astype(float).tolist()
+        self.interval_list: list[float] = self.interval_days.tolist()
+        self.potential_list: list[float] = self.potential.astype(float).tolist()
 
         # hidden attributes: drawn once per replication, before (and whatever) the policy
         behaviour = sc.behaviour
         self.propensity = _mean_one_lognormal(self.streams.generator("hidden.propensity"), n_acc,
                                               behaviour.propensity_sigma)
+        self.propensity_list: list[float] = self.propensity.tolist()
         skill = _mean_one_lognormal(self.streams.generator("hidden.skill"), n_seats, behaviour.skill_sigma)
 
         # seats and the reps in them; planned seats (hire events) open later
@@ -112,6 +121,9 @@ class RunState:
         self.relationship = np.ones(n_acc)
         self.change_day = np.full(n_acc, -np.inf)
         self.change_penalty = np.zeros(n_acc)
+        # visit streams ("visit", account), created on first use and drawn a block of visits at a time
+        self._visit_block: list[list[float]] = [[]] * n_acc
+        self._visit_position = [0] * n_acc
         self._visit_rngs: dict[int, np.random.Generator] = {}
 
         # ownership: seat of every account, -1 = explicitly orphaned
@@ -146,12 +158,25 @@ class RunState:
         self.opportunity_log: list[tuple] = []
         self.opportunity_count = 0
 
-    def visit_rng(self, account: int) -> np.random.Generator:
-        """The account's visit stream (created on first use)."""
+    def visit_draws(self, account: int) -> list[float]:
+        """The account's next DRAWS_PER_VISIT standard normals from its visit stream ("visit", account).
+
+        Drawn VISIT_DRAW_BLOCK visits at a time: a generator fills an array in order, so these are exactly the
+        numbers `streams.generator("visit", account).standard_normal(DRAWS_PER_VISIT)` gives visit after visit.
+        """
+        position = self._visit_position[account]
+        block = self._visit_block[account]
+        if position == len(block):
+            block = self._visit_block[account] = self._next_visit_block(account)
+            position = 0
+        self._visit_position[account] = position + DRAWS_PER_VISIT
+        return block[position:position + DRAWS_PER_VISIT]
+
+    def _next_visit_block(self, account: int) -> list[float]:
         rng = self._visit_rngs.get(account)
         if rng is None:
             rng = self._visit_rngs[account] = self.streams.generator("visit", account)
-        return rng
+        return rng.standard_normal(VISIT_DRAW_BLOCK * DRAWS_PER_VISIT).tolist()
 
     def months_in_job(self, seat: int, day: float) -> float:
         """Months since the seat's rep was hired, at simulated day `day` (0 for an empty seat)."""

@@ -46,6 +46,9 @@ class Workday:
         self.mean_visit = [1.0] * n
         self.local_travel: list[np.ndarray | None] = [None] * n
         self.round_trip: list[np.ndarray] = [np.empty(0)] * n
+        self.potential_score: list[np.ndarray] = [np.empty(0)] * n  # potential weight x rank in territory
+        self.longest_round_trip = [0.0] * n  # field hours from which every account of the territory is reachable
+        self.every_position: list[np.ndarray] = [np.empty(0, dtype=np.int64)] * n
         self.version = [-1] * n
 
     def _refresh(self, seat: int) -> None:
@@ -58,6 +61,9 @@ class Workday:
         self.local_travel[seat] = self._territory_travel(seat)
         self.round_trip[seat] = (2 * self._travel(seat, np.array([0]), self.all_positions(seat))[0]
                                  + state.visit_hours[members])
+        self.potential_score[seat] = self.weights[1] * state.potential_rank[seat]
+        self.longest_round_trip[seat] = float(self.round_trip[seat].max()) if len(members) else 0.0
+        self.every_position[seat] = np.arange(len(members))
         self.version[seat] = int(state.territory_version[seat])
 
     def _territory_travel(self, seat: int) -> np.ndarray | None:
@@ -79,12 +85,19 @@ class Workday:
         """The SimPy process of one seat over the whole horizon."""
         state = self.state
         env = state.env
+        timeout = env.timeout
         hours = state.hours
-        travel_mu = -0.5 * self.travel_sigma**2
-        visit_mu = -0.5 * self.visit_sigma**2
+        travel_sigma, visit_sigma = self.travel_sigma, self.visit_sigma
+        travel_mu = -0.5 * travel_sigma**2
+        visit_mu = -0.5 * visit_sigma**2
+        visit_hours = state.visit_hours_list
+        last_visit = state.last_visit
+        visit_log = state.visit_log
+        on_visit = self.pipeline.on_visit
+        exp = math.exp
         for day in range(state.n_days):
             if env.now < day:
-                yield env.timeout(day - env.now)
+                yield timeout(day - env.now)
             if state.seat_state[seat] == FILLED:
                 kind = REP_DAY
             elif state.seat_state[seat] == VACANT and state.manager_covered[seat]:
@@ -105,37 +118,45 @@ class Workday:
             clock = min(hours * admin, hours - field)  # admin hours, spent first
             end = clock + field
             state.admin_hours[seat, day] = clock
-            yield env.timeout(clock / hours)
+            yield timeout(clock / hours)
             chosen = self.plan(seat, day, field)
             if len(chosen):
-                positions = np.concatenate(([0], chosen + 1))
-                matrix = self._travel(seat, positions, positions)
-                stops = state.territory[seat][chosen]
-                order = plan_route(matrix)
-                m = matrix.tolist()
+                stops = state.territory[seat][chosen].tolist()
+                m = self._route_matrix(seat, chosen)
+                order = plan_route(m)
                 multiplier = self.pipeline.seat_multiplier(seat, day) * state.effectiveness[month]
-                home_noise = math.exp(self.travel_sigma * z[1] + travel_mu)
+                home_noise = exp(travel_sigma * z[1] + travel_mu)
+                visits_in_quarter = state.visits_in_quarter
                 here = 0
                 for slot, stop in enumerate(order):
-                    account = int(stops[stop - 1])
-                    drive = m[here][stop] * math.exp(self.travel_sigma * z[2 + slot] + travel_mu)
-                    visit = state.visit_hours[account] * math.exp(
-                        self.visit_sigma * z[2 + MAX_STOPS + slot] + visit_mu)
+                    account = stops[stop - 1]
+                    drive = m[here][stop] * exp(travel_sigma * z[2 + slot] + travel_mu)
+                    visit = visit_hours[account] * exp(visit_sigma * z[2 + MAX_STOPS + slot] + visit_mu)
                     if clock + drive + visit + m[stop][0] * home_noise > end:
                         continue  # does not fit: try the next planned stop; none left, the day is over
-                    yield env.timeout((drive + visit) / hours)
-                    state.visit_log.append((seat, account, day, day + (clock + drive) / hours, drive, visit))
+                    yield timeout((drive + visit) / hours)
+                    visit_log.append((seat, account, day, day + (clock + drive) / hours, drive, visit))
                     clock += drive + visit
                     here = stop
-                    previous_visit = state.last_visit[account]
-                    state.last_visit[account] = env.now
-                    state.visits_in_quarter[account] += 1
-                    self.pipeline.on_visit(account, seat, multiplier, previous_visit)
+                    now = env.now
+                    previous_visit = float(last_visit[account])
+                    last_visit[account] = now
+                    count = int(visits_in_quarter[account]) + 1
+                    visits_in_quarter[account] = count
+                    on_visit(account, seat, multiplier, previous_visit, now, count)
                 if here:
                     leg = m[here][0] * home_noise
                     state.home_leg_hours[seat, day] = leg
                     clock += leg
             state.idle_hours[seat, day] = hours - clock
+
+    def _route_matrix(self, seat: int, chosen: np.ndarray) -> list[list[float]]:
+        """Hours among home (row 0) and the chosen positions (rows 1..k), as lists for the route and the drive."""
+        positions = np.concatenate(([0], chosen + 1))
+        local = self.local_travel[seat]
+        if local is not None:
+            return local.take(positions, 0).take(positions, 1).tolist()
+        return self._travel(seat, positions, positions).tolist()
 
     def plan(self, seat: int, day: int, field_hours: float) -> np.ndarray:
         """Accounts to route today: due ones and those needing a touch near the day's anchor, topped up.
@@ -149,24 +170,49 @@ class Workday:
         """
         state = self.state
         members = state.territory[seat]
-        if len(members) == 0:
+        n_members = len(members)
+        if n_members == 0:
             return members
-        due = (day - state.last_visit[members]) * self.inverse_interval[seat]
-        needs_touch = state.needs_touch[members] > 0
-        w_due, w_potential, w_touch = self.weights
-        score = w_due * np.minimum(due, DUE_CAP) + w_potential * state.potential_rank[seat] + w_touch * needs_touch
-        urgent = (due >= self.due_threshold) | needs_touch
-        score = score + urgent * URGENT_BONUS
         # an account whose round trip from home does not fit in today's field time cannot be visited today
-        reachable = np.flatnonzero(self.round_trip[seat] <= field_hours)
-        wanted = min(MAX_STOPS, len(reachable), int(field_hours / (self.mean_visit[seat] + 0.2)) + 2)
-        if wanted >= len(reachable):
+        if field_hours >= self.longest_round_trip[seat]:
+            reachable = self.every_position[seat]
+        else:
+            reachable = (self.round_trip[seat] <= field_hours).nonzero()[0]
+        n = len(reachable)
+        wanted = min(MAX_STOPS, n, int(field_hours / (self.mean_visit[seat] + 0.2)) + 2)
+        if wanted >= n:
             return reachable
-        score = score[reachable]
+        # score the reachable accounts only: element by element, so the same numbers as scoring them all
+        everyone = n == n_members
+        if everyone:
+            accounts, inverse_interval, potential_score = members, self.inverse_interval[seat], \
+                self.potential_score[seat]
+        else:
+            accounts = members[reachable]
+            inverse_interval = self.inverse_interval[seat][reachable]
+            potential_score = self.potential_score[seat][reachable]
+        due = state.last_visit.take(accounts)
+        np.subtract(day, due, out=due)
+        due *= inverse_interval  # intervals overdue
+        needs_touch = state.needs_touch.take(accounts) > 0
+        w_due, _, w_touch = self.weights
+        score = np.minimum(due, DUE_CAP)
+        score *= w_due
+        score += potential_score
+        np.add(score, w_touch, out=score, where=needs_touch)
+        urgent = due >= self.due_threshold
+        urgent |= needs_touch
+        np.add(score, URGENT_BONUS, out=score, where=urgent)
         # work one area a day: the most urgent account anchors the day, the rest are picked near it
-        anchor = int(reachable[np.argmax(score)]) + 1
-        score = score - DETOUR_PENALTY * self._travel(seat, np.array([anchor]), reachable + 1)[0]
-        return reachable[np.argpartition(-score, wanted - 1)[:wanted]]
+        anchor = reachable[score.argmax()] + 1
+        local = self.local_travel[seat]
+        if local is None:
+            detour = self._travel(seat, np.array([anchor]), reachable + 1)[0]
+        else:
+            detour = local[anchor, 1:] if everyone else local[anchor].take(reachable + 1)
+        cost = DETOUR_PENALTY * detour
+        cost -= score  # exactly -(score - DETOUR_PENALTY x detour), so the same ranking, ascending
+        return reachable.take(cost.argpartition(wanted - 1)[:wanted])
 
     def all_positions(self, seat: int) -> np.ndarray:
         """Positions 1..n of every account of the seat's territory."""
