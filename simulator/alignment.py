@@ -89,12 +89,31 @@ class Alignment:
 def territory_table(world: World, alignment: Alignment, hours_per_km: float) -> pd.DataFrame:
     """Per-seat accounts, potential, workload (hours/quarter), unit components and compactness of an alignment."""
     table = seat_loads(world, alignment.account_seats(world), alignment.n_seats, hours_per_km)
-    units = [np.flatnonzero(alignment.unit_seat == seat) for seat in range(alignment.n_seats)]
+    units = footprints(world, alignment)
     table.insert(table.columns.get_loc("compactness_hours"), "units", [len(u) for u in units])
     table.insert(table.columns.get_loc("compactness_hours"), "components",
-                 [nx.number_connected_components(world.adjacency.subgraph(u.tolist())) if len(u) else 0
-                  for u in units])
+                 [nx.number_connected_components(world.adjacency.subgraph(u)) if u else 0 for u in units])
     return table
+
+
+def footprints(world: World, alignment: Alignment) -> list[list[int]]:
+    """Units each seat serves: those it is assigned, plus those where it owns a split unit's accounts.
+
+    A territory is contiguous when its footprint is connected on the unit graph; a unit split at account level
+    belongs to the footprint of every seat that serves part of it. (Single named-account exceptions far from a
+    territory are not counted: they are exceptions, not territory.)
+    """
+    seats: list[set[int]] = [set() for _ in range(alignment.n_seats)]
+    for unit, seat in enumerate(alignment.unit_seat.tolist()):
+        seats[seat].add(unit)
+    split = alignment.info.get("splits", [])
+    if split:
+        unit_index = {u: i for i, u in enumerate(world.units["unit_id"].astype(str))}
+        rep_index = {r: i for i, r in enumerate(world.reps["rep_id"].astype(str))}
+        for entry in split:
+            for rep in entry["rep_ids"]:
+                seats[rep_index[rep]].add(unit_index[entry["unit_id"]])
+    return [sorted(units) for units in seats]
 
 
 def travel_per_visit_hours(world: World, hours_per_km: float, neighbours: int = LOCAL_NEIGHBOURS) -> np.ndarray:

@@ -24,6 +24,7 @@ import numpy as np
 
 EXACT_SEARCH_LIMIT = 200_000  # assignments; below this an unsolved problem is enumerated
 COMPACTNESS_WEIGHT = 1e-3  # tie-breaker: relative-deviation units per hour of extra distance
+SEARCH_AIM = 0.6  # balanced: keep improving until every seat is within this share of the tolerance
 MAX_FLOW_ROUNDS = 8  # rounds of planned flows between seats when single moves are stuck
 FLOW_SCALE = 1000  # flow units per seat target
 
@@ -97,19 +98,92 @@ def solve(problem: Problem, time_limit: float, start: np.ndarray | None = None,
     """
     began = time.perf_counter()
     deadline = began + time_limit
-    if start is None:
-        assignment = power_diagram(problem)
-        repair_contiguity(problem, assignment)
-    else:
-        assignment = np.array(start, dtype=np.int64)
-    search = _LocalSearch(problem, assignment, deadline, start if move_cost is not None else None, move_cost, budget)
-    moves = search.run()
-    result = _result(problem, search.assignment, began, moves)
-    if result.max_deviation > problem.tolerance and start is None:
+    if start is not None:
+        search = _LocalSearch(problem, np.array(start, dtype=np.int64), deadline,
+                              start if move_cost is not None else None, move_cost, budget)
+        return _result(problem, search.assignment, began, search.run())
+    starts = []
+    for make in (grow_regions, power_diagram):
+        candidate = make(problem)
+        repair_contiguity(problem, candidate)
+        starts.append(candidate)
+    starts.sort(key=lambda a: _squared_deviation(problem, a))
+    best, moves = None, 0
+    for assignment in starts:  # the better start first; the other only if that one falls short
+        search = _LocalSearch(problem, assignment, deadline, None, None, aim=SEARCH_AIM)
+        moves += search.run()
+        result = _result(problem, search.assignment, began, moves)
+        if best is None or (result.contiguous.all(), -result.max_deviation) > (best.contiguous.all(),
+                                                                                -best.max_deviation):
+            best = result
+        if (best.max_deviation <= problem.tolerance and best.contiguous.all()) or time.perf_counter() >= deadline:
+            break
+    if best.max_deviation > problem.tolerance or not best.contiguous.all():
         exact = exhaustive(problem, deadline)
         if exact is not None:
-            result = _result(problem, exact, began, moves, exact=True)
-    return result
+            best = _result(problem, exact, began, moves, exact=True)
+    return best
+
+
+def _squared_deviation(problem: Problem, assignment: np.ndarray) -> float:
+    loads = np.bincount(assignment, weights=problem.weights, minlength=problem.n_seats)
+    return float((((loads / np.maximum(problem.targets, 1e-12)) - 1.0) ** 2).sum())
+
+
+def grow_regions(problem: Problem) -> np.ndarray:
+    """Seeded region growing: the lightest seat (relative to target) takes its cheapest adjacent free unit.
+
+    Contiguous by construction; units no seat could reach (enclosed) go to an adjacent seat afterwards.
+    """
+    import heapq
+
+    n, k = problem.n_units, problem.n_seats
+    assignment = np.full(n, -1, dtype=np.int64)
+    loads = np.zeros(k)
+    targets = np.maximum(problem.targets, 1e-12)
+    frontier: list[list[tuple[float, int]]] = [[] for _ in range(k)]
+    for unit, seat in problem.locked.items():
+        assignment[unit] = seat
+        loads[seat] += problem.weights[unit]
+    for seat, unit in enumerate(problem.anchors.tolist()):
+        if unit >= 0 and assignment[unit] < 0:
+            assignment[unit] = seat
+            loads[seat] += problem.weights[unit]
+    for unit in np.flatnonzero(assignment >= 0).tolist():
+        seat = int(assignment[unit])
+        for v in problem.neighbours[unit].tolist():
+            if assignment[v] < 0:
+                heapq.heappush(frontier[seat], (float(problem.cost[v, seat]), v))
+    for seat in range(k):  # a seat with neither anchor nor lock starts at its cheapest unit
+        if not frontier[seat] and loads[seat] == 0:
+            heapq.heappush(frontier[seat], (float(problem.cost[:, seat].min()), int(np.argmin(problem.cost[:, seat]))))
+    queue = [(loads[s] / targets[s], s) for s in range(k)]
+    heapq.heapify(queue)
+    while queue:
+        _, seat = heapq.heappop(queue)
+        heap = frontier[seat]
+        while heap and assignment[heap[0][1]] >= 0:
+            heapq.heappop(heap)
+        if not heap:
+            continue  # enclosed: this seat stops growing
+        _, unit = heapq.heappop(heap)
+        assignment[unit] = seat
+        loads[seat] += problem.weights[unit]
+        for v in problem.neighbours[unit].tolist():
+            if assignment[v] < 0:
+                heapq.heappush(heap, (float(problem.cost[v, seat]), v))
+        heapq.heappush(queue, (loads[seat] / targets[seat], seat))
+    for _ in range(n):  # leftovers (unreachable from any seat's region) join an adjacent region
+        left = np.flatnonzero(assignment < 0)
+        if not len(left):
+            break
+        for unit in left.tolist():
+            around = [int(assignment[v]) for v in problem.neighbours[unit].tolist() if assignment[v] >= 0]
+            if around:
+                assignment[unit] = min(around, key=lambda s: (loads[s] / targets[s], s))
+                loads[assignment[unit]] += problem.weights[unit]
+    assignment[assignment < 0] = np.argmin(problem.cost[assignment < 0], axis=1)
+    return assignment
 
 
 def _result(problem: Problem, assignment: np.ndarray, began: float, moves: int, exact: bool = False) -> Result:
@@ -223,8 +297,9 @@ class _LocalSearch:
     """Boundary moves between adjacent seats that lower the sum of squared relative deviations."""
 
     def __init__(self, problem: Problem, assignment: np.ndarray, deadline: float, origin: np.ndarray | None,
-                 move_cost: np.ndarray | None, budget: float = np.inf):
+                 move_cost: np.ndarray | None, budget: float = np.inf, aim: float = 1.0):
         self.p = problem
+        self.aim = aim  # search on toward aim x tolerance: slack makes the last seats easier to fit
         self.budget = budget
         self.spent = 0.0
         self.assignment = assignment
@@ -236,6 +311,9 @@ class _LocalSearch:
         self.members = [set(np.flatnonzero(assignment == s).tolist()) for s in range(problem.n_seats)]
         self.anchor_set = {int(u) for u in problem.anchors if u >= 0}
         self._cut_cache: dict[int, set[int]] = {}
+        self._movable_cache: dict[int, list[int]] = {}
+        self._adjacent_cache: dict[int, set[int]] = {}
+        self.nb = [a.tolist() for a in problem.neighbours]
         self.squares = move_cost is None  # objective: sum of squared deviations, or only the excess (min-disruption)
 
     def deviation(self, seat: int) -> float:
@@ -243,7 +321,7 @@ class _LocalSearch:
 
     def run(self) -> int:
         moves = 0
-        tolerance = self.p.tolerance
+        tolerance = self.p.tolerance * self.aim
         stuck: set[int] = set()
         switches = 0
         while time.perf_counter() < self.deadline:
@@ -265,17 +343,20 @@ class _LocalSearch:
                 stuck.clear()
                 continue
             seat = order[0]
-            if not self._improve(seat):
+            moved = self._improve(seat)
+            if moved is None:
                 stuck.add(seat)
                 continue
-            stuck.clear()
+            donor, receiver = moved  # seats next to these may have a move now
+            stuck -= {donor, receiver} | self._adjacent_seats(donor) | self._adjacent_seats(receiver)
             moves += 1
         return moves
 
-    def _improve(self, seat: int) -> bool:
-        """Make the best move that sheds load from (or brings load to) `seat`."""
+    def _improve(self, seat: int) -> tuple[int, int] | None:
+        """Make the best move that sheds load from (or brings load to) `seat`; return (donor, receiver)."""
         over = self.deviation(seat) > 0
         best = None
+        assignment = self.assignment
         if over:
             for unit in self._movable(seat):
                 for receiver in self._receivers(unit, seat):
@@ -283,13 +364,13 @@ class _LocalSearch:
         else:
             for donor in self._adjacent_seats(seat):
                 for unit in self._movable(donor):
-                    if any(int(self.assignment[v]) == seat for v in self.p.neighbours[unit].tolist()):
+                    if any(assignment[v] == seat for v in self.nb[unit]):
                         best = self._better(best, unit, donor, seat)
         if best is None:
-            return False
+            return None
         _, unit, donor, receiver = best
         self._move(unit, donor, receiver)
-        return True
+        return donor, receiver
 
     def _better(self, best: tuple | None, unit: int, donor: int, receiver: int) -> tuple | None:
         w = self.p.weights[unit]
@@ -371,8 +452,7 @@ class _LocalSearch:
         made = 0
         while amount > 0 and time.perf_counter() < self.deadline:
             options = [u for u in self._movable(donor)
-                       if any(int(self.assignment[v]) == receiver for v in self.p.neighbours[u].tolist())
-                       and self.p.weights[u] <= amount * 1.5]
+                       if any(self.assignment[v] == receiver for v in self.nb[u]) and self.p.weights[u] <= amount * 1.5]
             if not options:
                 break
             cost = self.move_cost if self.move_cost is not None else np.ones(self.p.n_units)
@@ -386,37 +466,43 @@ class _LocalSearch:
         return max(0.0, abs(deviation) - self.p.tolerance) ** 2
 
     def _adjacent_seats(self, seat: int) -> set[int]:
-        assignment = self.assignment
-        return {int(assignment[v]) for u in self.members[seat] for v in self.p.neighbours[u].tolist()} - {seat}
+        cached = self._adjacent_cache.get(seat)
+        if cached is None:
+            assignment = self.assignment
+            cached = {int(assignment[v]) for u in self.members[seat] for v in self.nb[u]} - {seat}
+            self._adjacent_cache[seat] = cached
+        return cached
 
     def _receivers(self, unit: int, seat: int) -> set[int]:
-        return {int(self.assignment[v]) for v in self.p.neighbours[unit].tolist()} - {seat}
+        return {int(self.assignment[v]) for v in self.nb[unit]} - {seat}
 
     def _movable(self, seat: int) -> list[int]:
         """Boundary units of `seat` whose removal keeps it connected (not locked, not its anchor)."""
+        cached = self._movable_cache.get(seat)
+        if cached is not None:
+            return cached
         members = self.members[seat]
-        if len(members) <= 1:
-            return []
-        cut = self._cut_vertices(seat)
-        out = []
-        for unit in members:
-            if unit in cut or unit in self.p.locked or unit in self.anchor_set:
-                continue
-            if any(int(self.assignment[v]) != seat for v in self.p.neighbours[unit].tolist()):
-                out.append(unit)
+        out: list[int] = []
+        if len(members) > 1:
+            cut = self._cut_vertices(seat)
+            assignment = self.assignment
+            for unit in members:
+                if unit in cut or unit in self.p.locked or unit in self.anchor_set:
+                    continue
+                if any(assignment[v] != seat for v in self.nb[unit]):
+                    out.append(unit)
+        self._movable_cache[seat] = out
         return out
 
     def _cut_vertices(self, seat: int) -> set[int]:
         cached = self._cut_cache.get(seat)
         if cached is None:
             members = self.members[seat]
-            graph = nx.Graph()
-            graph.add_nodes_from(members)
-            graph.add_edges_from((u, v) for u in members for v in self.p.neighbours[u].tolist() if v in members)
-            if nx.is_connected(graph):
-                cached = set(nx.articulation_points(graph))
+            cuts, pieces = articulation_points(members, self.p.neighbours)
+            if pieces == 1:
+                cached = cuts
             else:  # already in pieces (locked units, or a start that was not contiguous): keep pieces as they are
-                cached = set(members) if self.origin is None else _piece_cuts(graph)
+                cached = set(members) if self.origin is None else cuts
             self._cut_cache[seat] = cached
         return cached
 
@@ -432,17 +518,58 @@ class _LocalSearch:
         self.loads[receiver] += w
         self.members[donor].discard(unit)
         self.members[receiver].add(unit)
+        touched = {donor, receiver} | {int(self.assignment[v]) for v in self.nb[unit]}
+        for seat in touched:  # boundaries and seat adjacency change around the moved unit
+            self._movable_cache.pop(seat, None)
+            self._adjacent_cache.pop(seat, None)
         self._cut_cache.pop(donor, None)
         self._cut_cache.pop(receiver, None)
 
 
-def _piece_cuts(graph: nx.Graph) -> set[int]:
-    """Cut vertices of each piece, plus single-unit pieces (moving them would not disconnect, but keep them)."""
+def articulation_points(members: set[int], neighbours: list[np.ndarray]) -> tuple[set[int], int]:
+    """Cut vertices of the subgraph induced by `members` (of every piece), and how many pieces it has.
+
+    Iterative Tarjan (lowpoint) search on the adjacency lists: no graph object is built.
+    """
+    index: dict[int, int] = {}
+    low: dict[int, int] = {}
     cuts: set[int] = set()
-    for piece in nx.connected_components(graph):
-        sub = graph.subgraph(piece)
-        cuts |= set(nx.articulation_points(sub))
-    return cuts
+    pieces = 0
+    counter = 0
+    for root in members:
+        if root in index:
+            continue
+        pieces += 1
+        index[root] = low[root] = counter
+        counter += 1
+        root_children = 0
+        stack = [(root, -1, iter(neighbours[root].tolist()))]
+        while stack:
+            node, parent, children = stack[-1]
+            advanced = False
+            for child in children:
+                if child not in members:
+                    continue
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append((child, node, iter(neighbours[child].tolist())))
+                    advanced = True
+                    break
+                if child != parent:
+                    low[node] = min(low[node], index[child])
+            if advanced:
+                continue
+            stack.pop()
+            if parent >= 0:
+                low[parent] = min(low[parent], low[node])
+                if parent == root:
+                    root_children += 1
+                elif low[node] >= index[parent]:
+                    cuts.add(parent)
+        if root_children > 1:
+            cuts.add(root)
+    return cuts, pieces
 
 
 def exhaustive(problem: Problem, deadline: float) -> np.ndarray | None:

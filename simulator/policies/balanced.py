@@ -33,6 +33,7 @@ from simulator.world.model import World
 
 SPLIT_TOLERANCES = 2.0  # a unit heavier than this many tolerances of the smallest target is cut into account groups
 SECONDS_PER_1000_UNITS = 3.0
+COARSE_SHARE = 0.2  # of the time limit, for the attempt that splits only units too big for any territory
 MIN_SECONDS = 5.0
 
 
@@ -217,8 +218,8 @@ def balanced(world: World, seats: Sequence[int], params: dict[str, Any], rng: np
     deadline = time.perf_counter() + time_limit
     smallest = float(free_targets.min())
     # first split only units too big for any territory; if the tolerance is then out of reach, cut finer
-    limits = [(1 + tolerance) * smallest, SPLIT_TOLERANCES * tolerance * smallest] if params.get("split", True) \
-        else [None]
+    limits = [(1 + tolerance) * smallest, SPLIT_TOLERANCES * tolerance * smallest, tolerance * smallest] \
+        if params.get("split", True) else [None]
     best = None
     for limit in limits:
         pieces = _Pieces(world, unit_weights, account_weights, locked_accounts, limit)
@@ -229,7 +230,11 @@ def balanced(world: World, seats: Sequence[int], params: dict[str, Any], rng: np
         problem = Problem(weights=pieces.weights, cost=(km * _hours_per_km(world)).T, neighbours=pieces.neighbours(),
                           targets=free_targets, tolerance=_free_tolerance(tolerance, targets, free_targets),
                           anchors=anchors, locked=locked)
-        result = solve(problem, max(deadline - time.perf_counter(), 0.5))
+        remaining = deadline - time.perf_counter()
+        last = limit == limits[-1]
+        lumpy = not last and pieces.weights.max() > SPLIT_TOLERANCES * tolerance * smallest
+        # with units of a large share of a territory, the coarse attempts rarely succeed: give them a short try
+        result = solve(problem, max(remaining * (1.0 if last else COARSE_SHARE if lumpy else 0.5), 0.5))
         if best is None or result.max_deviation < best[1].max_deviation:
             best = (pieces, result)
         if result.max_deviation <= problem.tolerance or time.perf_counter() >= deadline:

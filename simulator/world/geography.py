@@ -40,8 +40,8 @@ def delaunay_adjacency(lat: np.ndarray, lon: np.ndarray, max_edge_factor: float 
     """Adjacency of unit centroids: Delaunay edges, over-long ones pruned, kept connected.
 
     Edges longer than `max_edge_factor` times the median edge at both of their ends (the hull's long slivers)
-    are dropped, then the shortest dropped edges that
-    rejoin separate components are put back, so the graph stays one piece (a minimum spanning forest repair).
+    are dropped, then the shortest dropped edges that rejoin separate components are put back, so the graph stays
+    one piece (a minimum spanning forest repair). Units at the same place are tied to each other.
 
     Args:
         lat: unit centroid latitudes.
@@ -66,8 +66,20 @@ def delaunay_adjacency(lat: np.ndarray, lon: np.ndarray, max_edge_factor: float 
         for a, b in zip(order[:-1], order[1:], strict=True):
             graph.add_edge(int(a), int(b), km=float(np.linalg.norm(xy[a] - xy[b])))
         return graph
-    tri = Delaunay(xy)
-    pairs = np.concatenate([tri.simplices[:, [0, 1]], tri.simplices[:, [1, 2]], tri.simplices[:, [0, 2]]])
+    # identical points (ZIPs sharing a centroid) get no Delaunay edge of their own: triangulate distinct points
+    # and tie each duplicate to the first point at its place
+    distinct, first, inverse = np.unique(np.round(xy, 6), axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.ravel()
+    for index in range(n):
+        if first[inverse[index]] != index:
+            graph.add_edge(int(first[inverse[index]]), index, km=0.0)
+    if len(distinct) < 3 or np.linalg.matrix_rank(distinct - distinct.mean(axis=0)) < 2:
+        order = first[np.lexsort((distinct[:, 1], distinct[:, 0]))]
+        for a, b in zip(order[:-1], order[1:], strict=True):
+            graph.add_edge(int(a), int(b), km=float(np.linalg.norm(xy[a] - xy[b])))
+        return graph
+    tri = Delaunay(xy[first])
+    pairs = first[np.concatenate([tri.simplices[:, [0, 1]], tri.simplices[:, [1, 2]], tri.simplices[:, [0, 2]]])]
     pairs = np.unique(np.sort(pairs, axis=1), axis=0)
     lengths = np.linalg.norm(xy[pairs[:, 0]] - xy[pairs[:, 1]], axis=1)
     keep = lengths <= max_edge_factor * _local_scale(pairs, lengths, n).max(axis=1)

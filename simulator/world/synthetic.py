@@ -178,7 +178,7 @@ def _as_is_split(unit_xy: np.ndarray, homes: np.ndarray, bias: np.ndarray, accou
     reach = imbalance * float(np.median(distance.min(axis=1)) + 1.0) * rng.standard_normal(len(homes))
     unit_seat = np.argmin(distance - bias[None, :] - reach[None, :], axis=1)
     occupied = np.bincount(account_unit, minlength=len(unit_xy)) > 0
-    for seat in range(len(homes)):
+    for seat in range(len(homes)):  # a seat left with no occupied unit takes one from a seat that has several
         if not np.any(occupied & (unit_seat == seat)):
             counts = np.bincount(unit_seat[occupied], minlength=len(homes))
             candidates = np.flatnonzero(occupied & (counts[unit_seat] > 1))

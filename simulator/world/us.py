@@ -137,18 +137,28 @@ def _as_is(config: GeographyWorld, units: pd.DataFrame, unit_xy: np.ndarray, acc
         rng = streams.generator("world.as_is", group_index)
         centres, bias = balanced_centres(int(k), unit_xy[members], unit_demand[members], rng)
         distance = np.linalg.norm(unit_xy[members][:, None, :] - centres[None, :, :], axis=2)
-        local = np.argmin(distance - bias[None, :], axis=1)
+        local = _every_seat_a_unit(np.argmin(distance - bias[None, :], axis=1), distance)
         for seat in range(int(k)):
             mine = members[local == seat]
-            if len(mine) == 0:  # a seat with no unit: give it the unit nearest its centre
-                mine = members[[int(np.argmin(distance[:, seat]))]]
-                local[np.argmin(distance[:, seat])] = seat
             unit_seat[mine] = len(homes)
             homes.append(unit_xy[mine[np.argmax(_centre_score(unit_xy[mine], labour[mine], unit_demand[mine]))]])
     if len(homes) != config.reps:
         raise ScenarioError(where, [f"{where}: world.geography.reps: {config.reps} reps cannot be placed in "
                                     f"{len(units)} units"])
     return np.array(homes), unit_seat
+
+
+def _every_seat_a_unit(local: np.ndarray, distance: np.ndarray) -> np.ndarray:
+    """Give each seat left without a unit the nearest unit of a seat that has several."""
+    local = local.copy()
+    for seat in range(distance.shape[1]):
+        if (local == seat).any():
+            continue
+        counts = np.bincount(local, minlength=distance.shape[1])
+        spare = np.flatnonzero(counts[local] > 1)
+        if len(spare):
+            local[spare[np.argmin(distance[spare, seat])]] = seat
+    return local
 
 
 def _centre_score(xy: np.ndarray, labour: np.ndarray, demand: np.ndarray) -> np.ndarray:
