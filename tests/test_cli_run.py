@@ -42,7 +42,7 @@ def test_run_writes_the_run_folder(tmp_path):
     summary = pd.read_parquet(folder / "summary.parquet")
     assert list(summary.columns) == ["scenario", "policy", "replication", "metric", "value"]
     assert REQUIRED_METRICS <= set(summary["metric"])
-    assert set(summary["policy"]) == {"as_is", "nearest"}
+    assert set(summary["policy"]) == {"as_is", "nearest", "balanced"}
     assert set(summary["replication"]) == {0, 1}
     rep_quarters = pd.read_parquet(folder / "rep_quarters.parquet")
     assert {"scenario", "policy", "replication", "quarter", "rep_id", "revenue", "quota", "attainment",
