@@ -11,8 +11,11 @@ from pathlib import Path
 import click
 import pandas as pd
 
+from simulator.align_report import align_report, write_alignment
+from simulator.compare import verdicts
 from simulator.crm import CrmError, export_alignment, import_crm
-from simulator.experiment import HEADLINE_METRICS, ExperimentResult, align_report, run_experiment, write_alignment
+from simulator.executors import EXECUTORS, ExecutorError
+from simulator.experiment import HEADLINE_METRICS, ExperimentResult, ResumeError, run_experiment
 from simulator.policies.balanced import PolicyError
 from simulator.scenario import Scenario, ScenarioError, load_scenario, scenario_json_schema
 from simulator.world import WorldDataError, build_world
@@ -73,11 +76,11 @@ def schema() -> None:
     click.echo(json.dumps(scenario_json_schema(), indent=2))
 
 
-def _run(ctx: click.Context, scenario: Scenario, out: Path | None) -> ExperimentResult:
+def _run(ctx: click.Context, scenario: Scenario, out: Path | None, **options: object) -> ExperimentResult:
     command = "territory-sim " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     try:
-        return run_experiment(scenario, out=out, command=command)
-    except USER_ERRORS as exc:
+        return run_experiment(scenario, out=out, command=command, **options)
+    except (*USER_ERRORS, ExecutorError, ResumeError) as exc:
         if ctx.obj.get("debug"):
             raise
         _fail(f"error: {exc}")
@@ -86,21 +89,33 @@ def _run(ctx: click.Context, scenario: Scenario, out: Path | None) -> Experiment
 
 def _print_result(result: ExperimentResult) -> None:
     scenario = result.scenario
+    points = len(result.sweep)
     click.echo(f"scenario {scenario.name}: {len(scenario.policies)} policies x "
-               f"{scenario.experiment.replications} replications, {scenario.calendar.quarters} quarters, "
-               f"seed {scenario.experiment.seed} ({result.wall_seconds:.1f} s)")
-    click.echo(format_headline(result))
+               f"{scenario.experiment.replications} replications"
+               + (f" x {points} sweep points" if points > 1 else "")
+               + f", {scenario.calendar.quarters} quarters, seed {scenario.experiment.seed} "
+               f"({result.wall_seconds:.1f} s" + (f", {result.resumed_parts} runs resumed" if result.resumed_parts
+                                                   else "") + ")")
+    for point in result.sweep:
+        if points > 1:
+            click.echo(f"\nsweep point {point.index}: " + ", ".join(f"{k} = {v}" for k, v in point.values.items()))
+        click.echo(format_headline(result, point.index))
+    lines = verdicts(result.comparison)
+    click.echo(f"\npaired differences versus {scenario.baseline_key()} (95% CI excludes zero):")
+    for line in lines or ["  none: no difference is clear at this number of replications"]:
+        click.echo(f"  {line}")
     if result.folder is not None:
         click.echo(f"\nresults written to {result.folder.resolve()}")
 
 
-def format_headline(result: ExperimentResult) -> str:
-    """Policies as rows, headline metrics as columns: mean over replications (+/- 95% CI half-width)."""
+def format_headline(result: ExperimentResult, sweep_point: int = 0) -> str:
+    """Policies as columns, headline metrics as rows: mean over replications (+/- 95% CI half-width)."""
     from scipy import stats
 
     rows = []
+    summary = result.summary[result.summary["sweep_point"] == sweep_point]
     for policy in [spec.key for spec in result.scenario.policies]:
-        values = result.summary[result.summary["policy"] == policy]
+        values = summary[summary["policy"] == policy]
         row = {"policy": policy}
         for metric in HEADLINE_METRICS:
             series = values.loc[values["metric"] == metric, "value"].to_numpy()
@@ -129,14 +144,27 @@ def _fmt(metric: str, mean: float, half: float) -> str:
 @click.option("--replications", type=click.IntRange(min=1), help="Override experiment.replications.")
 @click.option("--seed", type=click.IntRange(min=0), help="Override experiment.seed.")
 @click.option("--quarters", type=click.IntRange(min=1), help="Override calendar.quarters.")
+@click.option("--executor", type=click.Choice(EXECUTORS), default="local", show_default=True,
+              help="Run serially, on a local process pool, or on Dask.")
+@click.option("--workers", type=click.IntRange(min=1), help="Local processes (default: all cores) or Dask workers.")
+@click.option("--scheduler", help="Address of an existing Dask scheduler (with --executor dask).")
+@click.option("--resume", type=click.Path(path_type=Path, file_okay=False),
+              help="Finish an interrupted run folder (same scenario and options).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
 def run(ctx: click.Context, scenario_file: Path, out: Path | None, replications: int | None, seed: int | None,
-        quarters: int | None) -> None:
-    """Run every policy of a scenario, print the headline table and write a run folder."""
+        quarters: int | None, executor: str, workers: int | None, scheduler: str | None, resume: Path | None,
+        quiet: bool) -> None:
+    """Run every policy (x sweep point x replication) of a scenario, print the table, write a run folder."""
     scenario = _load(scenario_file)
     overrides = {"experiment.replications": replications, "experiment.seed": seed, "calendar.quarters": quarters}
-    scenario = scenario.with_overrides(**{k: v for k, v in overrides.items() if v is not None})
-    _print_result(_run(ctx, scenario, out))
+    try:
+        scenario = scenario.with_overrides(**{k: v for k, v in overrides.items() if v is not None})
+    except ValueError as exc:
+        _fail(f"error: the overrides make the scenario invalid: {exc}")
+    options = {"executor": executor, "workers": workers, "scheduler": scheduler, "resume": resume,
+               "progress": not quiet and sys.stderr.isatty()}
+    _print_result(_run(ctx, scenario, out, **options))
 
 
 @main.command()
@@ -146,7 +174,7 @@ def demo(ctx: click.Context, out: Path | None) -> None:
     """Run the shipped default scenario and print where the results went."""
     path = shipped_scenario()
     click.echo(f"running the default scenario {path}")
-    _print_result(_run(ctx, _load(path), out))
+    _print_result(_run(ctx, _load(path), out, executor="local", progress=sys.stderr.isatty()))
 
 
 @main.command()

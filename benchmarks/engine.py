@@ -14,7 +14,7 @@ import time
 import simpy
 
 from simulator.engine import simulate
-from simulator.experiment import build_alignments
+from simulator.runs import build_alignments
 from simulator.scenario import Scenario
 from simulator.streams import Streams
 from simulator.world import build_world

@@ -1,226 +1,238 @@
-"""Experiments: every policy x replication of a scenario, run and written as one run folder.
+"""Experiments: every sweep point x policy x replication of a scenario, run, written part by part, compared.
 
-Replication r of every policy uses the same named random streams (seed, r, ...), so policies face the same
-demand, durations and hidden attributes: differences between them come from the policy (common random numbers).
+Replication r of every policy (and sweep point) uses the same named random streams (seed, r, ...), so policies
+face the same demand, durations, hidden attributes and life events: differences come from the policy (common
+random numbers). Each finished run is written at once as its own part, atomically, so an interrupted experiment
+resumes where it stopped; the final tables are assembled from the parts in a fixed order, so results are the same
+whatever the executor and the number of workers.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import secrets
+import shutil
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from simulator.alignment import Alignment, alignment_quality, territory_table
-from simulator.engine import simulate
-from simulator.io import atomic_write, git_commit, package_versions, write_json, write_parquet
-from simulator.metrics import RunTables, run_tables
-from simulator.policies import get_policy
+from simulator.align_report import assignments
+from simulator.alignment import territory_table
+from simulator.compare import compare
+from simulator.executors import Progress, execute
+from simulator.io import git_commit, package_versions, write_json, write_parquet
+from simulator.metrics import RunTables
+from simulator.runs import TABLES, Task, prepare
 from simulator.scenario import Scenario
-from simulator.streams import Streams
-from simulator.world import World, build_world
-from simulator.world.planned import check_events
+from simulator.sweep import SweepPoint, expand
 
 HEADLINE_METRICS = ["revenue", "share_rep_quarters_at_quota", "median_attainment", "coverage_gap",
                     "unvisited_account_share", "selling_share", "travel_share", "admin_share",
                     "month3_revenue_share", "workload_cv", "annual_turnover", "vacancy_days", "orphaned_account_days"]
+PARTS = "parts"
+
+
+class ResumeError(Exception):
+    """A run folder that cannot be resumed (not a run folder, or another scenario)."""
 
 
 @dataclass
 class ExperimentResult:
-    """Tables of an experiment (long and tidy, with run keys on every row) and where they were written."""
+    """Tables of an experiment (long and tidy, run keys on every row) and where they were written."""
 
     scenario: Scenario
     summary: pd.DataFrame
     rep_quarters: pd.DataFrame
     accounts: pd.DataFrame
+    events: pd.DataFrame
+    comparison: pd.DataFrame
     alignment: pd.DataFrame
     territories: pd.DataFrame
-    events: pd.DataFrame
     assignments: pd.DataFrame
+    sweep: list[SweepPoint] = field(default_factory=list)
     folder: Path | None = None
     wall_seconds: float = 0.0
+    resumed_parts: int = 0
     runs: dict[tuple[str, int], RunTables] = field(default_factory=dict)
 
-    def headline(self) -> pd.DataFrame:
-        """Mean of each headline metric per policy (policies in scenario order)."""
+    def headline(self, sweep_point: int = 0) -> pd.DataFrame:
+        """Mean of each headline metric per policy (policies in scenario order) at one sweep point."""
         order = [spec.key for spec in self.scenario.policies]
-        wide = self.summary.pivot_table(index="policy", columns="metric", values="value", aggfunc="mean")
+        rows = self.summary[self.summary["sweep_point"] == sweep_point]
+        wide = rows.pivot_table(index="policy", columns="metric", values="value", aggfunc="mean")
         return wide.loc[order, [m for m in HEADLINE_METRICS if m in wide.columns]]
 
 
-def build_alignments(scenario: Scenario, world: World) -> dict[str, Alignment]:
-    """The alignment of every policy in the scenario, keyed by label."""
-    seats = world.initial_seats()
-    streams = Streams(scenario.experiment.seed, replication=0)
-    return {spec.key: get_policy(spec.name)(world, seats, dict(spec.params), streams.generator(f"policy.{spec.key}"))
-            for spec in scenario.policies}
+def tasks_of(scenario: Scenario, points: list[SweepPoint]) -> list[Task]:
+    """Every run of the experiment, in the order rows appear in its tables."""
+    return [Task(point.scenario, point.index, tuple(point.values.items()), spec.key, index, replication)
+            for point in points
+            for index, spec in enumerate(scenario.policies)
+            for replication in range(scenario.experiment.replications)]
 
 
 def run_experiment(scenario: Scenario, *, out: Path | None = None, write: bool = True, keep_runs: bool = False,
-                   command: str | None = None) -> ExperimentResult:
-    """Run every policy x replication of a scenario and (by default) write a run folder.
+                   command: str | None = None, executor: str = "serial", workers: int | None = None,
+                   scheduler: str | None = None, resume: Path | None = None, progress: bool = False,
+                   stop_after: int | None = None) -> ExperimentResult:
+    """Run every sweep point x policy x replication of a scenario; write a run folder; compare policies.
 
     Args:
         scenario: the validated scenario (apply overrides with `Scenario.with_overrides` first).
         out: the results folder; default the scenario's `output.folder`.
-        write: write the run folder (manifest and parquet tables).
-        keep_runs: keep every run's full tables (visits, rep-days, opportunities) in the result.
+        write: write the run folder (parts as runs finish, then the tables, comparison and manifest).
+        keep_runs: keep every run's full tables (visits, rep-days, opportunities); serial executor only.
         command: the command line, recorded in the manifest.
+        executor: "serial", "local" (process pool) or "dask".
+        workers: local processes (default all cores) or Dask workers of a local cluster.
+        scheduler: address of an existing Dask scheduler.
+        resume: a run folder of the same scenario whose finished parts are kept.
+        progress: show a progress bar on standard error.
+        stop_after: stop after this many new runs (simulates an interruption; for tests).
 
     Returns:
-        The tables, and the run folder if written.
-
+        The tables (pandas DataFrames) and the run folder, if written.
     """
     started = time.perf_counter()
     started_at = datetime.now(timezone.utc)
-    world = build_world(scenario)
-    check_events(scenario, world)
-    alignments = build_alignments(scenario, world)
-    baseline = get_policy("as_is")(world, world.initial_seats(), {}, Streams(0).generator("as_is"))
-    hours_per_km = scenario.travel.circuity / scenario.travel.speed_kmh
-    quality = {key: alignment_quality(world, a, hours_per_km, _tolerance(scenario, key), baseline=baseline)
-               for key, a in alignments.items()}
+    points = expand(scenario)
+    tasks = tasks_of(scenario, points)
+    for point in points:
+        prepare(point.scenario)  # fail fast on bad worlds and events, before any run
+    folder = None
+    finished: dict[str, dict[str, pd.DataFrame]] = {}
+    if resume is not None:
+        folder = Path(resume)
+        _check_resumable(folder, scenario)
+    elif write:
+        root = Path(out) if out else scenario.output.folder
+        folder = root / scenario.name / f"{started_at:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+        folder.mkdir(parents=True, exist_ok=False)
+    if folder is not None:
+        _manifest(folder, scenario, points, started_at, command, status="running")
+        done_parts = {p.name for p in (folder / PARTS).glob("s*-p*-r*") if p.is_dir()}
+    else:
+        done_parts = set()
+    pending = [task for task in tasks if task.part not in done_parts]
+    if stop_after is not None:
+        pending = pending[:stop_after]
+    runs: dict[tuple[str, int], RunTables] = {}
 
-    keys = {"scenario": scenario.name}
-    summary_rows, rep_quarters, accounts, events, runs = [], [], [], [], {}
-    for replication in range(scenario.experiment.replications):
-        streams = Streams(scenario.experiment.seed, replication)
-        for policy, alignment in alignments.items():
-            spec = next(spec for spec in scenario.policies if spec.key == policy)
-            tables = run_tables(simulate(world, alignment, scenario, streams, arm=spec))
-            run_keys = {**keys, "policy": policy, "replication": replication}
-            metrics = {**tables.summary, **{k: quality[policy][k] for k in quality[policy]}}
-            summary_rows += [{**run_keys, "metric": name, "value": float(value)} for name, value in metrics.items()]
-            rep_quarters.append(tables.rep_quarters.assign(**run_keys))
-            accounts.append(tables.accounts.assign(**run_keys))
-            events.append(tables.events.assign(**run_keys))
-            if keep_runs:
-                runs[(policy, replication)] = tables
+    def done(task: Task, tables: dict) -> None:
+        if "run" in tables:
+            runs[(task.policy, task.replication)] = tables.pop("run")
+        if folder is not None:
+            _write_part(folder, task, tables)
+        else:
+            finished[task.part] = tables
 
-    result = ExperimentResult(
-        scenario=scenario,
-        summary=pd.DataFrame(summary_rows),
-        rep_quarters=_keys_first(pd.concat(rep_quarters, ignore_index=True)),
-        accounts=_keys_first(pd.concat(accounts, ignore_index=True)),
-        events=_keys_first(pd.concat(events, ignore_index=True)),
-        alignment=pd.concat([a.to_frame(world).assign(**keys, policy=p) for p, a in alignments.items()],
-                            ignore_index=True).pipe(_keys_first),
-        territories=pd.concat([territory_table(world, a, hours_per_km).assign(**keys, policy=p)
-                               for p, a in alignments.items()], ignore_index=True).pipe(_keys_first),
-        assignments=_assignments(world, alignments, baseline).assign(**keys).pipe(_keys_first),
-        runs=runs,
-    )
+    execute(pending, done, "serial" if keep_runs else executor, workers, scheduler, keep=keep_runs,
+            progress=Progress(len(pending), progress))
+    if stop_after is not None and len(pending) < len([t for t in tasks if t.part not in done_parts]):
+        raise InterruptedError(f"stopped after {stop_after} runs (as asked); resume with the run folder {folder}")
+    tables = _assemble(tasks, folder, finished)
+    result = _finish(scenario, points, tables, folder, runs, len(done_parts))
     result.wall_seconds = time.perf_counter() - started
-    if write:
-        result.folder = _write(result, Path(out) if out else scenario.output.folder, started_at, command)
+    if folder is not None:
+        _write_tables(folder, result)
+        _manifest(folder, scenario, points, started_at, command, status="complete",
+                  wall_seconds=result.wall_seconds, resumed_parts=len(done_parts))
     return result
 
 
-def align_report(scenario: Scenario, policy: str) -> tuple[dict, pd.DataFrame]:
-    """Align the scenario's world with one policy (by label or name): its quality metrics and the alignment.
-
-    Returns:
-        (report, alignment rows): the report's keys are territories, workload_cv, workload_max_deviation,
-        potential_cv, potential_max_deviation, seats_within_tolerance, contiguous_territories, compactness_hours,
-        disruption_account_share, disruption_potential_share, seconds, plus what the policy reports (seats missing
-        the tolerance, achievable tolerance, split units).
-    """
-    world = build_world(scenario)
-    spec = next((s for s in scenario.policies if policy in (s.key, s.name)), None)
-    name, params = (spec.name, dict(spec.params)) if spec else (policy, {})
-    seats = world.initial_seats()
-    baseline = get_policy("as_is")(world, seats, {}, Streams(0).generator("as_is"))
-    started = time.perf_counter()
-    alignment = get_policy(name)(world, seats, params, Streams(scenario.experiment.seed).generator(f"policy.{policy}"))
-    seconds = time.perf_counter() - started
-    tolerance = float(params.get("tolerance", 0.05))
-    quality = alignment_quality(world, alignment, scenario.travel.circuity / scenario.travel.speed_kmh, tolerance,
-                                baseline)
-    report = {
-        "policy": policy, "territories": int(quality["territories"]),
-        "workload_cv": quality["workload_cv"], "workload_max_deviation": quality["workload_max_deviation"],
-        "potential_cv": quality["potential_cv"], "potential_max_deviation": quality["potential_max_deviation"],
-        "seats_within_tolerance": int(round(quality["share_within_tolerance"] * quality["territories"])),
-        "contiguous_territories": int(round(quality["contiguous_share"] * quality["territories"])),
-        "compactness_hours": quality["compactness_hours"],
-        "disruption_account_share": quality["disruption_account_share"],
-        "disruption_potential_share": quality["disruption_potential_share"],
-        "seconds": round(seconds, 3),
-        "tolerance": tolerance,
-        "achievable_tolerance": alignment.info.get("achievable_tolerance", quality["workload_max_deviation"]),
-        "seats_missing": list(alignment.info.get("seats_missing", [])),
-        "splits": list(alignment.info.get("splits", [])),
-    }
-    return report, alignment_rows(world, alignment)
+def _write_part(folder: Path, task: Task, tables: dict[str, pd.DataFrame]) -> None:
+    """Write one run's tables into a temporary folder, then rename it into place (atomic)."""
+    parts = folder / PARTS
+    parts.mkdir(exist_ok=True)
+    temporary = parts / f".{task.part}.{secrets.token_hex(4)}.tmp"
+    temporary.mkdir()
+    for name in TABLES:
+        tables[name].to_parquet(temporary / f"{name}.parquet", index=False)
+    os.replace(temporary, parts / task.part)
 
 
-def alignment_rows(world: World, alignment: Alignment) -> pd.DataFrame:
-    """An alignment as rows: every unit's rep, then every named-account exception."""
-    rep_ids = world.reps["rep_id"].astype(str).to_numpy()
-    units = pd.DataFrame({"kind": "unit", "id": world.units["unit_id"].astype(str).to_numpy(),
-                          "rep_id": rep_ids[alignment.unit_seat]})
-    accounts = pd.DataFrame({"kind": "account",
-                             "id": [str(world.accounts["account_id"].iat[a]) for a in alignment.overrides],
-                             "rep_id": [rep_ids[s] for s in alignment.overrides.values()]})
-    return pd.concat([units, accounts], ignore_index=True)
+def _assemble(tasks: list[Task], folder: Path | None, finished: dict) -> dict[str, pd.DataFrame]:
+    collected: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLES}
+    for task in sorted(tasks, key=lambda t: t.order):
+        if folder is not None:
+            for name in TABLES:
+                collected[name].append(pd.read_parquet(folder / PARTS / task.part / f"{name}.parquet"))
+        else:
+            for name in TABLES:
+                collected[name].append(finished[task.part][name])
+    return {name: _keys_first(pd.concat(frames, ignore_index=True)) for name, frames in collected.items()}
 
 
-def write_alignment(frame: pd.DataFrame, path: Path) -> None:
-    """Write alignment rows as CSV or Parquet (by extension), atomically."""
-    if path.suffix.lower() in (".parquet", ".pq"):
-        write_parquet(frame, path)
-    else:
-        atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
-
-
-def _assignments(world: World, alignments: dict[str, Alignment], baseline: Alignment) -> pd.DataFrame:
-    """Owner of every account under each policy's alignment (before any workforce change), and today's owner."""
-    rep_ids = world.reps["rep_id"].to_numpy()
-    recorded = world.accounts["owner"].to_numpy(dtype=np.int64)
-    current = np.where(recorded >= 0, rep_ids[np.maximum(recorded, 0)], "")
-    return pd.concat([pd.DataFrame({"policy": policy, "account_id": world.accounts["account_id"].to_numpy(),
-                                    "seat": alignment.account_seats(world),
-                                    "rep_id": rep_ids[alignment.account_seats(world)], "current_rep_id": current})
-                      for policy, alignment in alignments.items()], ignore_index=True)
-
-
-def _tolerance(scenario: Scenario, key: str) -> float:
-    spec = next(s for s in scenario.policies if s.key == key)
-    return float(spec.params.get("tolerance", 0.05))
+def _finish(scenario: Scenario, points: list[SweepPoint], tables: dict[str, pd.DataFrame], folder: Path | None,
+            runs: dict, resumed: int) -> ExperimentResult:
+    summary = tables["summary"]
+    for path in scenario.sweep:  # swept values as columns
+        summary[path] = summary["sweep_point"].map({p.index: p.values[path] for p in points})
+    alignment_rows, territory_rows, assignment_rows = [], [], []
+    for point in points:
+        prepared = prepare(point.scenario)
+        keys = {"scenario": scenario.name, "sweep_point": point.index}
+        hours_per_km = point.scenario.travel.circuity / point.scenario.travel.speed_kmh
+        for policy, alignment in prepared.alignments.items():
+            alignment_rows.append(alignment.to_frame(prepared.world).assign(**keys, policy=policy))
+            territory_rows.append(territory_table(prepared.world, alignment, hours_per_km)
+                                  .assign(**keys, policy=policy))
+        assignment_rows.append(assignments(prepared.world, prepared.alignments).assign(**keys))
+    comparison = compare(summary, scenario.baseline_key(), HEADLINE_METRICS)
+    return ExperimentResult(
+        scenario=scenario, summary=summary, rep_quarters=tables["rep_quarters"], accounts=tables["accounts"],
+        events=tables["events"], comparison=comparison,
+        alignment=_keys_first(pd.concat(alignment_rows, ignore_index=True)),
+        territories=_keys_first(pd.concat(territory_rows, ignore_index=True)),
+        assignments=_keys_first(pd.concat(assignment_rows, ignore_index=True)),
+        sweep=points, folder=folder, runs=runs, resumed_parts=resumed)
 
 
 def _keys_first(frame: pd.DataFrame) -> pd.DataFrame:
-    first = [c for c in ("scenario", "policy", "replication") if c in frame.columns]
+    first = [c for c in ("scenario", "sweep_point", "policy", "replication") if c in frame.columns]
     return frame[first + [c for c in frame.columns if c not in first]]
 
 
-def _write(result: ExperimentResult, root: Path, started_at: datetime, command: str | None) -> Path:
-    scenario = result.scenario
-    folder = root / scenario.name / f"{started_at:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
-    folder.mkdir(parents=True, exist_ok=False)
-    tables = {"summary": result.summary, "rep_quarters": result.rep_quarters, "accounts": result.accounts,
-              "alignment": result.alignment, "territories": result.territories, "events": result.events,
-              "assignments": result.assignments}
-    for name, frame in tables.items():
-        write_parquet(frame, folder / f"{name}.parquet")
+def _write_tables(folder: Path, result: ExperimentResult) -> None:
+    for name in ("summary", "rep_quarters", "accounts", "events", "comparison", "alignment", "territories",
+                 "assignments"):
+        write_parquet(getattr(result, name), folder / f"{name}.parquet")
+    shutil.rmtree(folder / PARTS, ignore_errors=True)  # the tables now hold every part
+
+
+def _manifest(folder: Path, scenario: Scenario, points: list[SweepPoint], started_at: datetime, command: str | None,
+              status: str, wall_seconds: float | None = None, resumed_parts: int = 0) -> None:
     write_json({
+        "status": status,
         "scenario": scenario.name,
         "scenario_file": str(scenario.source) if scenario.source else None,
         "resolved_scenario": scenario.model_dump(mode="json"),
         "seed": scenario.experiment.seed,
         "replications": scenario.experiment.replications,
         "policies": [spec.key for spec in scenario.policies],
+        "baseline": scenario.baseline_key(),
         "vacancy_policies": {spec.key: scenario.vacancy_policy_of(spec) for spec in scenario.policies},
+        "sweep_points": [{"sweep_point": p.index, **p.values} for p in points],
         "command": command,
         "started_at": started_at.isoformat(),
-        "wall_seconds": round(result.wall_seconds, 3),
+        "wall_seconds": None if wall_seconds is None else round(wall_seconds, 3),
+        "resumed_parts": resumed_parts,
         "git_commit": git_commit(),
         "package_versions": package_versions(),
-        "files": sorted(f"{name}.parquet" for name in tables),
+        "files": ["summary.parquet", "rep_quarters.parquet", "accounts.parquet", "events.parquet",
+                  "comparison.parquet", "alignment.parquet", "territories.parquet", "assignments.parquet"],
     }, folder / "manifest.json")
-    return folder
+
+
+def _check_resumable(folder: Path, scenario: Scenario) -> None:
+    manifest = folder / "manifest.json"
+    if not manifest.exists():
+        raise ResumeError(f"{folder}: no manifest.json; expected a run folder written by `territory-sim run`")
+    recorded = json.loads(manifest.read_text())["resolved_scenario"]
+    if recorded != scenario.model_dump(mode="json"):
+        raise ResumeError(f"{folder}: it holds another scenario (or other overrides) than the one given; "
+                          "resume with the same scenario file and options")

@@ -364,6 +364,7 @@ class Experiment(Strict):
 
     replications: int = Field(3, ge=1, description="Replications per policy.")
     seed: int = Field(1, ge=0, description="Seed of every random stream.")
+    baseline: str | None = Field(None, description="Policy label the others are compared with (default: first).")
 
 
 class Output(Strict):
@@ -387,6 +388,9 @@ class Scenario(Strict):
     policies: list[PolicySpec] = Field(min_length=1)
     workforce: Workforce = Workforce()
     events: list[Event] = Field(default_factory=list, description="Planned departures, hires, realignments.")
+    sweep: dict[str, list[Any]] = Field(
+        default_factory=dict, description="Grid of parameter values: dotted path -> values (policies.*.params.x "
+        "sets x in every policy); every combination is a sweep point.")
     experiment: Experiment = Experiment()
     output: Output = Output()
     source: Path | None = Field(None, exclude=True, description="File the scenario was loaded from.")
@@ -441,15 +445,60 @@ class Scenario(Strict):
         return segments
 
     def with_overrides(self, **changes: Any) -> Scenario:
-        """Return a copy with dotted-path overrides, re-validated (e.g. `{"calendar.quarters": 2}`)."""
+        """Return a copy with dotted-path overrides, re-validated (e.g. `{"calendar.quarters": 2}`).
+
+        A `*` part applies to every item of a list (`policies.*.params.tolerance`).
+        """
         data = self.model_dump(mode="python", exclude={"source"})
         for dotted, value in changes.items():
-            node = data
-            *parents, leaf = dotted.split(".")
-            for part in parents:
-                node = node[part]
-            node[leaf] = value
+            _set_path(data, dotted.split("."), value, dotted)
         return Scenario.model_validate({**data, "source": self.source})
+
+    def baseline_key(self) -> str:
+        """Label of the policy the others are compared with."""
+        return self.experiment.baseline or self.policies[0].key
+
+    @model_validator(mode="after")
+    def _sweep_points_valid(self) -> Scenario:
+        if self.experiment.baseline is not None and self.experiment.baseline not in [p.key for p in self.policies]:
+            raise ValueError(f"experiment.baseline: '{self.experiment.baseline}' is not a policy label "
+                             f"({', '.join(p.key for p in self.policies)})")
+        for path, values in self.sweep.items():
+            if not values:
+                raise ValueError(f"sweep.{path}: give at least one value")
+            for value in values:
+                try:
+                    self.with_overrides(**{path: value, "sweep": {}})
+                except (KeyError, IndexError, TypeError) as exc:
+                    raise ValueError(f"sweep.{path}: no such parameter in the scenario ({exc})") from None
+                except ValidationError as exc:
+                    first = exc.errors()[0]
+                    if first["type"] == "extra_forbidden":
+                        raise ValueError(f"sweep.{path}: no such parameter in the scenario") from None
+                    raise ValueError(f"sweep.{path}: value {value!r} is not valid: {first['msg']}") from None
+        return self
+
+
+def _set_path(node: Any, parts: list[str], value: Any, dotted: str) -> None:
+    head, rest = parts[0], parts[1:]
+    if head == "*":
+        if not isinstance(node, list):
+            raise TypeError(f"'*' in {dotted} needs a list")
+        for item in node:
+            _set_path(item, rest, value, dotted) if rest else None
+        return
+    key: Any = int(head) if isinstance(node, list) else head
+    if not rest:
+        if isinstance(node, dict) or isinstance(node, list):
+            node[key] = value
+            return
+        raise TypeError(f"cannot set {dotted}")
+    if isinstance(node, dict) and key not in node:
+        raise KeyError(head)
+    child = node[key]
+    if child is None:  # an optional section not given yet
+        node[key] = child = {}
+    _set_path(child, rest, value, dotted)
 
 
 class ScenarioError(Exception):

@@ -40,7 +40,7 @@ def test_run_writes_the_run_folder(tmp_path):
     assert manifest["package_versions"]["simpy"]
     assert "git_commit" in manifest and manifest["wall_seconds"] > 0
     summary = pd.read_parquet(folder / "summary.parquet")
-    assert list(summary.columns) == ["scenario", "policy", "replication", "metric", "value"]
+    assert list(summary.columns) == ["scenario", "sweep_point", "policy", "replication", "metric", "value"]
     assert REQUIRED_METRICS <= set(summary["metric"])
     assert set(summary["policy"]) == {"as_is", "nearest", "balanced"}
     assert set(summary["replication"]) == {0, 1}

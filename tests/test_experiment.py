@@ -1,0 +1,110 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulator.compare import compare, paired_interval, verdicts
+from simulator.experiment import run_experiment
+from simulator.sweep import expand
+from tests.conftest import small_scenario
+
+
+def _scenario(**extra):
+    return small_scenario(**{"experiment.replications": 3, "workforce.attrition.enabled": True,
+                             "workforce.attrition.annual_quit_rate": 0.3, **extra})
+
+
+def _tables(result):
+    return {name: getattr(result, name) for name in ("summary", "rep_quarters", "accounts", "events", "comparison")}
+
+
+def test_same_policy_under_two_names_has_exactly_zero_paired_differences():
+    scenario = _scenario(policies=[{"name": "nearest", "label": "a"}, {"name": "nearest", "label": "b"}])
+    result = run_experiment(scenario, write=False)
+    comparison = result.comparison
+    assert len(comparison) > 0 and (comparison["policy"] == "b").all()
+    assert (comparison["mean_diff"] == 0).all()
+    assert ((comparison["ci_low"] == 0) & (comparison["ci_high"] == 0)).all()
+    assert (comparison["n"] == 3).all()
+    assert verdicts(comparison) == []
+
+
+def test_serial_local_and_dask_give_identical_tables(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    scenario = _scenario(**{"experiment.replications": 2})
+    serial = run_experiment(scenario, write=False, executor="serial")
+    local = run_experiment(scenario, write=False, executor="local", workers=2)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        dask = run_experiment(scenario, write=False, executor="dask", scheduler=cluster.scheduler_address)
+    for other in (local, dask):
+        for name, frame in _tables(serial).items():
+            pd.testing.assert_frame_equal(frame, _tables(other)[name], check_dtype=False)
+
+
+def test_interrupted_experiment_resumes_to_identical_tables(tmp_path):
+    scenario = _scenario()
+    whole = run_experiment(scenario, out=tmp_path / "whole")
+    with pytest.raises(InterruptedError):
+        run_experiment(scenario, out=tmp_path / "cut", stop_after=2)
+    folder = next((tmp_path / "cut" / scenario.name).iterdir())
+    parts = sorted(p.name for p in (folder / "parts").iterdir())
+    assert len(parts) == 2 and not [p for p in parts if p.endswith(".tmp")]
+    resumed = run_experiment(scenario, resume=folder)
+    assert resumed.resumed_parts == 2
+    for name in ("summary", "rep_quarters", "accounts", "events", "comparison"):
+        pd.testing.assert_frame_equal(pd.read_parquet(folder / f"{name}.parquet"),
+                                      pd.read_parquet(whole.folder / f"{name}.parquet"))
+    with pytest.raises(Exception, match="another scenario"):
+        run_experiment(scenario.with_overrides(**{"experiment.seed": 99}), resume=folder)
+
+
+def test_paired_interval_covers_a_known_difference_at_about_the_nominal_rate():
+    rng = np.random.default_rng(2026)
+    true_difference, trials, covered = 0.7, 2000, 0
+    for _ in range(trials):
+        baseline = rng.normal(10, 3, size=8)
+        shared = baseline + true_difference + rng.normal(0, 0.5, size=8)  # paired: most noise is common
+        _, low, high = paired_interval(shared - baseline)
+        covered += low <= true_difference <= high
+    # binomial sd at 95% over 2000 trials is 0.5%: allow 3 sd
+    assert abs(covered / trials - 0.95) < 0.015
+
+
+def test_compare_reports_better_and_worse_in_words():
+    summary = pd.DataFrame({
+        "sweep_point": 0, "replication": [0, 1, 2, 0, 1, 2] * 2,
+        "policy": ["base"] * 3 + ["new"] * 3 + ["base"] * 3 + ["new"] * 3,
+        "metric": ["revenue"] * 6 + ["coverage_gap"] * 6,
+        "value": [10, 11, 12, 12, 13.1, 14, 0.3, 0.32, 0.31, 0.2, 0.21, 0.22]})
+    comparison = compare(summary, "base", ["revenue", "coverage_gap"])
+    lines = verdicts(comparison)
+    assert any("new is better than base on revenue" in line for line in lines)
+    assert any("new is better than base on coverage_gap" in line for line in lines)
+
+
+def test_sweep_expands_to_the_grid():
+    scenario = small_scenario(sweep={"workforce.attrition.annual_quit_rate": [0.1, 0.2, 0.3],
+                                     "workforce.vacancy_policy": ["hold", "manager"]})
+    points = expand(scenario)
+    assert len(points) == 6
+    assert [p.values for p in points[:2]] == [
+        {"workforce.attrition.annual_quit_rate": 0.1, "workforce.vacancy_policy": "hold"},
+        {"workforce.attrition.annual_quit_rate": 0.1, "workforce.vacancy_policy": "manager"}]
+    assert points[5].scenario.workforce.attrition.annual_quit_rate == 0.3
+    assert points[5].scenario.workforce.vacancy_policy == "manager"
+    assert all(p.scenario.sweep == {} for p in points)
+    with pytest.raises(ValueError, match="no such parameter"):
+        small_scenario(sweep={"workforce.attrition.annual_quit_rat": [0.1]})
+    with pytest.raises(ValueError, match="is not valid"):
+        small_scenario(sweep={"workforce.attrition.annual_quit_rate": [2.0]})
+
+
+def test_sweep_runs_every_point_with_its_values_in_the_summary():
+    scenario = _scenario(**{"experiment.replications": 2, "policies": ["as_is"],
+                            "sweep": {"workforce.attrition.annual_quit_rate": [0.0, 0.6]}})
+    result = run_experiment(scenario, write=False)
+    summary = result.summary
+    assert set(summary["sweep_point"]) == {0, 1}
+    rates = summary.groupby("sweep_point")["workforce.attrition.annual_quit_rate"].first()
+    assert rates.to_dict() == {0: 0.0, 1: 0.6}
+    quits = summary[summary.metric == "quits"].groupby("sweep_point")["value"].sum()
+    assert quits[0] == 0 and quits[1] > 0
