@@ -17,6 +17,7 @@ from simulator.crm import CrmError, export_alignment, import_crm
 from simulator.executors import EXECUTORS, ExecutorError
 from simulator.experiment import HEADLINE_METRICS, ExperimentResult, ResumeError, run_experiment
 from simulator.policies.balanced import PolicyError
+from simulator.report import build_report
 from simulator.scenario import Scenario, ScenarioError, load_scenario, scenario_json_schema
 from simulator.world import WorldDataError, build_world
 from simulator.world.planned import check_events
@@ -106,6 +107,7 @@ def _print_result(result: ExperimentResult) -> None:
         click.echo(f"  {line}")
     if result.folder is not None:
         click.echo(f"\nresults written to {result.folder.resolve()}")
+        click.echo(f"report: {(result.folder / 'report.html').resolve()}")
 
 
 def format_headline(result: ExperimentResult, sweep_point: int = 0) -> str:
@@ -206,6 +208,20 @@ def align(ctx: click.Context, scenario_file: Path, policy_name: str, as_json: bo
         click.echo(f"  misses tolerance: {seat['rep_id']} {seat['deviation']:+.1%}")
     if report["splits"]:
         click.echo(f"  units split at account level: {', '.join(s['unit_id'] for s in report['splits'])}")
+
+
+@main.command()
+@click.argument("run_folder", type=click.Path(path_type=Path, file_okay=False))
+@click.pass_context
+def report(ctx: click.Context, run_folder: Path) -> None:
+    """Rebuild a run folder's report.html from its Parquet files."""
+    try:
+        path = build_report(run_folder)
+    except (FileNotFoundError, KeyError, ValueError) as exc:
+        if ctx.obj.get("debug"):
+            raise
+        _fail(f"error: {run_folder} is not a complete run folder ({exc})")
+    click.echo(f"report: {path.resolve()}")
 
 
 @main.command("import-crm")

@@ -77,10 +77,12 @@ class Alignment:
         return Alignment(seats, self.n_seats, self.overrides, policy or self.policy, self.info), made
 
     def to_frame(self, world: World) -> pd.DataFrame:
-        """One row per unit: unit index and id, seat index and rep id."""
+        """One row per unit: unit index, id and centroid, seat index and rep id."""
         return pd.DataFrame({
             "unit": np.arange(world.n_units),
             "unit_id": world.units["unit_id"].to_numpy(),
+            "lat": world.units["lat"].to_numpy(dtype=float),
+            "lon": world.units["lon"].to_numpy(dtype=float),
             "seat": self.unit_seat,
             "rep_id": world.reps["rep_id"].to_numpy()[self.unit_seat],
         })
@@ -169,6 +171,8 @@ def seat_loads(world: World, account_seat: np.ndarray, n_seats: int, hours_per_k
         "workload_hours": per_seat(visit + travel), "compactness_hours": compactness,
     })
     table.insert(1, "rep_id", world.reps["rep_id"].to_numpy()[table["seat"].to_numpy()])
+    table["home_lat"] = world.reps["home_lat"].to_numpy(dtype=float)[table["seat"].to_numpy()]
+    table["home_lon"] = world.reps["home_lon"].to_numpy(dtype=float)[table["seat"].to_numpy()]
     return table
 
 

@@ -26,6 +26,7 @@ from simulator.compare import compare
 from simulator.executors import Progress, execute
 from simulator.io import git_commit, package_versions, write_json, write_parquet
 from simulator.metrics import RunTables
+from simulator.report import build_report
 from simulator.runs import TABLES, Task, prepare
 from simulator.scenario import Scenario
 from simulator.sweep import SweepPoint, expand
@@ -49,6 +50,7 @@ class ExperimentResult:
     rep_quarters: pd.DataFrame
     accounts: pd.DataFrame
     events: pd.DataFrame
+    weekly: pd.DataFrame
     comparison: pd.DataFrame
     alignment: pd.DataFrame
     territories: pd.DataFrame
@@ -139,6 +141,7 @@ def run_experiment(scenario: Scenario, *, out: Path | None = None, write: bool =
     result.wall_seconds = time.perf_counter() - started
     if folder is not None:
         _write_tables(folder, result)
+        build_report(folder)
         _manifest(folder, scenario, points, started_at, command, status="complete",
                   wall_seconds=result.wall_seconds, resumed_parts=len(done_parts))
     return result
@@ -185,7 +188,7 @@ def _finish(scenario: Scenario, points: list[SweepPoint], tables: dict[str, pd.D
     comparison = compare(summary, scenario.baseline_key(), HEADLINE_METRICS)
     return ExperimentResult(
         scenario=scenario, summary=summary, rep_quarters=tables["rep_quarters"], accounts=tables["accounts"],
-        events=tables["events"], comparison=comparison,
+        events=tables["events"], weekly=tables["weekly"], comparison=comparison,
         alignment=_keys_first(pd.concat(alignment_rows, ignore_index=True)),
         territories=_keys_first(pd.concat(territory_rows, ignore_index=True)),
         assignments=_keys_first(pd.concat(assignment_rows, ignore_index=True)),
@@ -198,7 +201,7 @@ def _keys_first(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _write_tables(folder: Path, result: ExperimentResult) -> None:
-    for name in ("summary", "rep_quarters", "accounts", "events", "comparison", "alignment", "territories",
+    for name in ("summary", "rep_quarters", "accounts", "events", "weekly", "comparison", "alignment", "territories",
                  "assignments"):
         write_parquet(getattr(result, name), folder / f"{name}.parquet")
     shutil.rmtree(folder / PARTS, ignore_errors=True)  # the tables now hold every part
@@ -223,8 +226,9 @@ def _manifest(folder: Path, scenario: Scenario, points: list[SweepPoint], starte
         "resumed_parts": resumed_parts,
         "git_commit": git_commit(),
         "package_versions": package_versions(),
-        "files": ["summary.parquet", "rep_quarters.parquet", "accounts.parquet", "events.parquet",
-                  "comparison.parquet", "alignment.parquet", "territories.parquet", "assignments.parquet"],
+        "files": ["summary.parquet", "rep_quarters.parquet", "accounts.parquet", "events.parquet", "weekly.parquet",
+                  "comparison.parquet", "alignment.parquet", "territories.parquet", "assignments.parquet",
+                  "report.html"],
     }, folder / "manifest.json")
 
 

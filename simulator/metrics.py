@@ -32,6 +32,7 @@ class RunTables:
     summary: dict[str, float]
     events: pd.DataFrame
     reps: pd.DataFrame
+    weekly: pd.DataFrame
 
 
 def visits_frame(state: RunState) -> pd.DataFrame:
@@ -86,8 +87,44 @@ def run_tables(state: RunState) -> RunTables:
     accounts = _accounts(state, visits, opportunities, account_quarter_visits)
     summary = _summary(state, rep_quarters, rep_days, opportunities, account_quarter_visits)
     summary.update(workforce_summary(state, opportunities))
-    return RunTables(rep_quarters, accounts, opportunities, visits, rep_days, summary, events_frame(state),
-                     reps_frame(state))
+    events = events_frame(state)
+    return RunTables(rep_quarters, accounts, opportunities, visits, rep_days, summary, events, reps_frame(state),
+                     weekly_frame(state, rep_days, opportunities, events))
+
+
+def weekly_frame(state: RunState, rep_days: pd.DataFrame, opportunities: pd.DataFrame,
+                 events: pd.DataFrame) -> pd.DataFrame:
+    """Week by week (five working days): visits, revenue closed, headcount, vacant seats, quits and hires.
+
+    The week's position in its quarter (`week_of_quarter`) gives the pacing curve; the rest the workforce timeline.
+    """
+    days_per_week = 5
+    weeks = int(np.ceil(state.n_days / days_per_week))
+    week_of_day = np.arange(state.n_days) // days_per_week
+    visits = np.bincount(week_of_day[rep_days["day"].to_numpy()], weights=rep_days["visits"].to_numpy(float),
+                         minlength=weeks)
+    won = opportunities[opportunities["outcome"] == "won"]
+    revenue = np.bincount((won["closed"].to_numpy() // days_per_week).astype(np.int64).clip(0, weeks - 1),
+                          weights=won["value"].to_numpy(float), minlength=weeks)
+    filled = (state.seat_state_log == 1).sum(axis=0)
+    vacant = (state.seat_state_log == 2).sum(axis=0)
+    event_week = (events["day"].to_numpy() // days_per_week).astype(np.int64)
+
+    def count(kind: str, reason: str | None = None) -> np.ndarray:
+        mask = events["event"].to_numpy() == kind
+        if reason is not None:
+            mask &= events["reason"].to_numpy() == reason
+        return np.bincount(event_week[mask], minlength=weeks)[:weeks]
+
+    return pd.DataFrame({
+        "week": np.arange(weeks),
+        "week_of_quarter": (np.arange(weeks) * days_per_week % state.days_per_quarter) // days_per_week,
+        "days": np.bincount(week_of_day, minlength=weeks),
+        "visits": visits, "revenue": revenue,
+        "headcount": np.bincount(week_of_day, weights=filled, minlength=weeks) / np.bincount(week_of_day),
+        "vacant_seats": np.bincount(week_of_day, weights=vacant, minlength=weeks) / np.bincount(week_of_day),
+        "quits": count("departure", "quit"), "departures": count("departure"), "hires": count("hire"),
+    })
 
 
 def _account_quarter_visits(state: RunState, visits: pd.DataFrame) -> np.ndarray:

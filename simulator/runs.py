@@ -20,7 +20,7 @@ from simulator.streams import Streams
 from simulator.world import World, build_world
 from simulator.world.planned import check_events
 
-TABLES = ("summary", "rep_quarters", "accounts", "events")
+TABLES = ("summary", "rep_quarters", "accounts", "events", "weekly")
 
 
 @dataclass(frozen=True)
@@ -99,6 +99,7 @@ def run_task(task: Task, keep: bool = False) -> dict[str, pd.DataFrame | RunTabl
         "rep_quarters": tables.rep_quarters.assign(**keys),
         "accounts": tables.accounts.assign(**keys),
         "events": tables.events.assign(**keys),
+        "weekly": tables.weekly.assign(**keys),
     }
     if keep:
         out["run"] = tables
