@@ -99,9 +99,19 @@ def solve(problem: Problem, time_limit: float, start: np.ndarray | None = None,
     began = time.perf_counter()
     deadline = began + time_limit
     if start is not None:
-        search = _LocalSearch(problem, np.array(start, dtype=np.int64), deadline,
-                              start if move_cost is not None else None, move_cost, budget)
-        return _result(problem, search.assignment, began, search.run())
+        origin = start if move_cost is not None else None
+        search = _LocalSearch(problem, np.array(start, dtype=np.int64), deadline, origin, move_cost, budget)
+        moves = search.run()
+        result = _result(problem, search.assignment, began, moves)
+        if result.max_deviation > problem.tolerance and time.perf_counter() < deadline:
+            # the excess alone is stuck: polish on squared deviations (still cheapest moves first)
+            polish = _LocalSearch(problem, search.assignment.copy(), deadline, origin, move_cost, budget,
+                                  squares=True)
+            polish.spent = search.spent
+            polished = _result(problem, polish.assignment, began, moves + polish.run())
+            if polished.max_deviation < result.max_deviation:
+                result = polished
+        return result
     starts = []
     for make in (grow_regions, power_diagram):
         candidate = make(problem)
@@ -297,7 +307,8 @@ class _LocalSearch:
     """Boundary moves between adjacent seats that lower the sum of squared relative deviations."""
 
     def __init__(self, problem: Problem, assignment: np.ndarray, deadline: float, origin: np.ndarray | None,
-                 move_cost: np.ndarray | None, budget: float = np.inf, aim: float = 1.0):
+                 move_cost: np.ndarray | None, budget: float = np.inf, aim: float = 1.0,
+                 squares: bool | None = None):
         self.p = problem
         self.aim = aim  # search on toward aim x tolerance: slack makes the last seats easier to fit
         self.budget = budget
@@ -314,7 +325,8 @@ class _LocalSearch:
         self._movable_cache: dict[int, list[int]] = {}
         self._adjacent_cache: dict[int, set[int]] = {}
         self.nb = [a.tolist() for a in problem.neighbours]
-        self.squares = move_cost is None  # objective: sum of squared deviations, or only the excess (min-disruption)
+        # objective: sum of squared deviations, or only the excess beyond the tolerance (min-disruption)
+        self.squares = move_cost is None if squares is None else squares
 
     def deviation(self, seat: int) -> float:
         return self.loads[seat] / self.targets[seat] - 1.0
