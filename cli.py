@@ -12,6 +12,7 @@ import click
 import pandas as pd
 
 from simulator.align_report import align_report, write_alignment
+from simulator.calibration import calibrate as calibrate_scenario
 from simulator.compare import verdicts
 from simulator.crm import CrmError, export_alignment, import_crm
 from simulator.executors import EXECUTORS, ExecutorError
@@ -226,6 +227,24 @@ def align(ctx: click.Context, scenario_file: Path, policy_name: str, as_json: bo
         click.echo(f"  misses tolerance: {seat['rep_id']} {seat['deviation']:+.1%}")
     if report["splits"]:
         click.echo(f"  units split at account level: {', '.join(s['unit_id'] for s in report['splits'])}")
+
+
+@main.command()
+@click.argument("scenario_file", type=click.Path(path_type=Path), required=False)
+@click.option("--replications", type=click.IntRange(min=1), default=2, show_default=True)
+@click.option("--quarters", type=click.IntRange(min=8), default=8, show_default=True)
+@click.option("--workers", type=click.IntRange(min=1), help="Local processes (default: all cores).")
+@click.pass_context
+def calibrate(ctx: click.Context, scenario_file: Path | None, replications: int, quarters: int,
+              workers: int | None) -> None:
+    """Simulate a scenario (default: the shipped default) and compare it with the published figures."""
+    scenario = _load(scenario_file or shipped_scenario())
+    scenario = scenario.with_overrides(**{"experiment.replications": replications, "calendar.quarters": quarters})
+    table = calibrate_scenario(scenario, executor="local", workers=workers, progress=sys.stderr.isatty())
+    click.echo(table.assign(**{"pass": table["pass"].map({True: "pass", False: "FAIL"})})
+               .drop(columns="source").to_string(index=False))
+    click.echo(f"\n{int(table['pass'].sum())} of {len(table)} rows inside their band "
+               f"({scenario.name}, {quarters} quarters, {replications} replications)")
 
 
 @main.command()
