@@ -46,14 +46,16 @@ class ImportReport:
     out: Path | None = None
 
     def lines(self) -> list[str]:
-        """The counts, one line each, ending with the balance check."""
-        lines = []
+        """An aligned table of counts per file (read = imported + rejected, lost 0), then the reasons."""
+        lines = [f"{'file':<10}{'read':>10}{'imported':>10}{'rejected':>10}{'lost':>6}"]
         for kind in self.read:
             rejected = sum(n for (k, _), n in self.rejected.items() if k == kind)
-            lines.append(f"{kind}: read {self.read[kind]:,}, imported {self.imported.get(kind, 0):,}, "
-                         f"rejected {rejected:,}, lost {self.read[kind] - self.imported.get(kind, 0) - rejected}")
+            lost = self.read[kind] - self.imported.get(kind, 0) - rejected
+            lines.append(f"{kind:<10}{self.read[kind]:>10,}{self.imported.get(kind, 0):>10,}{rejected:>10,}{lost:>6}")
+        if self.rejected:
+            lines.append("rejected rows by reason (line numbers in rejects.csv):")
         for (kind, reason), count in sorted(self.rejected.items()):
-            lines.append(f"  rejected {kind}: {reason}: {count:,}")
+            lines.append(f"  {kind:<9}{count:>7,}  {reason}")
         lines.append(f"accounts placed from their ZIP code: {self.geocoded:,}")
         lines.append(f"accounts imported unowned: {self.unowned:,} (of which owner not among the users: "
                      f"{self.unknown_owner:,})")

@@ -161,8 +161,8 @@ def _attainment(rep_quarters: pd.DataFrame, policies: list[str]) -> go.Figure:
 
 
 def _coverage(summary: pd.DataFrame, rep_quarters: pd.DataFrame, policies: list[str]) -> go.Figure:
-    figure = make_subplots(rows=1, cols=2, subplot_titles=("coverage gap (potential-weighted)",
-                                                           "share of required visits made, by quarter"))
+    figure = make_subplots(rows=1, cols=2, subplot_titles=("coverage gap (potential-weighted, accounts)",
+                                                           "visits made / required, by quarter (seat totals)"))
     rows = summary[(summary["sweep_point"] == 0) & (summary["metric"] == "coverage_gap")]
     means = [rows.loc[rows["policy"] == p, "value"].mean() for p in policies]
     figure.add_trace(go.Bar(x=policies, y=means, showlegend=False), row=1, col=1)
