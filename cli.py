@@ -100,7 +100,7 @@ def _run(ctx: click.Context, scenario: Scenario, out: Path | None, **options: ob
     command = "territory-sim " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     try:
         return run_experiment(scenario, out=out, command=command, **options)
-    except (*USER_ERRORS, ExecutorError, ResumeError) as exc:
+    except (*USER_ERRORS, ExecutorError, ResumeError, PolicyError) as exc:
         if ctx.obj.get("debug"):
             raise
         _fail(f"error: {exc}")

@@ -59,6 +59,10 @@ class Alignment:
         object.__setattr__(self, "overrides", MappingProxyType(dict(self.overrides)))
         object.__setattr__(self, "info", MappingProxyType(dict(self.info)))
 
+    def __reduce__(self) -> tuple:
+        """Pickle through the constructor (read-only mappings do not pickle), for process pools and Dask."""
+        return Alignment, (np.array(self.unit_seat), self.n_seats, dict(self.overrides), self.policy, dict(self.info))
+
     def account_seats(self, world: World) -> np.ndarray:
         """Seat of every account: its unit's seat unless overridden."""
         seats = self.unit_seat[world.account_unit].copy()

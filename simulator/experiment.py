@@ -71,7 +71,8 @@ class ExperimentResult:
 
 def tasks_of(scenario: Scenario, points: list[SweepPoint]) -> list[Task]:
     """Every run of the experiment, in the order rows appear in its tables."""
-    return [Task(point.scenario, point.index, tuple(point.values.items()), spec.key, index, replication)
+    return [Task(point.scenario, point.index, tuple(point.values.items()), spec.key, index, replication,
+                 tuple(prepare(point.scenario).alignments.items()))
             for point in points
             for index, spec in enumerate(scenario.policies)
             for replication in range(scenario.experiment.replications)]
@@ -102,9 +103,7 @@ def run_experiment(scenario: Scenario, *, out: Path | None = None, write: bool =
     started = time.perf_counter()
     started_at = datetime.now(timezone.utc)
     points = expand(scenario)
-    tasks = tasks_of(scenario, points)
-    for point in points:
-        prepare(point.scenario)  # fail fast on bad worlds and events, before any run
+    tasks = tasks_of(scenario, points)  # prepares every sweep point: bad worlds and events fail before any run
     folder = None
     finished: dict[str, dict[str, pd.DataFrame]] = {}
     if resume is not None:
@@ -126,7 +125,9 @@ def run_experiment(scenario: Scenario, *, out: Path | None = None, write: bool =
 
     def done(task: Task, tables: dict) -> None:
         if "run" in tables:
-            runs[(task.policy, task.replication)] = tables.pop("run")
+            key = (task.policy, task.replication) if len(points) == 1 else (task.sweep_point, task.policy,
+                                                                             task.replication)
+            runs[key] = tables.pop("run")
         if folder is not None:
             _write_part(folder, task, tables)
         else:
@@ -236,7 +237,10 @@ def _check_resumable(folder: Path, scenario: Scenario) -> None:
     manifest = folder / "manifest.json"
     if not manifest.exists():
         raise ResumeError(f"{folder}: no manifest.json; expected a run folder written by `territory-sim run`")
-    recorded = json.loads(manifest.read_text())["resolved_scenario"]
+    recorded_manifest = json.loads(manifest.read_text())
+    if recorded_manifest.get("status") == "complete":
+        raise ResumeError(f"{folder}: this experiment is already complete; nothing to resume")
+    recorded = recorded_manifest["resolved_scenario"]
     if recorded != scenario.model_dump(mode="json"):
         raise ResumeError(f"{folder}: it holds another scenario (or other overrides) than the one given; "
                           "resume with the same scenario file and options")

@@ -33,6 +33,7 @@ class Task:
     policy: str
     policy_index: int
     replication: int
+    alignments: tuple[tuple[str, Alignment], ...] = ()  # computed once by the parent: every worker uses the same
 
     @property
     def part(self) -> str:
@@ -66,14 +67,18 @@ def build_alignments(scenario: Scenario, world: World) -> dict[str, Alignment]:
             for spec in scenario.policies}
 
 
-def prepare(scenario: Scenario) -> Prepared:
-    """World, alignments and quality of a (sweep point's) scenario, built once per process."""
+def prepare(scenario: Scenario, alignments: dict[str, Alignment] | None = None) -> Prepared:
+    """World, alignments and quality of a (sweep point's) scenario, built once per process.
+
+    Alignments computed elsewhere (by the parent process) are used as given, so every worker simulates exactly
+    the alignments the run folder records, even for a policy stopped by its time limit.
+    """
     key = hashlib.sha256(scenario.model_dump_json().encode()).hexdigest()
     found = _PREPARED.get(key)
     if found is None:
         world = build_world(scenario)
         check_events(scenario, world)
-        alignments = build_alignments(scenario, world)
+        alignments = alignments or build_alignments(scenario, world)
         baseline = get_policy("as_is")(world, world.initial_seats(), {}, Streams(0).generator("as_is"))
         hours_per_km = scenario.travel.circuity / scenario.travel.speed_kmh
         quality = {spec.key: alignment_quality(world, alignments[spec.key], hours_per_km,
@@ -86,7 +91,7 @@ def prepare(scenario: Scenario) -> Prepared:
 def run_task(task: Task, keep: bool = False) -> dict[str, pd.DataFrame | RunTables]:
     """Run one task; its tables with the run keys (scenario, sweep point, policy, replication) on every row."""
     scenario = task.scenario
-    prepared = prepare(scenario)
+    prepared = prepare(scenario, dict(task.alignments) or None)
     spec = next(s for s in scenario.policies if s.key == task.policy)
     tables = run_tables(simulate(prepared.world, prepared.alignments[task.policy], scenario,
                                  Streams(scenario.experiment.seed, task.replication), arm=spec))

@@ -464,6 +464,11 @@ class Scenario(Strict):
             raise ValueError(f"experiment.baseline: '{self.experiment.baseline}' is not a policy label "
                              f"({', '.join(p.key for p in self.policies)})")
         for path, values in self.sweep.items():
+            head = path.split(".")
+            if head[0] in ("name", "experiment", "output", "sweep", "source") or (
+                    head[0] == "policies" and len(head) > 2 and head[2] in ("name", "label", "vacancy_policy")):
+                raise ValueError(f"sweep.{path}: cannot be swept (it names what is compared or how it is run); "
+                                 "sweep model parameters, or list the arms under policies")
             if not values:
                 raise ValueError(f"sweep.{path}: give at least one value")
             for value in values:

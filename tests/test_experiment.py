@@ -53,8 +53,13 @@ def test_interrupted_experiment_resumes_to_identical_tables(tmp_path):
     for name in ("summary", "rep_quarters", "accounts", "events", "comparison"):
         pd.testing.assert_frame_equal(pd.read_parquet(folder / f"{name}.parquet"),
                                       pd.read_parquet(whole.folder / f"{name}.parquet"))
+    with pytest.raises(Exception, match="already complete"):
+        run_experiment(scenario, resume=folder)
+    with pytest.raises(InterruptedError):
+        run_experiment(scenario, out=tmp_path / "cut2", stop_after=1)
+    other = next((tmp_path / "cut2" / scenario.name).iterdir())
     with pytest.raises(Exception, match="another scenario"):
-        run_experiment(scenario.with_overrides(**{"experiment.seed": 99}), resume=folder)
+        run_experiment(scenario.with_overrides(**{"experiment.seed": 99}), resume=other)
 
 
 def test_paired_interval_covers_a_known_difference_at_about_the_nominal_rate():

@@ -194,3 +194,24 @@ def test_headcount_cut_closes_seats_for_good():
     assert len(closed) == 1
     assert not any(not r.initial for r in state.reps)  # never re-hired
     assert (state.account_seat != closed[0].seat).all()
+
+
+def test_a_quit_on_notice_then_a_planned_departure_does_not_vacate_the_new_hire():
+    # R001 leaves by a planned departure on day 5; a stale end-of-notice action must not remove its successor
+    scenario = small_scenario(**{
+        "calendar.quarters": 2, "workforce.attrition.enabled": True, "workforce.attrition.annual_quit_rate": 0.9,
+        "workforce.attrition.notice_days": 40, "workforce.hiring.time_to_fill_mean_days": 3.0,
+        "workforce.hiring.time_to_fill_sd_days": 0.0, "events": [{"type": "departure", "rep": "R001", "day": 5}]})
+    state, _ = _run(scenario)
+    for rep in state.reps:
+        if rep.left is not None and not rep.initial:
+            assert rep.reason == "quit" and rep.notice is not None  # a hire only leaves after its own notice
+
+
+def test_balanced_realignment_after_a_locked_rep_left_keeps_running():
+    scenario = small_scenario(**{
+        "calendar.quarters": 1, "workforce.vacancy_policy": "realign",
+        "policies": [{"name": "balanced", "params": {"locked_units": {"U00000": "R001"}}}],
+        "events": [{"type": "departure", "rep": "R001", "day": 5}]})
+    result = run_experiment(scenario, write=False)
+    assert (result.summary["metric"] == "revenue").any()

@@ -117,7 +117,7 @@ class WorkforceModel:
                 if a.notice_days == 0:
                     self.vacate(seat, day, "quit", backfill=True)
                 else:
-                    self.due[leaves].append(lambda d, s=seat: self.vacate(s, d, "quit", backfill=True))
+                    self.due[leaves].append(lambda d, s=seat, r=rep: self._notice_ends(s, r, d))
 
     def record(self, day: int) -> None:
         """The day's seat states and orphaned accounts; then any hooks (tests check invariants here)."""
@@ -140,6 +140,11 @@ class WorkforceModel:
         seats.setflags(write=False)
         return CoverageView(self.state.world, seats, tuple(filled), self.capacity_hours, self.max_load,
                             self.hours_per_km, self.align, self.return_on_hire)
+
+    def _notice_ends(self, seat: int, rep: Rep, day: int) -> None:
+        """The notice period of `rep` ends: it leaves, unless it already left (a planned departure came first)."""
+        if self.state.occupant[seat] is rep:
+            self.vacate(seat, day, "quit", backfill=True)
 
     def vacate(self, seat: int, day: int, reason: str, backfill: bool, close: bool = False) -> None:
         """The rep in `seat` leaves today; the vacancy policy covers the accounts; a hire may be scheduled."""

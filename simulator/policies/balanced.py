@@ -31,6 +31,8 @@ from simulator.policies.basic import as_is
 from simulator.world.geography import great_circle_km
 from simulator.world.model import World
 
+KNOWN_PARAMS = {"measure", "tolerance", "targets", "locked_units", "locked_accounts", "time_limit", "split", "budget",
+                "disruption"}
 SPLIT_TOLERANCES = 2.0  # a unit heavier than this many tolerances of the smallest target is cut into account groups
 SECONDS_PER_1000_UNITS = 3.0
 COARSE_SHARE = 0.2  # of the time limit, for the attempt that splits only units too big for any territory
@@ -161,25 +163,37 @@ def _resolve(world: World, seats: np.ndarray, params: dict[str, Any]) -> tuple[d
     account_index = {a: i for i, a in enumerate(world.accounts["account_id"].astype(str))}
     in_play = set(seats.tolist())
 
-    def seat_of(rep: str, what: str) -> int:
+    unknown = set(params) - KNOWN_PARAMS
+    if unknown:
+        raise PolicyError(f"unknown parameter(s) {', '.join(sorted(unknown))}; "
+                          f"expected {', '.join(sorted(KNOWN_PARAMS))}")
+
+    def seat_of(rep: str, what: str) -> int | None:
+        """The rep's seat; None when the rep is not in a seat being aligned now (a realignment after it left)."""
         seat = rep_seat.get(str(rep))
-        if seat is None or seat not in in_play:
-            raise PolicyError(f"{what}: rep {rep!r} is not one of the seats being aligned")
-        return seat
+        if seat is None:
+            raise PolicyError(f"{what}: unknown rep {rep!r}")
+        return seat if seat in in_play else None
 
     locked_units = {}
     for unit, rep in (params.get("locked_units") or {}).items():
         if str(unit) not in unit_index:
             raise PolicyError(f"locked_units: unknown unit {unit!r}")
-        locked_units[unit_index[str(unit)]] = seat_of(rep, f"locked_units.{unit}")
+        seat = seat_of(rep, f"locked_units.{unit}")
+        if seat is not None:
+            locked_units[unit_index[str(unit)]] = seat
     locked_accounts = {}
     for account, rep in (params.get("locked_accounts") or {}).items():
         if str(account) not in account_index:
             raise PolicyError(f"locked_accounts: unknown account {account!r}")
-        locked_accounts[account_index[str(account)]] = seat_of(rep, f"locked_accounts.{account}")
+        seat = seat_of(rep, f"locked_accounts.{account}")
+        if seat is not None:
+            locked_accounts[account_index[str(account)]] = seat
     factors = np.ones(len(seats))
     for rep, factor in (params.get("targets") or {}).items():
-        factors[list(seats).index(seat_of(rep, f"targets.{rep}"))] = float(factor)
+        seat = seat_of(rep, f"targets.{rep}")
+        if seat is not None:
+            factors[list(seats).index(seat)] = float(factor)
     return locked_units, locked_accounts, factors
 
 
@@ -208,9 +222,9 @@ def balanced(world: World, seats: Sequence[int], params: dict[str, Any], rng: np
     unit_weights, account_weights = _measure(world, params.get("measure", "workload"))
     locked_units, locked_accounts, factors = _resolve(world, seats, params)
     fixed = np.zeros(len(seats))
+    spread = account_weights if account_weights is not None else _spread(world, unit_weights)
     for account, seat in locked_accounts.items():
-        weight = account_weights[account] if account_weights is not None else 0.0
-        fixed[list(seats).index(seat)] += weight
+        fixed[list(seats).index(seat)] += spread[account]
     total = float(unit_weights.sum()) if account_weights is None else float(account_weights.sum())
     targets = total * factors / factors.sum()
     free_targets = np.maximum(targets - fixed, 0.0)
@@ -235,7 +249,8 @@ def balanced(world: World, seats: Sequence[int], params: dict[str, Any], rng: np
         lumpy = not last and pieces.weights.max() > SPLIT_TOLERANCES * tolerance * smallest
         # with units of a large share of a territory, the coarse attempts rarely succeed: give them a short try
         result = solve(problem, max(remaining * (1.0 if last else COARSE_SHARE if lumpy else 0.5), 0.5))
-        if best is None or result.max_deviation < best[1].max_deviation:
+        if best is None or (result.contiguous.all(), -result.max_deviation) > (best[1].contiguous.all(),
+                                                                                -best[1].max_deviation):
             best = (pieces, result)
         if result.max_deviation <= problem.tolerance or time.perf_counter() >= deadline:
             break
@@ -295,9 +310,9 @@ def min_disruption(world: World, seats: Sequence[int], params: dict[str, Any],
     locked_accounts = {**{a: s for a, s in start.overrides.items() if s in set(seats.tolist())}, **locked_accounts}
     fixed = np.zeros(len(seats))
     position = {int(s): i for i, s in enumerate(seats)}
+    spread = account_weights if account_weights is not None else _spread(world, unit_weights)
     for account, seat in locked_accounts.items():
-        if account_weights is not None:
-            fixed[position[seat]] += account_weights[account]
+        fixed[position[seat]] += spread[account]
     total = float(unit_weights.sum()) if account_weights is None else float(account_weights.sum())
     targets = total * factors / factors.sum()
     free_targets = np.maximum(targets - fixed, 0.0)
@@ -325,7 +340,8 @@ def min_disruption(world: World, seats: Sequence[int], params: dict[str, Any],
         result = solve(problem, max(deadline - time.perf_counter(), 0.5), start=begin, move_cost=move_cost,
                        budget=budget)
         moved = float(move_cost[result.assignment != begin].sum())
-        if best is None or result.max_deviation < best[1].max_deviation:
+        if best is None or (result.contiguous.all(), -result.max_deviation) > (best[1].contiguous.all(),
+                                                                                -best[1].max_deviation):
             best = (pieces, result, moved)
         if result.max_deviation <= problem.tolerance or time.perf_counter() >= deadline:
             break
