@@ -73,17 +73,6 @@ def write_alignment(frame: pd.DataFrame, path: Path) -> None:
         atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
 
 
-def _assignments(world: World, alignments: dict[str, Alignment], baseline: Alignment) -> pd.DataFrame:
-    """Owner of every account under each policy's alignment (before any workforce change), and today's owner."""
-    rep_ids = world.reps["rep_id"].to_numpy()
-    recorded = world.accounts["owner"].to_numpy(dtype=np.int64)
-    current = np.where(recorded >= 0, rep_ids[np.maximum(recorded, 0)], "")
-    return pd.concat([pd.DataFrame({"policy": policy, "account_id": world.accounts["account_id"].to_numpy(),
-                                    "seat": alignment.account_seats(world),
-                                    "rep_id": rep_ids[alignment.account_seats(world)], "current_rep_id": current})
-                      for policy, alignment in alignments.items()], ignore_index=True)
-
-
 def assignments(world: World, alignments: dict[str, Alignment]) -> pd.DataFrame:
     """Owner of every account under each policy's alignment (before any workforce change), and today's owner."""
     rep_ids = world.reps["rep_id"].to_numpy()
