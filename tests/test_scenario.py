@@ -88,3 +88,12 @@ def test_scenario_that_is_not_utf8_is_a_clear_error(tmp_path):
     path.write_bytes(b"name: t\n\xff\xfe: 1\n")
     with pytest.raises(ScenarioError, match="not UTF-8 text"):
         load_scenario(path)
+
+
+def test_error_inside_an_event_names_the_event_field_and_line(tmp_path):
+    path = tmp_path / "event.yaml"
+    path.write_text("name: e\nworld: {synthetic: {}}\npolicies: [as_is]\nevents:\n  - type: departure\n"
+                    "    day: 3\n    cout: 2\n")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert info.value.problems == [f"{path}:7: events.0.cout: unknown key; did you mean 'count'?"]

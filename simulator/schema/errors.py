@@ -38,7 +38,12 @@ def key_lines(node: yaml.Node | None, prefix: tuple = ()) -> dict[tuple, int]:
 
 def describe(path: Path, error: dict[str, Any], lines: dict[tuple, int], root: type[BaseModel]) -> tuple[str, str]:
     """For one pydantic error: ("file:line: field path", what is wrong and what is expected)."""
-    loc = tuple(part for part in error["loc"] if not _is_union_tag(part))
+    tags = _event_tags()
+    raw = error["loc"]
+    # a discriminated union (events) puts the member's tag after the list index: drop it, but remember the member
+    member = {i: tags[part] for i, part in enumerate(raw) if isinstance(part, str) and part in tags
+              and i > 0 and isinstance(raw[i - 1], int)}
+    loc = tuple(part for i, part in enumerate(raw) if not _is_union_tag(part) and i not in member)
     line = None
     for cut in range(len(loc), 0, -1):
         line = lines.get(loc[:cut])
@@ -47,7 +52,8 @@ def describe(path: Path, error: dict[str, Any], lines: dict[tuple, int], root: t
     where = f"{path}:{line}" if line else f"{path}"
     field = ".".join(str(part) for part in loc) or "(top level)"
     if error["type"] == "extra_forbidden":
-        known = _fields_at(root, loc[:-1])
+        in_event = bool(member) and len(loc) >= 2 and isinstance(loc[-2], int)
+        known = list(next(iter(member.values())).model_fields) if in_event else _fields_at(root, loc[:-1])
         hint = did_you_mean(str(loc[-1]), known)
         expected = f"; expected one of: {', '.join(sorted(known))}" if known and not hint else ""
         return f"{where}: {field}", f"unknown key{hint}{expected}"
@@ -92,6 +98,14 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
             if found is not None:
                 return found
     return None
+
+
+def _event_tags() -> dict[str, type[BaseModel]]:
+    """Event type name -> event model (the tags of the discriminated union of events)."""
+    from simulator.schema.workforce import DepartureEvent, HeadcountEvent, HireEvent, RealignEvent
+
+    return {typing.get_args(cls.model_fields["type"].annotation)[0]: cls
+            for cls in (DepartureEvent, HireEvent, RealignEvent, HeadcountEvent)}
 
 
 def _model_names() -> set[str]:
