@@ -34,8 +34,7 @@ def align_report(scenario: Scenario, policy: str) -> tuple[dict, pd.DataFrame]:
     alignment = get_policy(name)(world, seats, params, Streams(scenario.experiment.seed).generator(f"policy.{policy}"))
     seconds = time.perf_counter() - started
     tolerance = float(params.get("tolerance", 0.05))
-    quality = alignment_quality(world, alignment, scenario.travel.circuity / scenario.travel.speed_kmh, tolerance,
-                                baseline)
+    quality = alignment_quality(world, alignment, world.hours_per_km, tolerance, baseline)
     report = {
         "policy": policy, "territories": int(quality["territories"]),
         "workload_cv": quality["workload_cv"], "workload_max_deviation": quality["workload_max_deviation"],

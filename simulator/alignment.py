@@ -13,13 +13,9 @@ from types import MappingProxyType
 import networkx as nx
 import numpy as np
 import pandas as pd
-from scipy.spatial import cKDTree
 
-from simulator.world.geography import local_km
+from simulator.world.geography import local_km, tour_km_per_stop
 from simulator.world.model import World
-
-BHH_CONSTANT = 0.7124  # Beardwood-Halton-Hammersley tour constant in the plane
-LOCAL_NEIGHBOURS = 5  # accounts around one that set its local density
 
 
 @dataclass(frozen=True)
@@ -122,20 +118,11 @@ def footprints(world: World, alignment: Alignment) -> list[list[int]]:
     return [sorted(units) for units in seats]
 
 
-def travel_per_visit_hours(world: World, hours_per_km: float, neighbours: int = LOCAL_NEIGHBOURS) -> np.ndarray:
-    """Expected drive per visit to each account, from the local account density (BHH).
-
-    A tour through points of density rho is about 0.7124 / sqrt(rho) per stop (Beardwood-Halton-Hammersley);
-    the density around an account is k / (pi r_k^2), r_k the distance to its k-th nearest account.
-    """
-    n = world.n_accounts
-    if n < 2:
-        return np.zeros(n)
+def travel_per_visit_hours(world: World, hours_per_km: float) -> np.ndarray:
+    """Expected drive per visit to each account, from the local account density (`tour_km_per_stop`)."""
     xy = local_km(world.accounts["lat"].to_numpy(), world.accounts["lon"].to_numpy(),
                   float(world.accounts["lat"].mean()), float(world.accounts["lon"].mean()))
-    k = min(neighbours, n - 1)
-    radius = cKDTree(xy).query(xy, k=k + 1)[0][:, -1]
-    return BHH_CONSTANT * np.sqrt(np.pi / k) * radius * hours_per_km
+    return tour_km_per_stop(xy) * hours_per_km
 
 
 def account_workload(world: World, hours_per_km: float) -> np.ndarray:

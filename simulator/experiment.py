@@ -180,10 +180,9 @@ def _finish(scenario: Scenario, points: list[SweepPoint], tables: dict[str, pd.D
     for point in points:
         prepared = prepare(point.scenario)
         keys = {"scenario": scenario.name, "sweep_point": point.index}
-        hours_per_km = point.scenario.travel.circuity / point.scenario.travel.speed_kmh
         for policy, alignment in prepared.alignments.items():
             alignment_rows.append(alignment.to_frame(prepared.world).assign(**keys, policy=policy))
-            territory_rows.append(territory_table(prepared.world, alignment, hours_per_km)
+            territory_rows.append(territory_table(prepared.world, alignment, prepared.world.hours_per_km)
                                   .assign(**keys, policy=policy))
         assignment_rows.append(assignments(prepared.world, prepared.alignments).assign(**keys))
     comparison = compare(summary, scenario.baseline_key(), HEADLINE_METRICS)

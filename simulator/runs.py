@@ -80,8 +80,7 @@ def prepare(scenario: Scenario, alignments: dict[str, Alignment] | None = None) 
         check_events(scenario, world)
         alignments = alignments or build_alignments(scenario, world)
         baseline = get_policy("as_is")(world, world.initial_seats(), {}, Streams(0).generator("as_is"))
-        hours_per_km = scenario.travel.circuity / scenario.travel.speed_kmh
-        quality = {spec.key: alignment_quality(world, alignments[spec.key], hours_per_km,
+        quality = {spec.key: alignment_quality(world, alignments[spec.key], world.hours_per_km,
                                                float(spec.params.get("tolerance", 0.05)), baseline)
                    for spec in scenario.policies}
         found = _PREPARED[key] = Prepared(world, baseline, alignments, quality)

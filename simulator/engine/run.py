@@ -42,8 +42,7 @@ def simulate(world: World, alignment: Alignment, scenario: Scenario, streams: St
         return policy(world, list(seats), dict(arm.params), streams.generator(f"policy.{arm.key}"))
 
     vacancy_name = scenario.vacancy_policy_of(arm)
-    workforce = WorkforceModel(state, pipeline, align, vacancy_name, get_vacancy_policy(vacancy_name),
-                               scenario.travel.circuity / scenario.travel.speed_kmh)
+    workforce = WorkforceModel(state, pipeline, align, vacancy_name, get_vacancy_policy(vacancy_name))
     workforce.day_hooks.extend(day_hooks)
     pipeline.carry_over()
     state.env.process(workforce.process())  # first, so it ticks before any rep starts the day

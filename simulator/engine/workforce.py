@@ -30,7 +30,7 @@ class WorkforceModel:
     """The daily tick of a run: workforce events and quarter starts."""
 
     def __init__(self, state: RunState, pipeline: PipelineModel, align: Aligner, vacancy_name: str,
-                 vacancy: VacancyPolicy, hours_per_km: float):
+                 vacancy: VacancyPolicy):
         self.state = state
         self.pipeline = pipeline
         self.align = align
@@ -43,7 +43,6 @@ class WorkforceModel:
         self.penalties = (relationships.change_penalty, relationships.new_hire_change_penalty)
         self.max_load = workforce.neighbours_max_load
         self.return_on_hire = workforce.neighbours_return_on_hire
-        self.hours_per_km = hours_per_km
         self.capacity_hours = (state.days_per_quarter * state.hours * (1 - state.scenario.behaviour.admin_share))
         self.days_per_year = 4 * state.days_per_quarter
         self.due: dict[int, list[Callable[[int], None]]] = defaultdict(list)
@@ -139,7 +138,7 @@ class WorkforceModel:
         seats = self.state.account_seat.copy()
         seats.setflags(write=False)
         return CoverageView(self.state.world, seats, tuple(filled), self.capacity_hours, self.max_load,
-                            self.hours_per_km, self.align, self.return_on_hire)
+                            self.align, self.return_on_hire)
 
     def _notice_ends(self, seat: int, rep: Rep, day: int) -> None:
         """The notice period of `rep` ends: it leaves, unless it already left (a planned departure came first)."""

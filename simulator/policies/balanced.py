@@ -50,13 +50,9 @@ def account_measure(world: World, name: str) -> np.ndarray | None:
     if name == "potential":
         return world.account_potential.copy()
     if name == "workload":
-        return account_workload(world, _hours_per_km(world))
+        return account_workload(world, world.hours_per_km)
     return None
 
-
-def _hours_per_km(world: World) -> float:
-    per_km = getattr(world.travel, "hours_per_km", None)
-    return float(per_km) if per_km is not None else 1.3 / 50.0
 
 
 def _measure(world: World, measure: Any) -> tuple[np.ndarray, np.ndarray | None]:
@@ -241,7 +237,7 @@ def balanced(world: World, seats: Sequence[int], params: dict[str, Any], rng: np
         seat_position = {int(s): i for i, s in enumerate(seats)}
         locked = {p: seat_position[locked_units[u]] for p, u in enumerate(pieces.parent) if u in locked_units}
         anchors, km = _anchors(lat, lon, world, seats, set(locked))
-        problem = Problem(weights=pieces.weights, cost=(km * _hours_per_km(world)).T, neighbours=pieces.neighbours(),
+        problem = Problem(weights=pieces.weights, cost=(km * world.hours_per_km).T, neighbours=pieces.neighbours(),
                           targets=free_targets, tolerance=_free_tolerance(tolerance, targets, free_targets),
                           anchors=anchors, locked=locked)
         remaining = deadline - time.perf_counter()
@@ -332,7 +328,7 @@ def min_disruption(world: World, seats: Sequence[int], params: dict[str, Any],
         move_cost = np.array([cost_of[group].sum() if group is not None else
                               cost_of[[a for a in members[u] if a not in locked_accounts]].sum()
                               for u, group in zip(pieces.parent, pieces.accounts, strict=True)])
-        problem = Problem(weights=pieces.weights, cost=(km * _hours_per_km(world)).T,
+        problem = Problem(weights=pieces.weights, cost=(km * world.hours_per_km).T,
                           neighbours=pieces.neighbours(), targets=free_targets,
                           tolerance=_free_tolerance(tolerance, targets, free_targets),
                           anchors=np.full(len(seats), -1, dtype=np.int64), locked=locked)

@@ -31,14 +31,10 @@ def _unit_home_hours(world: World, seats: np.ndarray) -> np.ndarray:
         km = great_circle_km(reps["home_lat"].to_numpy()[:, None], reps["home_lon"].to_numpy()[:, None],
                              world.units["lat"].to_numpy()[empty][None, :],
                              world.units["lon"].to_numpy()[empty][None, :])
-        scale = _hours_per_km(world)
+        scale = world.hours_per_km
         hours[:, empty] = km * scale
     return hours
 
-
-def _hours_per_km(world: World) -> float:
-    per_km = getattr(world.travel, "hours_per_km", None)
-    return float(per_km) if per_km is not None else 1.3 / 50.0
 
 
 @register("nearest")

@@ -31,7 +31,6 @@ class CoverageView:
         filled_seats: seats that have a rep now (the vacant seat excluded, the newly filled one included).
         capacity_hours: field hours a seat offers per quarter.
         max_load: neighbours absorb while their workload stays under max_load x capacity.
-        hours_per_km: driving hours per straight-line km (workload estimates).
         align: the arm's alignment policy applied to a set of seats.
         return_on_hire: absorbed accounts go back to the seat when it is filled.
     """
@@ -41,7 +40,6 @@ class CoverageView:
     filled_seats: tuple[int, ...]
     capacity_hours: float
     max_load: float
-    hours_per_km: float
     align: Callable[[Sequence[int]], Alignment]
     return_on_hire: bool = True
 
@@ -158,7 +156,7 @@ class Neighbours(VacancyPolicy):
         seats[members] = -1
         if len(members) == 0:
             return Cover(seats)
-        loads = seat_loads(world, seats, world.n_reps, view.hours_per_km)
+        loads = seat_loads(world, seats, world.n_reps, world.hours_per_km)
         spare = view.capacity_hours * view.max_load - loads["workload_hours"].to_numpy()
         # travel per visit a receiving seat already has: its workload estimate for extra visits
         travel_per_visit = (loads["travel_hours"] / loads["required_visits"].where(loads["required_visits"] > 0)

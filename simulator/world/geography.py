@@ -7,6 +7,8 @@ import numpy as np
 from scipy.spatial import Delaunay
 
 EARTH_RADIUS_KM = 6371.0088
+BHH_CONSTANT = 0.7124  # Beardwood-Halton-Hammersley tour constant in the plane
+LOCAL_NEIGHBOURS = 5  # points around one that set its local density
 
 
 def unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -107,3 +109,19 @@ def _local_scale(pairs: np.ndarray, lengths: np.ndarray, n: int) -> np.ndarray:
     stops = np.searchsorted(ends, np.arange(n), side="right")
     median = np.array([np.median(both[a:b]) if b > a else 0.0 for a, b in zip(starts, stops, strict=True)])
     return median[pairs]
+
+
+def tour_km_per_stop(xy: np.ndarray, neighbours: int = LOCAL_NEIGHBOURS) -> np.ndarray:
+    """Expected tour length per stop at each point (km), from the local density of the points (BHH).
+
+    A tour through points of density rho is about 0.7124 / sqrt(rho) per stop (Beardwood-Halton-Hammersley);
+    the density around a point is k / (pi r_k^2), r_k the distance to its k-th nearest neighbour.
+    """
+    n = len(xy)
+    if n < 2:
+        return np.zeros(n)
+    from scipy.spatial import cKDTree
+
+    k = min(neighbours, n - 1)
+    radius = cKDTree(xy).query(xy, k=k + 1)[0][:, -1]
+    return BHH_CONSTANT * np.sqrt(np.pi / k) * radius

@@ -26,6 +26,7 @@ class World:
         adjacency: unit adjacency graph on unit indices.
         travel: travel times among locations: accounts 0..m-1, then rep homes m..m+r-1.
         name: a label for messages.
+        hours_per_km: driving hours per straight-line km (circuity / speed), for travel estimates.
 
     """
 
@@ -36,6 +37,7 @@ class World:
     adjacency: nx.Graph
     travel: Travel
     name: str = "world"
+    hours_per_km: float = 1.3 / 50.0
     meta: dict = field(default_factory=dict)
 
     @property

@@ -79,7 +79,8 @@ def assemble_world(scenario: Scenario, units: pd.DataFrame, accounts: pd.DataFra
         adjacency = delaunay_adjacency(units["lat"].to_numpy(), units["lon"].to_numpy(),
                                        scenario.world.max_edge_factor)
     return World(units=units, accounts=accounts, reps=reps, segments=dict(scenario.segments),
-                 adjacency=adjacency, travel=travel_model(scenario, accounts, reps), name=name)
+                 adjacency=adjacency, travel=travel_model(scenario, accounts, reps), name=name,
+                 hours_per_km=scenario.travel.circuity / scenario.travel.speed_kmh)
 
 
 def travel_model(scenario: Scenario, accounts: pd.DataFrame, reps: pd.DataFrame) -> Travel:
@@ -126,9 +127,10 @@ def segments_by_rank(potential: np.ndarray, scenario: Scenario) -> np.ndarray:
 
 
 def workload_proxy(xy: np.ndarray, segment: np.ndarray, scenario: Scenario) -> np.ndarray:
-    """Hours per quarter an account asks for: visits x (visit hours + drive to its nearest neighbours).
+    """Hours per quarter an account asks for, as the generator sees it: visits x (visit hours + drive).
 
-    The drive is the mean distance to the four nearest accounts, so sparse (rural) accounts weigh more.
+    The drive is the mean distance to the four nearest accounts, so sparse (rural) accounts weigh more. It only
+    places homes and the as-is split; territory workload proper is `alignment.account_workload`.
     """
     visits = np.array([scenario.segments[s].visits_per_quarter for s in segment])
     hours = np.array([scenario.segments[s].visit_hours for s in segment])
