@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -178,6 +179,7 @@ def _coverage(summary: pd.DataFrame, rep_quarters: pd.DataFrame, policies: list[
     return figure
 
 
+@cache
 def _boundaries() -> pd.DataFrame | None:
     try:
         with resources.files("simulator.data").joinpath("us_counties.parquet").open("rb") as handle:
