@@ -1,8 +1,14 @@
-"""One run: a world, an alignment, a scenario and the compared arm in; the run's logs out."""
+"""One run: a world, an alignment, a scenario and the compared arm in; the run's logs out.
+
+SimPy keeps the calendar: each working day the workforce tick (quarters, quits, notices, hires, planned events,
+realignments, vacancy cover) runs first, then one day step plays every active seat's day.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
+
+import simpy
 
 from simulator.alignment import Alignment
 from simulator.engine.pipeline import PipelineModel
@@ -45,9 +51,15 @@ def simulate(world: World, alignment: Alignment, scenario: Scenario, streams: St
     workforce = WorkforceModel(state, pipeline, align, vacancy_name, get_vacancy_policy(vacancy_name))
     workforce.day_hooks.extend(day_hooks)
     pipeline.carry_over()
-    state.env.process(workforce.process())  # first, so it ticks before any rep starts the day
-    for seat in range(world.n_reps):
-        state.env.process(workday.process(seat))
+
+    def calendar() -> Generator[simpy.Event, None, None]:
+        """Each working day: the workforce tick, then one step that plays every seat's day."""
+        for day in range(state.n_days):
+            workforce.tick(day)
+            workday.play_day(day)
+            yield state.env.timeout(1)
+
+    state.env.process(calendar())
     state.env.run(until=state.n_days)
     _finish(state)
     return state

@@ -1,19 +1,19 @@
-"""A rep's working days: admin first, then a planned route of visits, then the drive home.
+"""Reps' working days: admin first, then a planned route of visits, then the drive home.
 
-One SimPy process per seat. Each day the rep picks accounts by priority (overdue versus required frequency,
-potential, open opportunities that need a touch), orders them with nearest neighbour + 2-opt, and drives the
-route; a stop that no longer fits with the drive home is skipped, and the day ends when none fits.
-Travel and visit durations are drawn (lognormal around the expected value); time is logged as admin,
+Seats interact only at day boundaries (ownership changes at the daily tick), so one step plays every seat's day,
+seat after seat, each visit keeping its own time; the pipeline events of a seat's accounts (stage ends, inbound
+arrivals) are fired in time order between that seat's visits. Each day the rep picks accounts by priority (overdue
+versus required frequency, potential, open opportunities that need a touch), orders them with nearest neighbour
++ 2-opt, and drives the route; a stop that no longer fits with the drive home is skipped, and the day ends when
+none fits. Travel and visit durations are drawn (lognormal around the expected value); time is logged as admin,
 travel, selling and idle.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
 
 import numpy as np
-import simpy
 
 from simulator.behaviour import cv_to_sigma
 from simulator.engine.pipeline import PipelineModel
@@ -50,6 +50,7 @@ class Workday:
         self.longest_round_trip = [0.0] * n  # field hours from which every account of the territory is reachable
         self.every_position: list[np.ndarray] = [np.empty(0, dtype=np.int64)] * n
         self.version = [-1] * n
+        self.seat_clock = [0.0] * n  # each seat's own simulated time: the end of its last admin block or visit
 
     def _refresh(self, seat: int) -> None:
         """Rebuild a seat's planning arrays after its territory changed."""
@@ -81,74 +82,107 @@ class Workday:
         locations = np.concatenate(([self.state.world.home_location(seat)], self.state.territory[seat]))
         return self.state.world.travel.between(locations[rows], locations[columns])
 
-    def process(self, seat: int) -> Generator[simpy.Event, None, None]:
-        """The SimPy process of one seat over the whole horizon."""
+    def play_day(self, day: int) -> None:
+        """Play one working day of every seat, with the pipeline events of the day in between.
+
+        Every seat's accounts have their events fired in time order between that seat's visits (a stage check
+        sees exactly the touches made before it); the day's visits and closes are logged in time order.
+        """
         state = self.state
-        env = state.env
-        timeout = env.timeout
+        pipeline = self.pipeline
+        horizon = day + 1.0
+        groups = pipeline.take_due(horizon)
+        visits: list[tuple[float, tuple]] = []
+        for seat in range(state.n_seats):
+            pipeline.local, pipeline.horizon = groups.pop(seat, []), horizon
+            self.play_seat(seat, day, visits)
+            pipeline.drain(horizon)
+        for orphaned in groups.values():  # accounts nobody owns still have deals stalling and arriving
+            pipeline.local = orphaned
+            pipeline.drain(horizon)
+        pipeline.local = None
+        visits.sort(key=_first)
+        state.visit_log.extend(visit for _, visit in visits)
+        pipeline.end_day()
+
+    def play_seat(self, seat: int, day: int, visits: list[tuple[float, tuple]]) -> None:
+        """One seat's day: admin, then the planned route; appends (end time, visit record) to `visits`."""
+        state = self.state
+        hours = state.hours
+        clock_now = self.seat_clock[seat]
+        if clock_now < day:
+            clock_now = clock_now + (day - clock_now)  # exactly as a timeout to the day's start adds it
+        if state.seat_state[seat] == FILLED:
+            kind = REP_DAY
+        elif state.seat_state[seat] == VACANT and state.manager_covered[seat]:
+            kind = MANAGER_DAY
+        else:
+            self.seat_clock[seat] = clock_now
+            return  # nobody works this seat today
+        state.day_kind[seat, day] = kind
+        if self.version[seat] != state.territory_version[seat]:
+            self._refresh(seat)
+        z = state.day_normals[seat][day].tolist()
+        month = state.month_of_quarter(day)
+        admin = min(max(self.admin_share + self.admin_sd * z[0], 0.02), 0.95)
+        # pacing effort stretches the field day (squeezing admin, never below MIN_ADMIN_SHARE) or shrinks it
+        # (the rep coasts: the hours left over are idle); a manager covering a vacancy gives a share of it
+        field = min(hours * (1.0 - admin) * state.effort[month], hours * (1.0 - MIN_ADMIN_SHARE))
+        if kind == MANAGER_DAY:
+            field *= self.manager_share
+        clock = min(hours * admin, hours - field)  # admin hours, spent first
+        end = clock + field
+        state.admin_hours[seat, day] = clock
+        clock_now = clock_now + clock / hours
+        pipeline = self.pipeline
+        pipeline.drain(clock_now)
+        chosen = self.plan(seat, day, field)
+        if len(chosen):
+            clock, clock_now = self._drive_route(seat, day, chosen, z, month, clock, end, clock_now, visits)
+        self.seat_clock[seat] = clock_now
+        state.idle_hours[seat, day] = hours - clock
+
+    def _drive_route(self, seat: int, day: int, chosen: np.ndarray, z: list[float], month: int, clock: float,
+                     end: float, clock_now: float, visits: list[tuple[float, tuple]]) -> tuple[float, float]:
+        """Drive the day's route; returns the hours used and the seat's time after the last visit."""
+        state = self.state
         hours = state.hours
         travel_sigma, visit_sigma = self.travel_sigma, self.visit_sigma
         travel_mu = -0.5 * travel_sigma**2
         visit_mu = -0.5 * visit_sigma**2
         visit_hours = state.visit_hours_list
         last_visit = state.last_visit
-        visit_log = state.visit_log
-        on_visit = self.pipeline.on_visit
+        visits_in_quarter = state.visits_in_quarter
+        pipeline = self.pipeline
+        on_visit = pipeline.on_visit
         exp = math.exp
-        for day in range(state.n_days):
-            if env.now < day:
-                yield timeout(day - env.now)
-            if state.seat_state[seat] == FILLED:
-                kind = REP_DAY
-            elif state.seat_state[seat] == VACANT and state.manager_covered[seat]:
-                kind = MANAGER_DAY
-            else:
-                continue  # nobody works this seat today
-            state.day_kind[seat, day] = kind
-            if self.version[seat] != state.territory_version[seat]:
-                self._refresh(seat)
-            z = state.day_normals[seat][day].tolist()
-            month = state.month_of_quarter(day)
-            admin = min(max(self.admin_share + self.admin_sd * z[0], 0.02), 0.95)
-            # pacing effort stretches the field day (squeezing admin, never below MIN_ADMIN_SHARE) or shrinks it
-            # (the rep coasts: the hours left over are idle); a manager covering a vacancy gives a share of it
-            field = min(hours * (1.0 - admin) * state.effort[month], hours * (1.0 - MIN_ADMIN_SHARE))
-            if kind == MANAGER_DAY:
-                field *= self.manager_share
-            clock = min(hours * admin, hours - field)  # admin hours, spent first
-            end = clock + field
-            state.admin_hours[seat, day] = clock
-            yield timeout(clock / hours)
-            chosen = self.plan(seat, day, field)
-            if len(chosen):
-                stops = state.territory[seat][chosen].tolist()
-                m = self._route_matrix(seat, chosen)
-                order = plan_route(m)
-                multiplier = self.pipeline.seat_multiplier(seat, day) * state.effectiveness[month]
-                home_noise = exp(travel_sigma * z[1] + travel_mu)
-                visits_in_quarter = state.visits_in_quarter
-                here = 0
-                for slot, stop in enumerate(order):
-                    account = stops[stop - 1]
-                    drive = m[here][stop] * exp(travel_sigma * z[2 + slot] + travel_mu)
-                    visit = visit_hours[account] * exp(visit_sigma * z[2 + MAX_STOPS + slot] + visit_mu)
-                    if clock + drive + visit + m[stop][0] * home_noise > end:
-                        continue  # does not fit: try the next planned stop; none left, the day is over
-                    yield timeout((drive + visit) / hours)
-                    visit_log.append((seat, account, day, day + (clock + drive) / hours, drive, visit))
-                    clock += drive + visit
-                    here = stop
-                    now = env.now
-                    previous_visit = float(last_visit[account])
-                    last_visit[account] = now
-                    count = int(visits_in_quarter[account]) + 1
-                    visits_in_quarter[account] = count
-                    on_visit(account, seat, multiplier, previous_visit, now, count)
-                if here:
-                    leg = m[here][0] * home_noise
-                    state.home_leg_hours[seat, day] = leg
-                    clock += leg
-            state.idle_hours[seat, day] = hours - clock
+        stops = state.territory[seat][chosen].tolist()
+        m = self._route_matrix(seat, chosen)
+        order = plan_route(m)
+        multiplier = pipeline.seat_multiplier(seat, day) * state.effectiveness[month]
+        home_noise = exp(travel_sigma * z[1] + travel_mu)
+        here = 0
+        for slot, stop in enumerate(order):
+            account = stops[stop - 1]
+            drive = m[here][stop] * exp(travel_sigma * z[2 + slot] + travel_mu)
+            visit = visit_hours[account] * exp(visit_sigma * z[2 + MAX_STOPS + slot] + visit_mu)
+            if clock + drive + visit + m[stop][0] * home_noise > end:
+                continue  # does not fit: try the next planned stop; none left, the day is over
+            clock_now = clock_now + (drive + visit) / hours
+            pipeline.drain(clock_now)  # the account's stage ends and arrivals before the visit ends
+            visits.append((clock_now, (seat, account, day, day + (clock + drive) / hours, drive, visit)))
+            clock += drive + visit
+            here = stop
+            previous_visit = float(last_visit[account])
+            last_visit[account] = clock_now
+            count = int(visits_in_quarter[account]) + 1
+            visits_in_quarter[account] = count
+            on_visit(account, seat, multiplier, previous_visit, clock_now, count)
+        if here:
+            leg = m[here][0] * home_noise
+            state.home_leg_hours[seat, day] = leg
+            clock += leg
+        return clock, clock_now
 
     def _route_matrix(self, seat: int, chosen: np.ndarray) -> list[list[float]]:
         """Hours among home (row 0) and the chosen positions (rows 1..k), as lists for the route and the drive."""
@@ -217,3 +251,7 @@ class Workday:
     def all_positions(self, seat: int) -> np.ndarray:
         """Positions 1..n of every account of the seat's territory."""
         return np.arange(1, len(self.state.territory[seat]) + 1)
+
+
+def _first(item: tuple) -> float:
+    return item[0]

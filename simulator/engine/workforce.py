@@ -1,7 +1,7 @@
 """Workforce dynamics: quarters, quits, notice, vacancies, hiring, planned events, and who covers the gap.
 
-One SimPy process ticks at the start of every working day, before any rep moves: it opens quarters (quotas,
-inbound demand), carries out what is due that day (a notice period ending, a new hire starting), applies the
+The run's SimPy calendar calls `tick` at the start of every working day, before any rep moves: it opens quarters
+(quotas, inbound demand), carries out what is due that day (a notice period ending, a new hire starting), applies the
 scenario's planned events, draws each rep's quit hazard and records the day's coverage.
 """
 
@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
-import simpy
 
 from simulator.alignment import Alignment
 from simulator.behaviour import normal_cdf, quit_probability_per_day, seat_quotas, time_to_fill_lognormal
@@ -54,21 +53,18 @@ class WorkforceModel:
         self.planned = self._resolve_events()
         self.day_hooks: list[Callable[[RunState, int], None]] = []
 
-    # -- the process --------------------------------------------------------------------------------------
-    def process(self) -> Generator[simpy.Event, None, None]:
-        """Tick at the start of every working day."""
+    # -- the tick -----------------------------------------------------------------------------------------
+    def tick(self, day: int) -> None:
+        """Start a working day: quarter start, what falls due, planned events, quits, the day's record."""
         state = self.state
-        for day in range(state.n_days):
-            if state.env.now < day:
-                yield state.env.timeout(day - state.env.now)
-            if day % state.days_per_quarter == 0:
-                self.quarter_start(day // state.days_per_quarter)
-            for action in self.due.pop(day, []):
-                action(day)
-            for index, event in self.planned.get(day, []):
-                self.apply(index, event, day)
-            self.quits(day)
-            self.record(day)
+        if day % state.days_per_quarter == 0:
+            self.quarter_start(day // state.days_per_quarter)
+        for action in self.due.pop(day, []):
+            action(day)
+        for index, event in self.planned.get(day, []):
+            self.apply(index, event, day)
+        self.quits(day)
+        self.record(day)
 
     def quarter_start(self, quarter: int) -> None:
         """Score the last quarter, reset visit counts, set quotas and fairness, schedule inbound demand."""
