@@ -51,7 +51,15 @@ def report(label: str, world: World, alignment: Alignment, loads: np.ndarray, se
     deviation = loads / loads.mean() - 1
     print(f"{label:<44} {seconds:7.2f} s   CV {loads.std() / loads.mean():.4f}   "
           f"max|dev| {np.abs(deviation).max():6.2%}   contiguous {contiguous_territories(world, alignment)}"
-          f"/{alignment.n_seats}   split units {len(alignment.info.get('splits', []))}")
+          f"/{alignment.n_seats}   split units {len(alignment.info.get('splits', []))}   {search_effort(alignment)}")
+
+
+def search_effort(alignment: Alignment) -> str:
+    """Moves spent of the move budget, and whether the budget or the wall-clock safety net stopped the search."""
+    info = alignment.info
+    return (f"moves {info['moves_spent']}/{info['move_budget']}"
+            f"{' (budget hit)' if info['move_budget_hit'] else ''}"
+            f"{'   TIME LIMIT HIT: machine-dependent' if info['time_limit_hit'] else ''}")
 
 
 def run_balanced(world: World, params: dict) -> tuple[Alignment, float]:
@@ -143,7 +151,7 @@ def main() -> None:
         moved_share[name] = moved.mean()
         print(f"{name:<16} {seconds:6.2f} s   within 5%: {alignment.info['within_tolerance']}   "
               f"max|dev| {alignment.info['max_deviation']:.2%}   accounts moved {moved.mean():.1%}   "
-              f"workload moved {workload[moved].sum() / workload.sum():.1%}")
+              f"workload moved {workload[moved].sum() / workload.sum():.1%}   {search_effort(alignment)}")
     print(f"min_disruption moves {moved_share['min_disruption'] / moved_share['balanced']:.2f} of the accounts "
           "balanced moves (target < 0.33)")
     if not args.quick:

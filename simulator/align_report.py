@@ -15,6 +15,8 @@ from simulator.scenario import Scenario
 from simulator.streams import Streams
 from simulator.world import World, build_world
 
+SEARCH_KEYS = ("moves_spent", "move_budget_hit", "time_limit_hit")  # a policy's search effort, where it reports one
+
 
 def align_report(scenario: Scenario, policy: str) -> tuple[dict, pd.DataFrame]:
     """Align the scenario's world with one policy (by label or name): its quality metrics and the alignment.
@@ -23,7 +25,8 @@ def align_report(scenario: Scenario, policy: str) -> tuple[dict, pd.DataFrame]:
         (report, alignment rows): the report's keys are territories, workload_cv, workload_max_deviation,
         potential_cv, potential_max_deviation, seats_within_tolerance, contiguous_territories, compactness_hours,
         disruption_account_share, disruption_potential_share, seconds, plus what the policy reports (seats missing
-        the tolerance, achievable tolerance, split units).
+        the tolerance, achievable tolerance, split units, and for `balanced` / `min_disruption` the search moves spent,
+        whether the move budget ran out and whether the wall-clock safety net was hit).
     """
     world = build_world(scenario)
     spec = next((s for s in scenario.policies if policy in (s.key, s.name)), None)
@@ -49,6 +52,7 @@ def align_report(scenario: Scenario, policy: str) -> tuple[dict, pd.DataFrame]:
         "achievable_tolerance": alignment.info.get("achievable_tolerance", quality["workload_max_deviation"]),
         "seats_missing": list(alignment.info.get("seats_missing", [])),
         "splits": list(alignment.info.get("splits", [])),
+        **{key: alignment.info[key] for key in SEARCH_KEYS if key in alignment.info},
     }
     return report, alignment_rows(world, alignment)
 

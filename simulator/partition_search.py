@@ -2,12 +2,12 @@
 
 Moves never disconnect a seat (cut vertices come from an iterative Tarjan search on the adjacency lists) and never
 move a locked unit or an anchor. The objective is the sum of squared relative deviations, or, from a given start
-(min-disruption), only the excess beyond the tolerance with the cheapest moves per unit of excess first.
+(min-disruption), only the excess beyond the tolerance with the cheapest moves per unit of excess first. Every step
+is paid for from a `MoveBudget` (`simulator.partition_budget`), so where the search stops depends only on its inputs.
 """
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING
 
 import networkx as nx
@@ -15,6 +15,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from simulator.partition import Problem
+    from simulator.partition_budget import MoveBudget
 
 COMPACTNESS_WEIGHT = 1e-3  # tie-breaker: relative-deviation units per hour of extra distance
 MAX_FLOW_ROUNDS = 8  # rounds of planned flows between seats when single moves are stuck
@@ -24,15 +25,15 @@ FLOW_SCALE = 1000  # flow units per seat target
 class LocalSearch:
     """Boundary moves between adjacent seats that lower the sum of squared relative deviations."""
 
-    def __init__(self, problem: Problem, assignment: np.ndarray, deadline: float, origin: np.ndarray | None,
+    def __init__(self, problem: Problem, assignment: np.ndarray, work: MoveBudget, origin: np.ndarray | None,
                  move_cost: np.ndarray | None, budget: float = np.inf, aim: float = 1.0,
                  squares: bool | None = None):
         self.p = problem
+        self.work = work  # moves this search (and the searches sharing it) may still spend
         self.aim = aim  # search on toward aim x tolerance: slack makes the last seats easier to fit
         self.budget = budget
         self.spent = 0.0
         self.assignment = assignment
-        self.deadline = deadline
         self.origin = origin
         self.move_cost = move_cost
         self.loads = np.bincount(assignment, weights=problem.weights, minlength=problem.n_seats)
@@ -51,14 +52,14 @@ class LocalSearch:
         return self.loads[seat] / self.targets[seat] - 1.0
 
     def run(self) -> int:
-        """Move until every seat is within the aim, nothing helps, or the deadline passes; return the moves."""
+        """Move until every seat is within the aim, nothing helps, or the move budget is spent; return the moves."""
         moves = 0
         tolerance = self.p.tolerance * self.aim
         stuck: set[int] = set()
         switches = 0
-        while time.perf_counter() < self.deadline:
+        while True:
             deviation = self.loads / self.targets - 1.0
-            if np.abs(deviation).max() <= tolerance:
+            if np.abs(deviation).max() <= tolerance or not self.work.take():
                 break
             order = [int(s) for s in np.argsort(-np.abs(deviation)) if abs(deviation[s]) > tolerance]
             order = [s for s in order if s not in stuck] or []
@@ -182,10 +183,10 @@ class LocalSearch:
     def _carry(self, donor: int, receiver: int, amount: float) -> int:
         """Move boundary units from donor to receiver until about `amount` of load has moved."""
         made = 0
-        while amount > 0 and time.perf_counter() < self.deadline:
+        while amount > 0:
             options = [u for u in self._movable(donor)
                        if any(self.assignment[v] == receiver for v in self.nb[u]) and self.p.weights[u] <= amount * 1.5]
-            if not options:
+            if not options or not self.work.take():
                 break
             cost = self.move_cost if self.move_cost is not None else np.ones(self.p.n_units)
             unit = min(options, key=lambda u: (cost[u] / max(self.p.weights[u], 1e-12), u))

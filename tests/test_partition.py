@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from simulator.experiment import run_experiment
 from simulator.partition import Problem, solve
+from simulator.partition_budget import default_move_budget
 from simulator.policies import get_policy
 from simulator.streams import Streams
 from simulator.world import build_world
@@ -122,6 +123,7 @@ def test_infeasible_tolerance_returns_quickly_with_a_report():
     assert not info["within_tolerance"]
     assert info["seats_missing"] and all(abs(s["deviation"]) > 0.0001 for s in info["seats_missing"])
     assert info["achievable_tolerance"] > 0.0001
+    assert not info["time_limit_hit"]  # the move budget ends the search, not the clock
     assert info["achievable_tolerance"] == pytest.approx(max(abs(s["deviation"]) for s in info["seats_missing"]),
                                                          abs=1e-4)
 
@@ -179,3 +181,105 @@ def test_balanced_is_available_to_realignments_and_vacancies():
     assert events.loc[events.event == "reassignment", "reason"].isin(["vacancy_cover", "realignment"]).all()
     summary = result.summary.set_index("metric")["value"]
     assert summary["orphaned_account_days"] == 0
+
+
+def lumpy_grid(rows=20, cols=20, seats=8, tolerance=0.01, seed=0):
+    """A grid of lognormal weights, homes at random: the local search has real work to do."""
+    rng = np.random.default_rng(seed)
+    weights = rng.lognormal(0.0, 1.0, rows * cols)
+    xy = np.array([(c + 0.5, r + 0.5) for r in range(rows) for c in range(cols)])
+    homes = rng.random((seats, 2)) * [cols, rows]
+    cost = np.linalg.norm(xy[:, None, :] - homes[None, :, :], axis=2)
+    problem = Problem(weights, cost, grid(rows, cols), np.full(seats, weights.sum() / seats), tolerance,
+                      np.full(seats, -1))
+    stripes = (np.arange(rows * cols) % cols * seats // cols).astype(np.int64)  # an unbalanced start
+    return problem, stripes
+
+
+class FakeClock:
+    """Stands in for time.perf_counter: every reading moves on by `step` x a draw from `rng` (0: time stands still)."""
+
+    def __init__(self, step, rng):
+        self.now, self.step, self.rng = 1000.0, step, rng
+
+    def __call__(self):
+        self.now += self.step * self.rng.random()
+        return self.now
+
+
+def solve_both_ways(problem, stripes, **options):
+    """Assignments from the power-diagram start and from the striped start (min-disruption mode)."""
+    free = solve(problem, **options)
+    from_start = solve(problem, start=stripes, move_cost=problem.weights, **options)
+    return free, from_start
+
+
+@pytest.mark.parametrize("step", [0.0, 0.05, 5.0])  # time stands still, runs fast, or races
+def test_partition_depends_on_the_move_budget_not_on_the_clock(monkeypatch, step):
+    problem, stripes = lumpy_grid()
+    reference = solve_both_ways(problem, stripes, time_limit=30.0)  # a short safety net, the real clock
+    assert all(r.moves_spent > 20 and not r.time_limit_hit for r in reference)  # the search did work, unhurried
+    monkeypatch.setattr(time, "perf_counter", FakeClock(step, np.random.default_rng(7)))
+    again = solve_both_ways(problem, stripes, time_limit=1e9)
+    for expected, result in zip(reference, again, strict=True):
+        assert np.array_equal(expected.assignment, result.assignment)
+        assert (expected.moves, expected.moves_spent) == (result.moves, result.moves_spent)
+        assert not result.time_limit_hit and not result.budget_hit
+
+
+def test_policies_give_the_same_alignment_under_any_clock(monkeypatch):
+    scenario = small_scenario(**{"world.synthetic.reps": 6, "world.synthetic.as_is_imbalance": 0.5})
+    world = build_world(scenario)
+    seats = world.initial_seats()
+    params = {"tolerance": 0.03}
+    expected = {name: get_policy(name)(world, seats, params, Streams(1).generator("p"))
+                for name in ("balanced", "min_disruption")}
+    monkeypatch.setattr(time, "perf_counter", FakeClock(2.0, np.random.default_rng(3)))
+    for name, reference in expected.items():
+        alignment = get_policy(name)(world, seats, {**params, "time_limit": 1e9}, Streams(1).generator("p"))
+        assert np.array_equal(alignment.unit_seat, reference.unit_seat)
+        assert dict(alignment.overrides) == dict(reference.overrides)
+        assert alignment.info["moves_spent"] == reference.info["moves_spent"] > 0
+        assert alignment.info["move_budget"] == default_move_budget(world.n_units)
+        assert not reference.info["time_limit_hit"] and not alignment.info["time_limit_hit"]
+        assert not alignment.info["move_budget_hit"]
+
+
+def test_a_tiny_move_budget_stops_early_and_says_so():
+    problem, stripes = lumpy_grid()
+    full = solve(problem, start=stripes, move_cost=problem.weights)
+    tiny = solve(problem, start=stripes, move_cost=problem.weights, move_budget=20)
+    assert not full.budget_hit and full.moves_spent > 20
+    assert tiny.budget_hit and tiny.moves_spent == 20 and tiny.moves <= 20
+    assert tiny.max_deviation > full.max_deviation
+    assert np.array_equal(tiny.assignment, solve(problem, start=stripes, move_cost=problem.weights,
+                                                 move_budget=20).assignment)
+    scenario = small_scenario(**{"world.synthetic.reps": 6, "world.synthetic.as_is_imbalance": 0.5})
+    world = build_world(scenario)
+    for name in ("balanced", "min_disruption"):
+        info = get_policy(name)(world, world.initial_seats(), {"tolerance": 0.003, "move_budget": 3},
+                                Streams(1).generator("p")).info
+        assert info["move_budget"] == 3 and info["moves_spent"] == 3
+        assert info["move_budget_hit"] and not info["time_limit_hit"] and not info["within_tolerance"]
+
+
+def test_the_time_limit_is_a_safety_net_that_is_reported(monkeypatch):
+    problem, stripes = lumpy_grid()
+    monkeypatch.setattr(time, "perf_counter", FakeClock(1.0, np.random.default_rng(5)))
+    stopped = solve(problem, time_limit=10.0, start=stripes, move_cost=problem.weights)
+    assert stopped.time_limit_hit and not stopped.budget_hit and stopped.moves_spent < 50
+    scenario = small_scenario(**{"world.synthetic.reps": 6, "world.synthetic.as_is_imbalance": 0.5})
+    world = build_world(scenario)
+    info = get_policy("min_disruption")(world, world.initial_seats(), {"time_limit": 3.0},
+                                        Streams(1).generator("p")).info
+    assert info["time_limit_hit"] and info["time_limit"] == 3.0
+
+
+@pytest.mark.parametrize("params", [{"move_budget": 2.5}, {"move_budget": -1}, {"move_budget": "many"},
+                                    {"time_limit": 0}])
+def test_bad_search_limits_are_refused(params):
+    from simulator.policies.balanced import PolicyError
+
+    world = build_world(small_scenario())
+    with pytest.raises(PolicyError, match="move_budget must be"):
+        get_policy("balanced")(world, world.initial_seats(), params, Streams(1).generator("p"))

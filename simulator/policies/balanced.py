@@ -7,13 +7,17 @@ Parameters (the scenario's `params` of the policy, all optional):
 - tolerance: allowed deviation from each seat's target (default 0.05);
 - targets: {rep_id: factor} per-seat target factors (default 1; a part-timer 0.5, a senior rep 1.2);
 - locked_units: {unit_id: rep_id}; locked_accounts: {account_id: rep_id} (named accounts that stay);
-- time_limit: seconds (default 3 per 1,000 units, at least 5);
+- move_budget: the most search moves (default 10 per unit, at least 20,000): the search stops on this count, never
+  on the clock, so an alignment (and a realignment during a simulation) is the same on any machine and under any load;
+- time_limit: a wall-clock safety net in seconds (default 10 per 1,000 units, at least 30), for pathological inputs
+  only; when it stops the search, `info["time_limit_hit"]` is true and the result may depend on the machine;
 - split: split units too big for one territory at account level (default true; balanced only);
 - budget (min_disruption): the most potential share that may move (default 1.0);
 - disruption (min_disruption): "potential" (default) or "accounts": what moving costs.
 
 The returned alignment's `info` says how balanced it is, which seats miss the tolerance and by how much, the
-tolerance achieved, which units were split, and the seconds spent.
+tolerance achieved, which units were split, the moves spent of the move budget and whether it ran out
+(`move_budget_hit`), whether the safety net was hit (`time_limit_hit`), and the seconds spent.
 """
 
 from __future__ import annotations
@@ -26,17 +30,17 @@ import numpy as np
 
 from simulator.alignment import Alignment, account_workload
 from simulator.partition import Problem, Result, solve
+from simulator.partition_budget import default_move_budget, default_time_limit
 from simulator.policies import register
 from simulator.policies.basic import as_is
 from simulator.world.geography import great_circle_km
 from simulator.world.model import World
 
-KNOWN_PARAMS = {"measure", "tolerance", "targets", "locked_units", "locked_accounts", "time_limit", "split", "budget",
-                "disruption"}
+KNOWN_PARAMS = {"measure", "tolerance", "targets", "locked_units", "locked_accounts", "move_budget", "time_limit",
+                "split", "budget", "disruption"}
 SPLIT_TOLERANCES = 2.0  # a unit heavier than this many tolerances of the smallest target is cut into account groups
-SECONDS_PER_1000_UNITS = 3.0
-COARSE_SHARE = 0.2  # of the time limit, for the attempt that splits only units too big for any territory
-MIN_SECONDS = 5.0
+COARSE_SHARE = 0.05  # of the moves left, for a coarse attempt with units of a large share of a territory
+FINER_SHARE = 0.5  # of the moves left, for a coarse attempt without them
 
 
 class PolicyError(ValueError):
@@ -210,6 +214,42 @@ def _anchors(pieces_lat: np.ndarray, pieces_lon: np.ndarray, world: World, seats
     return anchors, km
 
 
+class _Effort:
+    """The move budget and the wall-clock safety net of one policy call, shared by its attempts (coarse to fine)."""
+
+    def __init__(self, world: World, params: dict[str, Any]):
+        move_budget = params.get("move_budget", default_move_budget(world.n_units))
+        time_limit = params.get("time_limit", default_time_limit(world.n_units))
+        try:
+            self.move_budget, self.time_limit = int(move_budget), float(time_limit)
+        except (TypeError, ValueError):
+            self.move_budget, self.time_limit = -1, 0.0
+        if self.move_budget < 0 or self.time_limit <= 0 or self.move_budget != move_budget:
+            raise PolicyError(f"move_budget must be a whole number >= 0 and time_limit a number of seconds > 0; "
+                              f"got {move_budget!r} and {time_limit!r}")
+        self.deadline = time.perf_counter() + self.time_limit
+        self.spent = 0
+        self.time_limit_hit = False
+
+    @property
+    def stopped(self) -> bool:
+        """No moves left, or the safety net was hit."""
+        return self.time_limit_hit or self.spent >= self.move_budget
+
+    def solve(self, problem: Problem, share: float = 1.0, **options: Any) -> Result:
+        """One attempt with `share` of the moves left, under what is left of the safety net."""
+        result = solve(problem, max(self.deadline - time.perf_counter(), 0.0),
+                       move_budget=int((self.move_budget - self.spent) * share), **options)
+        self.spent += result.moves_spent
+        self.time_limit_hit |= result.time_limit_hit
+        return result
+
+    def info(self, result: Result) -> dict[str, Any]:
+        """What the search spent, and whether the chosen attempt ran out of moves or any hit the safety net."""
+        return {"move_budget": self.move_budget, "moves_spent": self.spent, "move_budget_hit": result.budget_hit,
+                "time_limit": self.time_limit, "time_limit_hit": self.time_limit_hit}
+
+
 @register("balanced")
 def balanced(world: World, seats: Sequence[int], params: dict[str, Any], rng: np.random.Generator) -> Alignment:
     """Contiguous territories balanced on a measure within a hard tolerance, compact around homes."""
@@ -224,8 +264,7 @@ def balanced(world: World, seats: Sequence[int], params: dict[str, Any], rng: np
     total = float(unit_weights.sum()) if account_weights is None else float(account_weights.sum())
     targets = total * factors / factors.sum()
     free_targets = np.maximum(targets - fixed, 0.0)
-    time_limit = float(params.get("time_limit", max(MIN_SECONDS, SECONDS_PER_1000_UNITS * world.n_units / 1000)))
-    deadline = time.perf_counter() + time_limit
+    effort = _Effort(world, params)
     smallest = float(free_targets.min())
     # first split only units too big for any territory; if the tolerance is then out of reach, cut finer
     limits = [(1 + tolerance) * smallest, SPLIT_TOLERANCES * tolerance * smallest, tolerance * smallest] \
@@ -240,18 +279,18 @@ def balanced(world: World, seats: Sequence[int], params: dict[str, Any], rng: np
         problem = Problem(weights=pieces.weights, cost=(km * world.hours_per_km).T, neighbours=pieces.neighbours(),
                           targets=free_targets, tolerance=_free_tolerance(tolerance, targets, free_targets),
                           anchors=anchors, locked=locked)
-        remaining = deadline - time.perf_counter()
         last = limit == limits[-1]
         lumpy = not last and pieces.weights.max() > SPLIT_TOLERANCES * tolerance * smallest
         # with units of a large share of a territory, the coarse attempts rarely succeed: give them a short try
-        result = solve(problem, max(remaining * (1.0 if last else COARSE_SHARE if lumpy else 0.5), 0.5))
+        result = effort.solve(problem, 1.0 if last else COARSE_SHARE if lumpy else FINER_SHARE)
         if best is None or (result.contiguous.all(), -result.max_deviation) > (best[1].contiguous.all(),
                                                                                 -best[1].max_deviation):
             best = (pieces, result)
-        if result.max_deviation <= problem.tolerance or time.perf_counter() >= deadline:
+        if result.max_deviation <= problem.tolerance or effort.stopped:
             break
     pieces, result = best
-    return _alignment(world, seats, pieces, result, locked_accounts, targets, fixed, tolerance, "balanced")
+    return _alignment(world, seats, pieces, result, locked_accounts, targets, fixed, tolerance, "balanced",
+                      effort.info(result))
 
 
 def _free_tolerance(tolerance: float, targets: np.ndarray, free_targets: np.ndarray) -> float:
@@ -261,7 +300,8 @@ def _free_tolerance(tolerance: float, targets: np.ndarray, free_targets: np.ndar
 
 
 def _alignment(world: World, seats: np.ndarray, pieces: _Pieces, result: Result, locked_accounts: dict[int, int],
-               targets: np.ndarray, fixed: np.ndarray, tolerance: float, policy: str) -> Alignment:
+               targets: np.ndarray, fixed: np.ndarray, tolerance: float, policy: str,
+               search: dict[str, Any]) -> Alignment:
     seat_of_piece = seats[result.assignment]
     unit_seat = np.zeros(world.n_units, dtype=np.int64)
     share: dict[int, dict[int, float]] = {}
@@ -289,7 +329,7 @@ def _alignment(world: World, seats: np.ndarray, pieces: _Pieces, result: Result,
         "achievable_tolerance": round(float(np.abs(deviation).max()), 4),
         "max_deviation": float(np.abs(deviation).max()),
         "contiguous_seats": int(result.contiguous.sum()), "splits": splits, "seconds": round(result.seconds, 3),
-        "moves": result.moves, "exact_search": result.exact,
+        "moves": result.moves, "exact_search": result.exact, **search,
     }
     return Alignment(unit_seat, world.n_reps, overrides, policy=policy, info=info)
 
@@ -315,8 +355,7 @@ def min_disruption(world: World, seats: Sequence[int], params: dict[str, Any],
     cost_of = world.account_potential if params.get("disruption", "potential") == "potential" else np.ones(
         world.n_accounts)
     budget = float(params.get("budget", 1.0)) * float(cost_of.sum())
-    time_limit = float(params.get("time_limit", max(MIN_SECONDS, SECONDS_PER_1000_UNITS * world.n_units / 1000)))
-    deadline = time.perf_counter() + time_limit
+    effort = _Effort(world, params)
     members = _accounts_by_unit(world)
     smallest = float(free_targets.min())
     best = None
@@ -333,16 +372,16 @@ def min_disruption(world: World, seats: Sequence[int], params: dict[str, Any],
                           tolerance=_free_tolerance(tolerance, targets, free_targets),
                           anchors=np.full(len(seats), -1, dtype=np.int64), locked=locked)
         begin = np.array([position[int(start.unit_seat[u])] for u in pieces.parent], dtype=np.int64)
-        result = solve(problem, max(deadline - time.perf_counter(), 0.5), start=begin, move_cost=move_cost,
-                       budget=budget)
+        result = effort.solve(problem, start=begin, move_cost=move_cost, budget=budget)
         moved = float(move_cost[result.assignment != begin].sum())
         if best is None or (result.contiguous.all(), -result.max_deviation) > (best[1].contiguous.all(),
                                                                                 -best[1].max_deviation):
             best = (pieces, result, moved)
-        if result.max_deviation <= problem.tolerance or time.perf_counter() >= deadline:
+        if result.max_deviation <= problem.tolerance or effort.stopped:
             break
     pieces, result, moved = best
-    alignment = _alignment(world, seats, pieces, result, locked_accounts, targets, fixed, tolerance, "min_disruption")
+    alignment = _alignment(world, seats, pieces, result, locked_accounts, targets, fixed, tolerance, "min_disruption",
+                           effort.info(result))
     return Alignment(alignment.unit_seat, alignment.n_seats, alignment.overrides, "min_disruption",
                      {**alignment.info, "moved_cost": moved, "moved_share": moved / max(float(cost_of.sum()), 1e-12),
                       "budget_share": float(params.get("budget", 1.0))})
