@@ -16,6 +16,8 @@ from simulator.engine.state import RunState
 from simulator.metrics_workforce import events_frame, occupant_at, ownership_at, reps_frame, workforce_summary
 
 VISIT_COLUMNS = ["seat", "account", "day", "start", "travel_hours", "visit_hours"]
+OUTCOMES = np.array(["open", "won", "lost", "stalled"])  # by kernels.STILL_OPEN, WON, LOST, STALLED
+SOURCES = np.array(["carried", "visit", "inbound"])  # by kernels.CARRIED, VISIT, INBOUND
 OPPORTUNITY_COLUMNS = ["opportunity", "account", "seat_created", "seat_closed", "value", "created", "closed",
                        "outcome", "stage", "source", "vacancy"]
 
@@ -37,18 +39,19 @@ class RunTables:
 
 def visits_frame(state: RunState) -> pd.DataFrame:
     """The visit log: one row per visit with its drive (the leg before it) and visit hours."""
-    if not state.visit_log:
-        frame = pd.DataFrame({c: pd.Series(dtype=float) for c in VISIT_COLUMNS})
-        frame[["seat", "account", "day"]] = frame[["seat", "account", "day"]].astype(np.int64)
-    else:
-        frame = pd.DataFrame(state.visit_log, columns=VISIT_COLUMNS)
+    frame = pd.DataFrame(state.visit_columns())[VISIT_COLUMNS]
     frame["quarter"] = frame["day"] // state.days_per_quarter
     return frame
 
 
 def opportunities_frame(state: RunState) -> pd.DataFrame:
     """Every opportunity, closed or still open, with created/closed times in simulated working days."""
-    frame = pd.DataFrame(state.opportunity_log, columns=OPPORTUNITY_COLUMNS)
+    made = state.opportunity_columns()
+    frame = pd.DataFrame({
+        **{name: made[name] for name in ("opportunity", "account", "seat_created", "seat_closed", "value",
+                                         "created", "closed", "stage")},
+        "outcome": OUTCOMES[made["outcome"]], "source": SOURCES[made["source"]], "vacancy": made["vacancy"],
+    })[OPPORTUNITY_COLUMNS]
     frame["closed_quarter"] = np.floor(frame["closed"] / state.days_per_quarter)
     frame["created_quarter"] = np.floor(frame["created"] / state.days_per_quarter)
     frame["cycle_calendar_days"] = (frame["closed"] - frame["created"]) * state.calendar_days_per_day

@@ -1,4 +1,7 @@
-"""The day-stepped engine reproduces the event-per-visit engine's logs exactly.
+"""The day-stepped reference engine reproduces the event-per-visit engine's logs exactly.
+
+The reference (`tests/reference_engine`, the engine of commit 4bd9b91 frozen) is what the compiled engine is
+checked against statistically; this test pins the reference to the original model.
 
 Golden logs were recorded by `tests/golden/record.py` with the engine of commit c394da4 (one SimPy process per
 seat, a SimPy event per visit, stage end and arrival) on a saved copy of the quickstart world.

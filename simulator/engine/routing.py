@@ -1,61 +1,57 @@
-"""Daily routes: nearest neighbour from home, then 2-opt, on a small travel-time matrix."""
+"""Daily routes: nearest neighbour from home, then 2-opt, on a small travel-time matrix (compiled)."""
 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
+
+IMPROVEMENT = 1e-12  # a reversal must shorten the tour by more than this (no cycling on rounding noise)
 
 
-def plan_route(hours: np.ndarray | list[list[float]]) -> list[int]:
+@njit(cache=True)
+def plan_route(hours: np.ndarray) -> np.ndarray:
     """Order in which to visit stops 1..k of a (k+1)x(k+1) travel matrix whose index 0 is home.
 
-    The tour starts and ends at home. Nearest neighbour builds it; 2-opt then reverses segments while that
-    shortens the closed tour. Small k (a day's stops), so plain Python lists are fastest: the matrix may be
-    given as a list of rows already.
+    The tour starts and ends at home. Nearest neighbour builds it (ties go to the lowest stop index); 2-opt then
+    reverses segments while that shortens the closed tour.
 
     Returns:
         Stop indices (1..k) in visiting order.
 
     """
-    k = len(hours) - 1
-    if k <= 1:
-        return list(range(1, k + 1))
-    m = hours.tolist() if isinstance(hours, np.ndarray) else hours
-    unvisited = list(range(1, k + 1))  # ascending, so ties go to the lowest stop index
-    tour = [0]
-    row = m[0]
-    while unvisited:
-        nxt = min(unvisited, key=row.__getitem__)
-        tour.append(nxt)
-        unvisited.remove(nxt)
-        row = m[nxt]
-    tour.append(0)
+    k = hours.shape[0] - 1
+    tour = np.zeros(k + 2, dtype=np.int64)  # home, the stops, home
+    visited = np.zeros(k + 1, dtype=np.bool_)
+    here = 0
+    for position in range(1, k + 1):
+        best, best_hours = -1, np.inf
+        for stop in range(1, k + 1):
+            if not visited[stop] and hours[here, stop] < best_hours:
+                best, best_hours = stop, hours[here, stop]
+        visited[best] = True
+        tour[position] = best
+        here = best
     if k >= 3:
-        _two_opt(tour, m)
-    return tour[1:-1]
+        _two_opt(tour, hours)
+    return tour[1:k + 1].copy()
 
 
-def _two_opt(tour: list[int], m: list[list[float]]) -> None:
+@njit(cache=True)
+def _two_opt(tour: np.ndarray, hours: np.ndarray) -> None:
     """Improve a closed tour in place by segment reversals until no reversal helps."""
-    n = len(tour)
+    n = tour.shape[0]
     improved = True
     while improved:
         improved = False
         for i in range(1, n - 2):
-            row_a = m[tour[i - 1]]
-            b = tour[i]
-            row_b = m[b]
-            ab = row_a[b]
             for j in range(i + 1, n - 1):
-                c = tour[j]
-                if row_a[c] + row_b[tour[j + 1]] < ab + m[c][tour[j + 1]] - 1e-12:
-                    tour[i:j + 1] = tour[i:j + 1][::-1]
+                a, b, c, d = tour[i - 1], tour[i], tour[j], tour[j + 1]
+                if hours[a, c] + hours[b, d] < hours[a, b] + hours[c, d] - IMPROVEMENT:
+                    tour[i:j + 1] = tour[i:j + 1][::-1].copy()
                     improved = True
-                    b = tour[i]
-                    row_b = m[b]
-                    ab = row_a[b]
 
 
-def tour_hours(hours: np.ndarray, order: list[int]) -> float:
+def tour_hours(hours: np.ndarray, order: np.ndarray | list[int]) -> float:
     """Length of the closed tour home -> order -> home."""
-    path = [0, *order, 0]
+    path = [0, *[int(stop) for stop in order], 0]
     return float(sum(hours[a, b] for a, b in zip(path[:-1], path[1:], strict=True)))

@@ -1,7 +1,8 @@
 """The mutable state of one simulation run: clock, account and seat state, random streams and logs.
 
-Built once per run from a world, an alignment and a scenario; the workday and pipeline processes read and
-update it, and `metrics` turns its logs into tables.
+Built once per run from a world, an alignment and a scenario. Account, seat and opportunity state are flat
+arrays (`simulator.engine.tables`) that the compiled day step updates in place; the workforce tick (Python)
+changes ownership and seats between days; `metrics` turns the logs into tables.
 """
 
 from __future__ import annotations
@@ -13,37 +14,28 @@ import simpy
 
 from simulator.alignment import Alignment
 from simulator.behaviour import pacing_profile
+from simulator.engine.draws import stream_key
+from simulator.engine.kernels import CLOSED as OPPORTUNITY_CLOSED
+from simulator.engine.kernels import MAX_STOPS, OPEN
+from simulator.engine.tables import (
+    OPPORTUNITY_TYPES,
+    VISIT_TYPES,
+    Accounts,
+    Keys,
+    Opportunities,
+    VisitLog,
+    columns,
+    empty_pool,
+    reserve,
+)
 from simulator.scenario import Scenario
 from simulator.streams import Streams
 from simulator.world.model import World
 
-MAX_STOPS = 16  # most stops a rep plans in one day
-QUIT_SLOT = 2 + 2 * MAX_STOPS
-DRAWS_PER_DAY = 3 + 2 * MAX_STOPS  # admin, home leg, travel legs, visit durations, quit
-DRAWS_PER_VISIT = 4  # opportunity created?, deal value, sales cycle, win
-VISIT_DRAW_BLOCK = 8  # visits' worth of draws taken from an account's visit stream at a time
 # seat states
 PENDING, FILLED, VACANT, CLOSED = 0, 1, 2, 3
-# what a seat did on a day
-NO_WORK, REP_DAY, MANAGER_DAY = 0, 1, 2
 CALENDAR_DAYS_PER_YEAR = 365.25
 DAYS_PER_MONTH = CALENDAR_DAYS_PER_YEAR / 12
-
-
-@dataclass(eq=False, slots=True)
-class Opportunity:
-    """One opportunity on its way through the stages."""
-
-    number: int
-    account: int
-    seat_created: int
-    value: float
-    created: float
-    source: str
-    win_draw: float
-    stage: int = 0
-    touched: bool = False
-    stalls: int = 0
 
 
 @dataclass(eq=False)
@@ -87,18 +79,14 @@ class RunState:
         self.required = world.account_visits_required
         self.visit_hours = world.account_visit_hours
         self.interval_days = cal.days_per_quarter / self.required
-        # the same constants as plain lists, for the per-visit code (reading a numpy scalar is several times
-        # slower than reading a list, and arithmetic on numpy scalars slower still)
-        self.visit_hours_list: list[float] = self.visit_hours.tolist()
-        self.required_list: list[float] = self.required.astype(float).tolist()
-        self.interval_list: list[float] = self.interval_days.tolist()
-        self.potential_list: list[float] = self.potential.astype(float).tolist()
+        self.inverse_interval = 1.0 / self.interval_days
+        self.required_float = self.required.astype(float)
+        self.potential_float = self.potential.astype(float)
 
         # hidden attributes: drawn once per replication, before (and whatever) the policy
         behaviour = sc.behaviour
         self.propensity = _mean_one_lognormal(self.streams.generator("hidden.propensity"), n_acc,
                                               behaviour.propensity_sigma)
-        self.propensity_list: list[float] = self.propensity.tolist()
         skill = _mean_one_lognormal(self.streams.generator("hidden.skill"), n_seats, behaviour.skill_sigma)
 
         # seats and the reps in them; planned seats (hire events) open later
@@ -108,6 +96,9 @@ class RunState:
         self.manager_covered = np.zeros(n_seats, dtype=bool)
         self.reps: list[Rep] = []
         self.occupant: list[Rep | None] = [None] * n_seats
+        self.seat_skill = np.ones(n_seats)
+        self.seat_hired = np.zeros(n_seats)
+        self.seat_has_rep = np.zeros(n_seats, dtype=bool)
         for seat in np.flatnonzero(self.seat_state == FILLED):
             self.seat_in(int(seat), Rep(str(world.reps["rep_id"].iat[seat]), int(seat),
                                         -tenure_days[seat] / self.calendar_days_per_day, float(skill[seat]), True))
@@ -115,19 +106,18 @@ class RunState:
         # dynamic account state
         offsets = self.streams.generator("hidden.last_visit").random(n_acc)
         self.last_visit = -offsets * self.interval_days
+        self.visit_before_today = self.last_visit.copy()
         self.visits_in_quarter = np.zeros(n_acc, dtype=np.int64)
-        self.needs_touch = np.zeros(n_acc, dtype=np.int64)
-        self.open_opportunities: list[list[Opportunity]] = [[] for _ in range(n_acc)]
+        self.visit_count = np.zeros(n_acc, dtype=np.int64)  # visits ever: the index of the next visit's draws
         self.relationship = np.ones(n_acc)
         self.change_day = np.full(n_acc, -np.inf)
         self.change_penalty = np.zeros(n_acc)
-        # visit streams ("visit", account), created on first use and drawn a block of visits at a time
-        self._visit_block: list[list[float]] = [[]] * n_acc
-        self._visit_position = [0] * n_acc
-        self._visit_rngs: dict[int, np.random.Generator] = {}
+        self.first_opportunity = np.full(n_acc, -1, dtype=np.int64)  # each account's open opportunities: a list
+        self.next_event = np.full(n_acc, np.inf)  # the time of the account's next pipeline event
+        self.newest_stage_start = np.full(n_acc, -np.inf)  # the newest stage start among its open opportunities
 
-        # ownership: seat of every account, -1 = explicitly orphaned
-        self.account_seat = self.alignment.account_seats(world)
+        # ownership: seat of every account, -1 = explicitly orphaned (changed in place, the kernels hold it)
+        self.account_seat = self.alignment.account_seats(world).astype(np.int64)
         self.territory: list[np.ndarray] = [np.empty(0, dtype=np.int64)] * n_seats
         self.potential_rank: list[np.ndarray] = [np.empty(0)] * n_seats
         self.territory_version = np.zeros(n_seats, dtype=np.int64)
@@ -138,9 +128,15 @@ class RunState:
         self.rep_changes = np.zeros(n_acc, dtype=np.int64)
         self.covering_for = np.full(n_acc, -1, dtype=np.int64)  # vacant seat whose account this is, if any
 
-        # per seat, one fixed block of standard normals per day: common random numbers by (seat, day, slot)
-        self.day_normals = [self.streams.generator("workday", s).standard_normal((self.n_days, DRAWS_PER_DAY))
-                            for s in range(n_seats)]
+        # counter-based draws: keyed by (seed, replication, stream) here, by entity and index in the kernels
+        seed, replication = self.streams.seed, self.streams.replication
+        self.keys = Keys(stream_key(seed, replication, "workday"), stream_key(seed, replication, "visit"))
+        self.quit_key = stream_key(seed, replication, "quit")
+
+        # pools: opportunities (open and closed: the opportunity log) and the visit log, grown by doubling
+        self.opportunities = empty_pool(Opportunities, OPPORTUNITY_TYPES, max(1024, n_acc))
+        self.visits = empty_pool(VisitLog, VISIT_TYPES, max(1024, n_seats * MAX_STOPS * 8))
+        self.counters = np.zeros(2, dtype=np.int64)  # opportunities used, visits logged
 
         # logs
         self.day_kind = np.zeros((n_seats, self.n_days), dtype=np.int8)
@@ -150,33 +146,33 @@ class RunState:
         self.ownership_log: list[tuple[float, str, np.ndarray, np.ndarray, np.ndarray]] = []
         self.event_log: list[dict] = []
         self.seat_revenue = np.zeros((n_seats, self.quarters))
-        self.visit_log: list[tuple[int, int, int, float, float, float]] = []
         self.admin_hours = np.zeros((n_seats, self.n_days))
         self.home_leg_hours = np.zeros((n_seats, self.n_days))
         self.idle_hours = np.zeros((n_seats, self.n_days))
         self.quota = np.zeros((n_seats, self.quarters))
-        self.opportunity_log: list[tuple] = []
-        self.opportunity_count = 0
 
-    def visit_draws(self, account: int) -> list[float]:
-        """The account's next DRAWS_PER_VISIT standard normals from its visit stream ("visit", account).
+    def accounts(self) -> Accounts:
+        """The account arrays, as the kernels take them."""
+        return Accounts(self.account_seat, self.covering_for, self.last_visit, self.visit_before_today,
+                        self.visits_in_quarter, self.visit_count, self.inverse_interval, self.interval_days,
+                        self.visit_hours, self.required_float, self.propensity, self.relationship,
+                        self.change_day, self.change_penalty, self.potential_float, self.first_opportunity,
+                        self.next_event, self.newest_stage_start)
 
-        Drawn VISIT_DRAW_BLOCK visits at a time: a generator fills an array in order, so these are exactly the
-        numbers `streams.generator("visit", account).standard_normal(DRAWS_PER_VISIT)` gives visit after visit.
-        """
-        position = self._visit_position[account]
-        block = self._visit_block[account]
-        if position == len(block):
-            block = self._visit_block[account] = self._next_visit_block(account)
-            position = 0
-        self._visit_position[account] = position + DRAWS_PER_VISIT
-        return block[position:position + DRAWS_PER_VISIT]
+    def reserve(self, opportunities: int, visits: int) -> None:
+        """Make room for this many more opportunities and visits."""
+        self.opportunities = reserve(self.opportunities, int(self.counters[0]), opportunities)
+        self.visits = reserve(self.visits, int(self.counters[1]), visits)
 
-    def _next_visit_block(self, account: int) -> list[float]:
-        rng = self._visit_rngs.get(account)
-        if rng is None:
-            rng = self._visit_rngs[account] = self.streams.generator("visit", account)
-        return rng.standard_normal(VISIT_DRAW_BLOCK * DRAWS_PER_VISIT).tolist()
+    def visit_columns(self) -> dict[str, np.ndarray]:
+        """The visit log: seat, account, day, start, travel_hours (the leg before), visit_hours."""
+        return columns(self.visits, int(self.counters[1]))
+
+    def opportunity_columns(self) -> dict[str, np.ndarray]:
+        """Every opportunity made so far (arrived inbound ones), open or closed, by pool column."""
+        used = columns(self.opportunities, int(self.counters[0]))
+        made = (used["status"] == OPEN) | (used["status"] == OPPORTUNITY_CLOSED)
+        return {name: column[made] for name, column in used.items()} | {"opportunity": np.flatnonzero(made) + 1}
 
     def months_in_job(self, seat: int, day: float) -> float:
         """Months since the seat's rep was hired, at simulated day `day` (0 for an empty seat)."""
@@ -187,8 +183,16 @@ class RunState:
         """Put a rep in a seat."""
         self.occupant[seat] = rep
         self.reps.append(rep)
+        self.seat_skill[seat] = rep.skill
+        self.seat_hired[seat] = rep.hired
+        self.seat_has_rep[seat] = True
         self.seat_state[seat] = FILLED
         self.manager_covered[seat] = False
+
+    def seat_out(self, seat: int) -> None:
+        """The rep in a seat leaves it empty."""
+        self.occupant[seat] = None
+        self.seat_has_rep[seat] = False
 
     def log_event(self, event: str, seat: int = -1, **detail: object) -> None:
         """Append to the workforce event log (quits, vacancies, hires, reassignments)."""
@@ -220,7 +224,7 @@ class RunState:
         self.change_day[gained] = now
         self.change_penalty[gained] = np.where(ramping, new_hire_penalty, penalty)
         self.covering_for[moved] = covering_for if covering_for >= 0 else -1
-        self.account_seat = new_seat.copy()
+        self.account_seat[:] = new_seat
         self.ownership_log.append((now, reason, moved, source, target))
         for seat in set(source.tolist()) | set(target.tolist()):
             if seat >= 0:

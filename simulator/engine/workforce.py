@@ -14,9 +14,10 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from simulator.alignment import Alignment
-from simulator.behaviour import normal_cdf, quit_probability_per_day, seat_quotas, time_to_fill_lognormal
+from simulator.behaviour import seat_quotas, time_to_fill_lognormal
+from simulator.engine.draws import uniforms
 from simulator.engine.pipeline import PipelineModel
-from simulator.engine.state import CLOSED, FILLED, QUIT_SLOT, VACANT, Rep, RunState
+from simulator.engine.state import CLOSED, DAYS_PER_MONTH, FILLED, VACANT, Rep, RunState
 from simulator.policies import get_policy
 from simulator.policies.vacancy import CoverageView, VacancyPolicy
 from simulator.scenario import DepartureEvent, HeadcountEvent, HireEvent, RealignEvent
@@ -93,26 +94,25 @@ class WorkforceModel:
         if not self.attrition.enabled:
             return
         a = self.attrition
-        for seat in np.flatnonzero(state.seat_state == FILLED).tolist():
+        candidates = np.flatnonzero(state.seat_state == FILLED)
+        candidates = candidates[[state.occupant[seat].notice is None for seat in candidates.tolist()]]
+        if not len(candidates):
+            return
+        months = (day - state.seat_hired[candidates]) * state.calendar_days_per_day / DAYS_PER_MONTH
+        annual = np.full(len(candidates), a.annual_quit_rate)
+        annual[months < 12 * a.early_tenure_years] *= a.early_tenure_multiplier
+        annual[self.unfair[candidates]] *= a.unfairness_multiplier
+        annual[self.bad_quarters[candidates] >= a.low_attainment_quarters] *= a.low_attainment_multiplier
+        daily = 1.0 - (1.0 - np.clip(annual, 0.0, 0.999)) ** (1.0 / self.days_per_year)  # compounds to `annual`
+        draws = uniforms(state.quit_key, candidates, day)
+        for seat in candidates[draws < daily].tolist():
             rep = state.occupant[seat]
-            if rep.notice is not None:
-                continue
-            annual = a.annual_quit_rate
-            if state.months_in_job(seat, day) < 12 * a.early_tenure_years:
-                annual *= a.early_tenure_multiplier
-            if self.unfair[seat]:
-                annual *= a.unfairness_multiplier
-            if self.bad_quarters[seat] >= a.low_attainment_quarters:
-                annual *= a.low_attainment_multiplier
-            if normal_cdf(state.day_normals[seat][day, QUIT_SLOT]) < quit_probability_per_day(annual,
-                                                                                          self.days_per_year):
-                rep.notice = float(day)
-                state.log_event("notice", seat, reason="quit")
-                leaves = day + a.notice_days
-                if a.notice_days == 0:
-                    self.vacate(seat, day, "quit", backfill=True)
-                else:
-                    self.due[leaves].append(lambda d, s=seat, r=rep: self._notice_ends(s, r, d))
+            rep.notice = float(day)
+            state.log_event("notice", seat, reason="quit")
+            if a.notice_days == 0:
+                self.vacate(seat, day, "quit", backfill=True)
+            else:
+                self.due[day + a.notice_days].append(lambda d, s=seat, r=rep: self._notice_ends(s, r, d))
 
     def record(self, day: int) -> None:
         """The day's seat states and orphaned accounts; then any hooks (tests check invariants here)."""
@@ -149,7 +149,7 @@ class WorkforceModel:
             return
         rep.left, rep.reason = float(day), reason
         state.log_event("departure", seat, reason=reason)
-        state.occupant[seat] = None
+        state.seat_out(seat)
         state.seat_state[seat] = CLOSED if close else VACANT
         self.former[seat] = state.account_seat == seat
         cover = self.vacancy.on_vacancy(self.view(self.filled(excluding=seat)), seat)

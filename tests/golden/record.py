@@ -21,13 +21,13 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from simulator.engine import simulate  # noqa: E402
 from simulator.policies import get_policy  # noqa: E402
 from simulator.scenario import load_scenario  # noqa: E402
 from simulator.streams import Streams  # noqa: E402
 from simulator.world import build_world  # noqa: E402
 from simulator.world.planned import check_events  # noqa: E402
 from simulator.world.synthetic import assemble_world  # noqa: E402
+from tests.reference_engine import simulate  # noqa: E402
 
 GOLDEN_SCENARIOS = ("quickstart", "departures")
 QUICKSTART_ARMS = ("as_is", "nearest")

@@ -1,0 +1,283 @@
+"""The mutable state of one simulation run: clock, account and seat state, random streams and logs.
+
+Built once per run from a world, an alignment and a scenario; the workday and pipeline processes read and
+update it, and `metrics` turns its logs into tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import simpy
+
+from simulator.alignment import Alignment
+from simulator.behaviour import pacing_profile
+from simulator.scenario import Scenario
+from simulator.streams import Streams
+from simulator.world.model import World
+
+MAX_STOPS = 16  # most stops a rep plans in one day
+QUIT_SLOT = 2 + 2 * MAX_STOPS
+DRAWS_PER_DAY = 3 + 2 * MAX_STOPS  # admin, home leg, travel legs, visit durations, quit
+DRAWS_PER_VISIT = 4  # opportunity created?, deal value, sales cycle, win
+VISIT_DRAW_BLOCK = 8  # visits' worth of draws taken from an account's visit stream at a time
+# seat states
+PENDING, FILLED, VACANT, CLOSED = 0, 1, 2, 3
+# what a seat did on a day
+NO_WORK, REP_DAY, MANAGER_DAY = 0, 1, 2
+CALENDAR_DAYS_PER_YEAR = 365.25
+DAYS_PER_MONTH = CALENDAR_DAYS_PER_YEAR / 12
+
+
+@dataclass(eq=False, slots=True)
+class Opportunity:
+    """One opportunity on its way through the stages."""
+
+    number: int
+    account: int
+    seat_created: int
+    value: float
+    created: float
+    source: str
+    win_draw: float
+    stage: int = 0
+    touched: bool = False
+    stalls: int = 0
+
+
+@dataclass(eq=False)
+class Rep:
+    """A person in a seat: hired on `hired` (a simulated day; negative for reps hired before day 0)."""
+
+    rep_id: str
+    seat: int
+    hired: float
+    skill: float
+    initial: bool
+    notice: float | None = None
+    left: float | None = None
+    reason: str | None = None
+
+
+@dataclass(eq=False)
+class RunState:
+    """Everything that changes during one run, plus the constants the hot loops need as plain arrays."""
+
+    world: World
+    scenario: Scenario
+    alignment: Alignment
+    streams: Streams
+    env: simpy.Environment = field(default_factory=simpy.Environment)
+
+    def __post_init__(self) -> None:
+        sc, world = self.scenario, self.world
+        cal = sc.calendar
+        self.hours = cal.workday_hours
+        self.days_per_quarter = cal.days_per_quarter
+        self.quarters = cal.quarters
+        self.n_days = cal.days_per_quarter * cal.quarters
+        self.calendar_days_per_day = CALENDAR_DAYS_PER_YEAR / 4 / cal.days_per_quarter
+        self.effort, self.effectiveness = pacing_profile(sc.pacing)
+        n_acc, n_seats = world.n_accounts, world.n_reps
+        self.n_accounts, self.n_seats = n_acc, n_seats
+
+        # static account attributes
+        self.potential = world.account_potential
+        self.required = world.account_visits_required
+        self.visit_hours = world.account_visit_hours
+        self.interval_days = cal.days_per_quarter / self.required
+        # the same constants as plain lists, for the per-visit code (reading a numpy scalar is several times
+        # slower than reading a list, and arithmetic on numpy scalars slower still)
+        self.visit_hours_list: list[float] = self.visit_hours.tolist()
+        self.required_list: list[float] = self.required.astype(float).tolist()
+        self.interval_list: list[float] = self.interval_days.tolist()
+        self.potential_list: list[float] = self.potential.astype(float).tolist()
+
+        # hidden attributes: drawn once per replication, before (and whatever) the policy
+        behaviour = sc.behaviour
+        self.propensity = _mean_one_lognormal(self.streams.generator("hidden.propensity"), n_acc,
+                                              behaviour.propensity_sigma)
+        self.propensity_list: list[float] = self.propensity.tolist()
+        skill = _mean_one_lognormal(self.streams.generator("hidden.skill"), n_seats, behaviour.skill_sigma)
+
+        # seats and the reps in them; planned seats (hire events) open later
+        opens = world.reps["opens_day"].to_numpy() if "opens_day" in world.reps else np.zeros(n_seats, dtype=int)
+        tenure_days = world.reps["tenure_days"].to_numpy(dtype=float)
+        self.seat_state = np.where(opens == 0, FILLED, PENDING)
+        self.manager_covered = np.zeros(n_seats, dtype=bool)
+        self.reps: list[Rep] = []
+        self.occupant: list[Rep | None] = [None] * n_seats
+        for seat in np.flatnonzero(self.seat_state == FILLED):
+            self.seat_in(int(seat), Rep(str(world.reps["rep_id"].iat[seat]), int(seat),
+                                        -tenure_days[seat] / self.calendar_days_per_day, float(skill[seat]), True))
+
+        # dynamic account state
+        offsets = self.streams.generator("hidden.last_visit").random(n_acc)
+        self.last_visit = -offsets * self.interval_days
+        self.visits_in_quarter = np.zeros(n_acc, dtype=np.int64)
+        self.needs_touch = np.zeros(n_acc, dtype=np.int64)
+        self.open_opportunities: list[list[Opportunity]] = [[] for _ in range(n_acc)]
+        self.relationship = np.ones(n_acc)
+        self.change_day = np.full(n_acc, -np.inf)
+        self.change_penalty = np.zeros(n_acc)
+        # visit streams ("visit", account), created on first use and drawn a block of visits at a time
+        self._visit_block: list[list[float]] = [[]] * n_acc
+        self._visit_position = [0] * n_acc
+        self._visit_rngs: dict[int, np.random.Generator] = {}
+
+        # ownership: seat of every account, -1 = explicitly orphaned
+        self.account_seat = self.alignment.account_seats(world)
+        self.territory: list[np.ndarray] = [np.empty(0, dtype=np.int64)] * n_seats
+        self.potential_rank: list[np.ndarray] = [np.empty(0)] * n_seats
+        self.territory_version = np.zeros(n_seats, dtype=np.int64)
+        for seat in range(n_seats):
+            self._refresh_territory(seat)
+        self.orphan_since = np.where(self.account_seat < 0, 0.0, np.nan)
+        self.days_without_owner = np.zeros(n_acc)
+        self.rep_changes = np.zeros(n_acc, dtype=np.int64)
+        self.covering_for = np.full(n_acc, -1, dtype=np.int64)  # vacant seat whose account this is, if any
+
+        # per seat, one fixed block of standard normals per day: common random numbers by (seat, day, slot)
+        self.day_normals = [self.streams.generator("workday", s).standard_normal((self.n_days, DRAWS_PER_DAY))
+                            for s in range(n_seats)]
+
+        # logs
+        self.day_kind = np.zeros((n_seats, self.n_days), dtype=np.int8)
+        self.seat_state_log = np.zeros((n_seats, self.n_days), dtype=np.int8)
+        self.orphans_by_day = np.zeros(self.n_days)
+        self.orphan_potential_by_day = np.zeros(self.n_days)
+        self.ownership_log: list[tuple[float, str, np.ndarray, np.ndarray, np.ndarray]] = []
+        self.event_log: list[dict] = []
+        self.seat_revenue = np.zeros((n_seats, self.quarters))
+        self.visit_log: list[tuple[int, int, int, float, float, float]] = []
+        self.admin_hours = np.zeros((n_seats, self.n_days))
+        self.home_leg_hours = np.zeros((n_seats, self.n_days))
+        self.idle_hours = np.zeros((n_seats, self.n_days))
+        self.quota = np.zeros((n_seats, self.quarters))
+        self.opportunity_log: list[tuple] = []
+        self.opportunity_count = 0
+
+    def visit_draws(self, account: int) -> list[float]:
+        """The account's next DRAWS_PER_VISIT standard normals from its visit stream ("visit", account).
+
+        Drawn VISIT_DRAW_BLOCK visits at a time: a generator fills an array in order, so these are exactly the
+        numbers `streams.generator("visit", account).standard_normal(DRAWS_PER_VISIT)` gives visit after visit.
+        """
+        position = self._visit_position[account]
+        block = self._visit_block[account]
+        if position == len(block):
+            block = self._visit_block[account] = self._next_visit_block(account)
+            position = 0
+        self._visit_position[account] = position + DRAWS_PER_VISIT
+        return block[position:position + DRAWS_PER_VISIT]
+
+    def _next_visit_block(self, account: int) -> list[float]:
+        rng = self._visit_rngs.get(account)
+        if rng is None:
+            rng = self._visit_rngs[account] = self.streams.generator("visit", account)
+        return rng.standard_normal(VISIT_DRAW_BLOCK * DRAWS_PER_VISIT).tolist()
+
+    def visit_columns(self) -> dict[str, np.ndarray]:
+        """The visit log by column, as `simulator.engine.state.RunState` gives it to `metrics`."""
+        names = ["seat", "account", "day", "start", "travel_hours", "visit_hours"]
+        types = [np.int64, np.int64, np.int64, float, float, float]
+        rows = list(zip(*self.visit_log, strict=True)) or [()] * len(names)
+        return {name: np.array(column, dtype=kind) for name, column, kind in zip(names, rows, types, strict=True)}
+
+    def opportunity_columns(self) -> dict[str, np.ndarray]:
+        """The opportunity log by column, outcome and source as the compiled engine's codes."""
+        names = ["opportunity", "account", "seat_created", "seat_closed", "value", "created", "closed", "outcome",
+                 "stage", "source", "vacancy"]
+        rows = list(zip(*self.opportunity_log, strict=True)) or [()] * len(names)
+        out = {name: np.array(column) for name, column in zip(names, rows, strict=True)}
+        out["outcome"] = np.array([["open", "won", "lost", "stalled"].index(o) for o in out["outcome"]], dtype=np.int64)
+        out["source"] = np.array([["carried", "visit", "inbound"].index(o) for o in out["source"]], dtype=np.int64)
+        out["value"], out["created"], out["closed"] = (out[k].astype(float) for k in ("value", "created", "closed"))
+        return out
+
+    def months_in_job(self, seat: int, day: float) -> float:
+        """Months since the seat's rep was hired, at simulated day `day` (0 for an empty seat)."""
+        rep = self.occupant[seat]
+        return 0.0 if rep is None else (day - rep.hired) * self.calendar_days_per_day / DAYS_PER_MONTH
+
+    def seat_in(self, seat: int, rep: Rep) -> None:
+        """Put a rep in a seat."""
+        self.occupant[seat] = rep
+        self.reps.append(rep)
+        self.seat_state[seat] = FILLED
+        self.manager_covered[seat] = False
+
+    def log_event(self, event: str, seat: int = -1, **detail: object) -> None:
+        """Append to the workforce event log (quits, vacancies, hires, reassignments)."""
+        rep = self.occupant[seat] if seat >= 0 else None
+        rep_id = rep.rep_id if rep is not None else (str(self.world.reps["rep_id"].iat[seat]) if seat >= 0 else "")
+        self.event_log.append({"day": float(self.env.now), "event": event, "seat": seat, "rep_id": rep_id,
+                               **detail})
+
+    def reassign(self, new_seat: np.ndarray, reason: str, penalty: float, new_hire_penalty: float,
+                 covering_for: int = -1) -> int:
+        """Move accounts to the owners in `new_seat` (-1 = orphaned); log it and return how many moved.
+
+        Accounts that gain a rep get the relationship penalty of a change of rep (larger when the receiving
+        rep is still ramping); orphan time is accounted; the territories of every touched seat are rebuilt.
+        """
+        old = self.account_seat
+        moved = np.flatnonzero(new_seat != old)
+        if len(moved) == 0:
+            return 0
+        now = float(self.env.now)
+        source, target = old[moved], new_seat[moved]
+        back = moved[source < 0]
+        self.days_without_owner[back] += now - self.orphan_since[back]
+        self.orphan_since[back] = np.nan
+        self.orphan_since[moved[target < 0]] = now
+        gained = moved[target >= 0]
+        self.rep_changes[gained] += 1
+        ramping = np.array([self._ramping(int(seat)) for seat in new_seat[gained]], dtype=bool)
+        self.change_day[gained] = now
+        self.change_penalty[gained] = np.where(ramping, new_hire_penalty, penalty)
+        self.covering_for[moved] = covering_for if covering_for >= 0 else -1
+        self.account_seat = new_seat.copy()
+        self.ownership_log.append((now, reason, moved, source, target))
+        for seat in set(source.tolist()) | set(target.tolist()):
+            if seat >= 0:
+                self._refresh_territory(int(seat))
+        self.log_event("reassignment", -1, reason=reason, accounts=int(len(gained)),
+                       orphaned=int((target < 0).sum()), potential=float(self.potential[moved].sum()))
+        return len(moved)
+
+    def _ramping(self, seat: int) -> bool:
+        steps = self.scenario.behaviour.ramp
+        return bool(steps) and self.occupant[seat] is not None and \
+            self.months_in_job(seat, self.env.now) < steps[-1][0]
+
+    def _refresh_territory(self, seat: int) -> None:
+        members = np.flatnonzero(self.account_seat == seat)
+        self.territory[seat] = members
+        self.potential_rank[seat] = _rank01(self.potential[members])
+        self.territory_version[seat] += 1
+
+    def relationship_now(self, accounts: np.ndarray | slice, day: float) -> np.ndarray:
+        """Relationship multiplier of accounts at `day`, decayed for the time they are overdue."""
+        behaviour = self.scenario.workforce.relationships
+        overdue = np.maximum((day - self.last_visit[accounts]) / self.interval_days[accounts] - 1.0, 0.0)
+        decayed = self.relationship[accounts] * np.exp(-behaviour.decay_per_interval * overdue)
+        return np.maximum(decayed, np.minimum(behaviour.floor, self.relationship[accounts]))
+
+    def month_of_quarter(self, day: float) -> int:
+        """0, 1 or 2."""
+        return int((day % self.days_per_quarter) * 3 // self.days_per_quarter)
+
+
+def _mean_one_lognormal(rng: np.random.Generator, n: int, sigma: float) -> np.ndarray:
+    return np.exp(sigma * rng.standard_normal(n) - 0.5 * sigma * sigma)
+
+
+def _rank01(values: np.ndarray) -> np.ndarray:
+    """Rank of each value scaled to [0, 1] (1 = largest)."""
+    if len(values) <= 1:
+        return np.ones(len(values))
+    rank = np.empty(len(values))
+    rank[np.argsort(values, kind="stable")] = np.arange(len(values))
+    return rank / (len(values) - 1)

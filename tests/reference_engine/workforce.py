@@ -1,0 +1,275 @@
+"""Workforce dynamics: quarters, quits, notice, vacancies, hiring, planned events, and who covers the gap.
+
+The run's SimPy calendar calls `tick` at the start of every working day, before any rep moves: it opens quarters
+(quotas, inbound demand), carries out what is due that day (a notice period ending, a new hire starting), applies the
+scenario's planned events, draws each rep's quit hazard and records the day's coverage.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from simulator.alignment import Alignment
+from simulator.behaviour import normal_cdf, quit_probability_per_day, seat_quotas, time_to_fill_lognormal
+from simulator.policies import get_policy
+from simulator.policies.vacancy import CoverageView, VacancyPolicy
+from simulator.scenario import DepartureEvent, HeadcountEvent, HireEvent, RealignEvent
+from tests.reference_engine.pipeline import PipelineModel
+from tests.reference_engine.state import CLOSED, FILLED, QUIT_SLOT, VACANT, Rep, RunState
+
+Aligner = Callable[[Sequence[int]], Alignment]
+HIRE_REASON = {"realign": "realignment"}  # otherwise accounts coming back to a filled seat are a "return"
+
+
+class WorkforceModel:
+    """The daily tick of a run: workforce events and quarter starts."""
+
+    def __init__(self, state: RunState, pipeline: PipelineModel, align: Aligner, vacancy_name: str,
+                 vacancy: VacancyPolicy):
+        self.state = state
+        self.pipeline = pipeline
+        self.align = align
+        self.vacancy_name = vacancy_name
+        self.vacancy = vacancy
+        workforce = state.scenario.workforce
+        self.attrition = workforce.attrition
+        self.hiring = workforce.hiring
+        relationships = workforce.relationships
+        self.penalties = (relationships.change_penalty, relationships.new_hire_change_penalty)
+        self.max_load = workforce.neighbours_max_load
+        self.return_on_hire = workforce.neighbours_return_on_hire
+        self.capacity_hours = (state.days_per_quarter * state.hours * (1 - state.scenario.behaviour.admin_share))
+        self.days_per_year = 4 * state.days_per_quarter
+        self.due: dict[int, list[Callable[[int], None]]] = defaultdict(list)
+        self.former: dict[int, np.ndarray] = {}
+        self.hires = np.zeros(state.n_seats, dtype=np.int64)
+        self.hire_rngs: dict[int, np.random.Generator] = {}
+        self.bad_quarters = np.zeros(state.n_seats, dtype=np.int64)
+        self.unfair = np.zeros(state.n_seats, dtype=bool)
+        self.planned = self._resolve_events()
+        self.day_hooks: list[Callable[[RunState, int], None]] = []
+
+    # -- the tick -----------------------------------------------------------------------------------------
+    def tick(self, day: int) -> None:
+        """Start a working day: quarter start, what falls due, planned events, quits, the day's record."""
+        state = self.state
+        if day % state.days_per_quarter == 0:
+            self.quarter_start(day // state.days_per_quarter)
+        for action in self.due.pop(day, []):
+            action(day)
+        for index, event in self.planned.get(day, []):
+            self.apply(index, event, day)
+        self.quits(day)
+        self.record(day)
+
+    def quarter_start(self, quarter: int) -> None:
+        """Score the last quarter, reset visit counts, set quotas and fairness, schedule inbound demand."""
+        state = self.state
+        open_seats = np.flatnonzero((state.seat_state == FILLED) | (state.seat_state == VACANT))
+        if quarter > 0:
+            quota = state.quota[:, quarter - 1]
+            attainment = np.divide(state.seat_revenue[:, quarter - 1], quota, out=np.ones_like(quota),
+                                   where=quota > 0)
+            bad = attainment < self.attrition.low_attainment
+            self.bad_quarters = np.where(bad, self.bad_quarters + 1, 0)
+        state.visits_in_quarter[:] = 0
+        potential = np.array([float(state.potential[state.territory[s]].sum()) for s in range(state.n_seats)])
+        quota = state.scenario.quota
+        target = quota.company_target or quota.share_of_potential * float(state.potential.sum())
+        state.quota[:, quarter] = 0.0
+        if len(open_seats):
+            state.quota[open_seats, quarter] = seat_quotas(quota.policy, target, potential[open_seats])
+            mean = potential[open_seats].mean()
+            self.unfair = potential < self.attrition.unfair_potential_ratio * mean
+        self.pipeline.inbound(quarter)
+
+    def quits(self, day: int) -> None:
+        """Each settled rep not yet on notice may quit today, with the hazard of their tenure and deal."""
+        state = self.state
+        if not self.attrition.enabled:
+            return
+        a = self.attrition
+        for seat in np.flatnonzero(state.seat_state == FILLED).tolist():
+            rep = state.occupant[seat]
+            if rep.notice is not None:
+                continue
+            annual = a.annual_quit_rate
+            if state.months_in_job(seat, day) < 12 * a.early_tenure_years:
+                annual *= a.early_tenure_multiplier
+            if self.unfair[seat]:
+                annual *= a.unfairness_multiplier
+            if self.bad_quarters[seat] >= a.low_attainment_quarters:
+                annual *= a.low_attainment_multiplier
+            if normal_cdf(state.day_normals[seat][day, QUIT_SLOT]) < quit_probability_per_day(annual,
+                                                                                          self.days_per_year):
+                rep.notice = float(day)
+                state.log_event("notice", seat, reason="quit")
+                leaves = day + a.notice_days
+                if a.notice_days == 0:
+                    self.vacate(seat, day, "quit", backfill=True)
+                else:
+                    self.due[leaves].append(lambda d, s=seat, r=rep: self._notice_ends(s, r, d))
+
+    def record(self, day: int) -> None:
+        """The day's seat states and orphaned accounts; then any hooks (tests check invariants here)."""
+        state = self.state
+        state.seat_state_log[:, day] = state.seat_state
+        orphaned = state.account_seat < 0
+        state.orphans_by_day[day] = orphaned.sum()
+        state.orphan_potential_by_day[day] = state.potential[orphaned].sum()
+        for hook in self.day_hooks:
+            hook(state, day)
+
+    # -- vacancies and hires -----------------------------------------------------------------------------
+    def filled(self, excluding: int = -1) -> tuple[int, ...]:
+        """Seats with a rep in them."""
+        return tuple(int(s) for s in np.flatnonzero(self.state.seat_state == FILLED) if s != excluding)
+
+    def view(self, filled: Sequence[int]) -> CoverageView:
+        """What a vacancy policy sees now."""
+        seats = self.state.account_seat.copy()
+        seats.setflags(write=False)
+        return CoverageView(self.state.world, seats, tuple(filled), self.capacity_hours, self.max_load,
+                            self.align, self.return_on_hire)
+
+    def _notice_ends(self, seat: int, rep: Rep, day: int) -> None:
+        """The notice period of `rep` ends: it leaves, unless it already left (a planned departure came first)."""
+        if self.state.occupant[seat] is rep:
+            self.vacate(seat, day, "quit", backfill=True)
+
+    def vacate(self, seat: int, day: int, reason: str, backfill: bool, close: bool = False) -> None:
+        """The rep in `seat` leaves today; the vacancy policy covers the accounts; a hire may be scheduled."""
+        state = self.state
+        rep = state.occupant[seat]
+        if rep is None or rep.left is not None:
+            return
+        rep.left, rep.reason = float(day), reason
+        state.log_event("departure", seat, reason=reason)
+        state.occupant[seat] = None
+        state.seat_state[seat] = CLOSED if close else VACANT
+        self.former[seat] = state.account_seat == seat
+        cover = self.vacancy.on_vacancy(self.view(self.filled(excluding=seat)), seat)
+        state.manager_covered[seat] = cover.manager
+        state.reassign(cover.account_seat, "vacancy_cover", *self.penalties, covering_for=seat)
+        hire_day = -1
+        if backfill and not close and self.hiring.enabled:
+            hire_day = day + self._time_to_fill(seat)
+            if hire_day < state.n_days:
+                self.due[hire_day].append(lambda d, s=seat: self.fill(s, d))
+        state.log_event("vacancy", seat, reason=self.vacancy_name, hire_day=float(hire_day),
+                        accounts=int(self.former[seat].sum()))
+
+    def fill(self, seat: int, day: int) -> None:
+        """A new hire takes the seat; the vacancy policy hands accounts back."""
+        state = self.state
+        rng = self._hire_rng(seat)
+        skill = math.exp(state.scenario.behaviour.skill_sigma * float(rng.standard_normal())
+                         - 0.5 * state.scenario.behaviour.skill_sigma ** 2)
+        self.hires[seat] += 1
+        base = str(state.world.reps["rep_id"].iat[seat])
+        state.seat_in(seat, Rep(f"{base}-H{self.hires[seat]}", seat, float(day), skill, False))
+        state.log_event("hire", seat)
+        former = self.former.pop(seat, np.zeros(state.n_accounts, dtype=bool))
+        returned = self.vacancy.on_hire(self.view(self.filled()), seat, former)
+        state.reassign(returned, HIRE_REASON.get(self.vacancy_name, "return"), *self.penalties)
+
+    def _hire_rng(self, seat: int) -> np.random.Generator:
+        if seat not in self.hire_rngs:
+            self.hire_rngs[seat] = self.state.streams.generator("hire", seat)
+        return self.hire_rngs[seat]
+
+    def _time_to_fill(self, seat: int) -> int:
+        """Working days until the seat is filled (at least one), drawn from the seat's hire stream."""
+        mu, sigma = time_to_fill_lognormal(self.hiring.time_to_fill_mean_days, self.hiring.time_to_fill_sd_days)
+        calendar_days = math.exp(mu + sigma * float(self._hire_rng(seat).standard_normal()))
+        return max(1, math.ceil(calendar_days / self.state.calendar_days_per_day))
+
+    # -- planned events ---------------------------------------------------------------------------------
+    def _resolve_events(self) -> dict[int, list[tuple[int, object]]]:
+        state = self.state
+        planned: dict[int, list[tuple[int, object]]] = defaultdict(list)
+        for index, event in enumerate(state.scenario.events):
+            day = event.day
+            if day is None:
+                rng = state.streams.generator("events", index)
+                day = (event.quarter - 1) * state.days_per_quarter + int(rng.integers(state.days_per_quarter))
+            planned[day].append((index, event))
+        return planned
+
+    def apply(self, index: int, event: object, day: int) -> None:
+        """Carry out one planned event."""
+        state = self.state
+        if isinstance(event, DepartureEvent):
+            seats = (self._seat_of(event.rep) if event.rep is not None
+                     else self._pick(event.count, event.pick, index, day))
+            for seat in seats:
+                self.vacate(seat, day, "departure", backfill=event.backfill)
+        elif isinstance(event, HeadcountEvent) and event.change < 0:
+            for seat in self._pick(-event.change, event.pick, index, day):
+                self.vacate(seat, day, "headcount", backfill=False, close=True)
+        elif isinstance(event, HireEvent | HeadcountEvent):
+            takes = event.takes if isinstance(event, HireEvent) else "nearest"
+            for seat in np.flatnonzero(state.world.reps["event"].to_numpy() == index).tolist():
+                self._open(seat, day, takes)
+        elif isinstance(event, RealignEvent):
+            if not self.filled():
+                state.log_event("skipped_realign", -1, reason="no seat is filled")
+                return
+            policy = get_policy(event.policy)
+            alignment = policy(state.world, self.filled(), dict(event.params),
+                               state.streams.generator(f"events.realign.{index}"))
+            state.log_event("realign", -1, reason=event.policy)
+            state.reassign(alignment.account_seats(state.world), "realignment", *self.penalties)
+
+    def _seat_of(self, rep_id: str) -> list[int]:
+        state = self.state
+        for seat, rep in enumerate(state.occupant):
+            if rep is not None and rep.rep_id == rep_id:
+                return [seat]
+        state.log_event("skipped_departure", -1, reason=f"{rep_id} is no longer in a seat")
+        return []
+
+    def _pick(self, count: int, pick: str, index: int, day: int) -> list[int]:
+        """`count` filled seats: at random, or the top / bottom performers by attainment so far."""
+        state = self.state
+        candidates = np.array(self.filled(), dtype=np.int64)
+        if pick == "random":
+            order = state.streams.generator("events.pick", index).permutation(len(candidates))
+            return candidates[order][:count].tolist()
+        quarter = min(day // state.days_per_quarter, state.quarters - 1)
+        elapsed = (day % state.days_per_quarter) / state.days_per_quarter
+        quota = state.quota[candidates, :quarter].sum(axis=1) + state.quota[candidates, quarter] * elapsed
+        revenue = state.seat_revenue[candidates, :quarter + 1].sum(axis=1)
+        attainment = np.divide(revenue, quota, out=np.zeros(len(candidates)), where=quota > 0)
+        order = np.argsort(-attainment if pick == "top" else attainment, kind="stable")
+        return candidates[order][:count].tolist()
+
+    def _open(self, seat: int, day: int, takes: str) -> None:
+        """A planned seat opens with a new rep, taking the accounts nearer to its home (or by a realignment)."""
+        state = self.state
+        rng = self._hire_rng(seat)
+        skill = math.exp(state.scenario.behaviour.skill_sigma * float(rng.standard_normal())
+                         - 0.5 * state.scenario.behaviour.skill_sigma ** 2)
+        state.seat_in(seat, Rep(str(state.world.reps["rep_id"].iat[seat]), seat, float(day), skill, False))
+        state.log_event("seat_opened", seat, reason=takes)
+        if takes == "realign":
+            seats = self.align(self.filled()).account_seats(state.world)
+        else:
+            seats = state.account_seat.copy()
+            world = state.world
+            everyone = np.arange(state.n_accounts)
+            new_home = world.travel.between(np.array([world.home_location(seat)]), everyone)[0]
+            current = np.full(state.n_accounts, np.inf)
+            for owner in set(seats.tolist()) - {-1}:
+                members = np.flatnonzero(seats == owner)
+                current[members] = world.travel.between(np.array([world.home_location(owner)]), members)[0]
+            orphans = np.flatnonzero(seats < 0)
+            others = [s for s in self.filled() if s != seat]
+            if len(orphans) and others:  # an orphan goes to the new seat only if no other rep is nearer
+                current[orphans] = world.travel.between(world.home_location(np.array(others)), orphans).min(axis=0)
+            seats[new_home < current] = seat
+        state.reassign(seats, "realignment", *self.penalties)

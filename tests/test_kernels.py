@@ -1,0 +1,91 @@
+"""The compiled kernels: one model, the same numbers with and without the JIT; counter-based draws."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulator.engine.draws import mix32, normal, stream_key, uniform, uniforms
+from simulator.engine.kernels import cheapest
+from simulator.engine.tables import VISIT_TYPES, VisitLog, empty_pool, reserve
+from tests.conftest import small_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN_TABLES = """
+import sys, pandas as pd
+from tests.test_kernels import short_run_tables
+pd.to_pickle(short_run_tables(), sys.argv[1])
+"""
+
+
+def short_run_tables() -> dict[str, pd.DataFrame]:
+    """A short run with quits, vacancies and hires: its visit, opportunity, rep-day and account tables."""
+    from simulator.runs import Task, run_task
+
+    scenario = small_scenario(**{"calendar.quarters": 2, "calendar.days_per_quarter": 30,
+                                 "workforce.attrition.enabled": True, "workforce.attrition.annual_quit_rate": 0.6,
+                                 "workforce.vacancy_policy": "neighbours"})
+    run = run_task(Task(scenario, 0, (), "as_is", 0, 3), keep=True)["run"]
+    return {"visits": run.visits, "opportunities": run.opportunities, "rep_days": run.rep_days,
+            "accounts": run.accounts, "summary": pd.DataFrame([run.summary])}
+
+
+def test_tables_identical_with_and_without_the_jit(tmp_path):
+    out = tmp_path / "plain.pkl"
+    env = {**os.environ, "NUMBA_DISABLE_JIT": "1", "PYTHONPATH": str(ROOT)}
+    subprocess.run([sys.executable, "-c", RUN_TABLES, str(out)], check=True, cwd=ROOT, env=env)
+    plain, compiled = pd.read_pickle(out), short_run_tables()
+    assert len(compiled["visits"]) > 100 and (compiled["opportunities"]["outcome"] == "won").any()
+    assert compiled["summary"]["quits"].iloc[0] > 0  # the workforce side is exercised too
+    for name, table in compiled.items():
+        pd.testing.assert_frame_equal(table, plain[name], check_exact=True, obj=name)
+
+
+def test_draws_are_the_same_compiled_and_in_plain_python():
+    key = stream_key(42, 3, "visit")
+    for entity, index in [(0, 0), (7, 12345), (99_999, 2**31 - 1), (2**32 - 1, 5)]:
+        assert uniform(key, entity, index) == uniform.py_func(key, entity, index)
+        assert normal(key, entity, index) == normal.py_func(key, entity, index)
+    assert mix32(0xDEADBEEF) == mix32.py_func(0xDEADBEEF)
+
+
+def test_draws_are_keyed_not_sequential():
+    key = stream_key(1, 0, "workday")
+    entities = np.array([5, 3, 9, 3])
+    assert uniforms(key, entities, 17).tolist() == [uniform(key, int(e), 17) for e in entities]
+    assert uniform(key, 3, 17) != uniform(key, 3, 18) != uniform(key, 4, 17)
+    assert stream_key(1, 0, "workday") != stream_key(1, 1, "workday") != stream_key(1, 0, "visit")
+
+
+def test_counter_uniforms_and_normals_have_the_right_distribution():
+    from scipy import stats
+
+    key = stream_key(7, 1, "test")
+    u = np.array([uniform(key, e, i) for e in range(50) for i in range(400)])
+    z = np.array([normal(key, e, i) for e in range(50) for i in range(400)])
+    assert 0 < u.min() and u.max() < 1
+    assert stats.kstest(u, "uniform").pvalue > 0.001
+    assert stats.kstest(z, "norm").pvalue > 0.001
+    assert abs(np.corrcoef(u[:-1], u[1:])[0, 1]) < 0.03  # consecutive indices are not correlated
+
+
+def test_cheapest_is_a_stable_partial_sort():
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        cost = rng.integers(0, 5, rng.integers(1, 40)).astype(float)
+        wanted = int(rng.integers(1, len(cost) + 1))
+        assert cheapest(cost, wanted).tolist() == np.argsort(cost, kind="stable")[:wanted].tolist()
+
+
+@pytest.mark.parametrize("extra", [0, 5, 100, 5000])
+def test_pools_grow_by_doubling_and_keep_their_rows(extra):
+    pool = empty_pool(VisitLog, VISIT_TYPES, 64)
+    pool.account[:64] = np.arange(64)
+    grown = reserve(pool, 64, extra)
+    assert len(grown.account) >= 64 + extra
+    assert len(grown.account) == 64 if extra == 0 else len(grown.account) >= 128
+    assert grown.account[:64].tolist() == list(range(64))
