@@ -72,9 +72,8 @@ def delaunay_adjacency(lat: np.ndarray, lon: np.ndarray, max_edge_factor: float 
     # and tie each duplicate to the first point at its place
     distinct, first, inverse = np.unique(np.round(xy, 6), axis=0, return_index=True, return_inverse=True)
     inverse = inverse.ravel()
-    for index in range(n):
-        if first[inverse[index]] != index:
-            graph.add_edge(int(first[inverse[index]]), index, km=0.0)
+    duplicate = np.flatnonzero(first[inverse] != np.arange(n))
+    graph.add_edges_from(zip(first[inverse[duplicate]].tolist(), duplicate.tolist(), strict=True), km=0.0)
     if len(distinct) < 3 or np.linalg.matrix_rank(distinct - distinct.mean(axis=0)) < 2:
         order = first[np.lexsort((distinct[:, 1], distinct[:, 0]))]
         for a, b in zip(order[:-1], order[1:], strict=True):
@@ -86,7 +85,7 @@ def delaunay_adjacency(lat: np.ndarray, lon: np.ndarray, max_edge_factor: float 
     lengths = np.linalg.norm(xy[pairs[:, 0]] - xy[pairs[:, 1]], axis=1)
     keep = lengths <= max_edge_factor * _local_scale(pairs, lengths, n).max(axis=1)
     graph.add_weighted_edges_from(
-        ((int(a), int(b), float(km)) for (a, b), km in zip(pairs[keep], lengths[keep], strict=True)), weight="km")
+        zip(pairs[keep, 0].tolist(), pairs[keep, 1].tolist(), lengths[keep].tolist(), strict=True), weight="km")
     if not nx.is_connected(graph):
         dropped = sorted(zip(lengths[~keep], map(tuple, pairs[~keep]), strict=True))
         components = nx.utils.UnionFind(range(n))
@@ -106,8 +105,12 @@ def _local_scale(pairs: np.ndarray, lengths: np.ndarray, n: int) -> np.ndarray:
     order = np.lexsort((both, ends))
     ends, both = ends[order], both[order]
     starts = np.searchsorted(ends, np.arange(n))
-    stops = np.searchsorted(ends, np.arange(n), side="right")
-    median = np.array([np.median(both[a:b]) if b > a else 0.0 for a, b in zip(starts, stops, strict=True)])
+    count = np.searchsorted(ends, np.arange(n), side="right") - starts
+    if len(both) == 0:
+        return np.zeros(pairs.shape)
+    lower = np.minimum(starts + (count - 1) // 2, len(both) - 1)  # the middle one or two of each sorted run
+    upper = np.minimum(starts + count // 2, len(both) - 1)
+    median = np.where(count > 0, (both[lower] + both[upper]) / 2, 0.0)
     return median[pairs]
 
 

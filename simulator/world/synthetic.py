@@ -1,7 +1,8 @@
 """Seeded synthetic worlds: accounts clustered around metro centres, ZIP-like units, reps and an as-is split.
 
-The as-is split is a weighted Voronoi of units around rep homes with random weights, which leaves it unbalanced
-the way inherited territories are (workload CV near 0.3 at the default imbalance).
+Homes split the workload evenly (`power.balanced_centres`); the as-is split is a weighted Voronoi of units around
+them with random weights, which leaves it unbalanced the way inherited territories are (workload CV near 0.3 at the
+default imbalance). Every step is linear in the accounts (k-d trees, never an accounts x reps matrix).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from simulator.scenario import Scenario, SyntheticWorld
 from simulator.streams import Streams
 from simulator.world.geography import EARTH_RADIUS_KM, delaunay_adjacency
 from simulator.world.model import World
+from simulator.world.power import balanced_centres, choose_home, every_seat_served, nearest_homes
 from simulator.world.travel import GreatCircleTravel, RoadGraphTravel, Travel, load_road_graph
 
 WORKING_DAYS_PER_YEAR = 252
@@ -132,40 +134,13 @@ def workload_proxy(xy: np.ndarray, segment: np.ndarray, scenario: Scenario) -> n
     The drive is the mean distance to the four nearest accounts, so sparse (rural) accounts weigh more. It only
     places homes and the as-is split; territory workload proper is `alignment.account_workload`.
     """
-    visits = np.array([scenario.segments[s].visits_per_quarter for s in segment])
-    hours = np.array([scenario.segments[s].visit_hours for s in segment])
+    names, index = np.unique(segment, return_inverse=True)
+    visits = np.array([scenario.segments[s].visits_per_quarter for s in names])[index]
+    hours = np.array([scenario.segments[s].visit_hours for s in names])[index]
     k = min(5, len(xy))
     spacing = cKDTree(xy).query(xy, k=k)[0][:, 1:].mean(axis=1) if k > 1 else np.zeros(len(xy))
     drive = spacing * scenario.travel.circuity / scenario.travel.speed_kmh
     return visits * (hours + drive)
-
-
-def balanced_centres(reps: int, xy: np.ndarray, weight: np.ndarray, rng: np.random.Generator,
-                     fixed_homes: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Home bases where a company would have hired its reps: a workload-balanced k-means.
-
-    Lloyd iterations on a power-diagram assignment (distance minus a per-home bias); the biases grow for homes
-    with too little workload, so each home ends up with a similar share. With `fixed_homes` only the biases
-    move. Returns homes and the biases (km).
-    """
-    if fixed_homes is not None:
-        homes = np.array(fixed_homes, dtype=float)
-    else:
-        start = rng.choice(len(xy), size=reps, replace=reps > len(xy), p=weight / weight.sum())
-        homes = xy[start] + rng.normal(scale=1e-3, size=(reps, 2))
-    bias = np.zeros(reps)
-    target = weight.sum() / reps
-    for iteration in range(150):
-        distance = np.linalg.norm(xy[:, None, :] - homes[None, :, :], axis=2)
-        nearest = np.argmin(distance - bias[None, :], axis=1)
-        load = np.bincount(nearest, weights=weight, minlength=reps)
-        scale = float(np.median(distance[np.arange(len(xy)), nearest])) + 1e-3
-        bias += 0.5 * scale * np.clip((target - load) / target, -1, 1) / (1 + iteration / 50)
-        if iteration < 40 and fixed_homes is None:  # move homes first, then only fine-tune the balance
-            for axis in range(2):
-                summed = np.bincount(nearest, weights=weight * xy[:, axis], minlength=reps)
-                homes[:, axis] = np.where(load > 0, summed / np.maximum(load, 1e-12), homes[:, axis])
-    return homes, bias
 
 
 def _as_is_split(unit_xy: np.ndarray, homes: np.ndarray, bias: np.ndarray, account_unit: np.ndarray,
@@ -176,17 +151,11 @@ def _as_is_split(unit_xy: np.ndarray, homes: np.ndarray, bias: np.ndarray, accou
     balanced power diagram: each seat's reach is shifted by a normal draw of sd `imbalance` times the typical
     unit-to-home distance.
     """
-    distance = np.linalg.norm(unit_xy[:, None, :] - homes[None, :, :], axis=2)
-    reach = imbalance * float(np.median(distance.min(axis=1)) + 1.0) * rng.standard_normal(len(homes))
-    unit_seat = np.argmin(distance - bias[None, :] - reach[None, :], axis=1)
+    distance, candidate = nearest_homes(unit_xy, homes)
+    reach = imbalance * float(np.median(distance[:, 0]) + 1.0) * rng.standard_normal(len(homes))
+    unit_seat, _ = choose_home(distance, candidate, bias + reach)
     occupied = np.bincount(account_unit, minlength=len(unit_xy)) > 0
-    for seat in range(len(homes)):  # a seat left with no occupied unit takes one from a seat that has several
-        if not np.any(occupied & (unit_seat == seat)):
-            counts = np.bincount(unit_seat[occupied], minlength=len(homes))
-            candidates = np.flatnonzero(occupied & (counts[unit_seat] > 1))
-            if len(candidates):
-                unit_seat[candidates[np.argmin(distance[candidates, seat])]] = seat
-    return unit_seat
+    return every_seat_served(unit_seat, unit_xy, homes, eligible=occupied)
 
 
 def _to_latlon(xy: np.ndarray, config: SyntheticWorld) -> tuple[np.ndarray, np.ndarray]:

@@ -19,7 +19,8 @@ from simulator.scenario import GeographyWorld, Scenario, ScenarioError
 from simulator.streams import Streams
 from simulator.world.geography import EARTH_RADIUS_KM, local_km
 from simulator.world.model import World
-from simulator.world.synthetic import assemble_world, balanced_centres, segments_by_rank, workload_proxy
+from simulator.world.power import balanced_centres, every_seat_served, power_assign
+from simulator.world.synthetic import assemble_world, segments_by_rank, workload_proxy
 
 LAYERS = {"us_counties": "us_counties.parquet", "us_zips": "us_zips.parquet"}
 HOME_DISTANCE_SCALE_KM = 60.0  # a town twice the size is worth living ~40 km further from the middle
@@ -122,8 +123,7 @@ def _as_is(config: GeographyWorld, units: pd.DataFrame, unit_xy: np.ndarray, acc
         homes = local_km(np.array([h.lat for h in config.homes]), np.array([h.lon for h in config.homes]),
                          ref_lat, ref_lon)
         _, bias = balanced_centres(len(homes), unit_xy, unit_demand, streams.generator("world.homes"), homes)
-        distance = np.linalg.norm(unit_xy[:, None, :] - homes[None, :, :], axis=2)
-        return homes, np.argmin(distance - bias[None, :], axis=1)
+        return homes, power_assign(unit_xy, homes, bias)[0]
     minimum = config.min_group_reps * unit_demand.sum() / config.reps
     groups = state_groups(units, minimum, unit_demand)
     while len(groups) > config.reps:  # fewer reps than states: group more
@@ -136,29 +136,21 @@ def _as_is(config: GeographyWorld, units: pd.DataFrame, unit_xy: np.ndarray, acc
     for group_index, (members, k) in enumerate(zip(groups, group_reps, strict=True)):
         rng = streams.generator("world.as_is", group_index)
         centres, bias = balanced_centres(int(k), unit_xy[members], unit_demand[members], rng)
-        distance = np.linalg.norm(unit_xy[members][:, None, :] - centres[None, :, :], axis=2)
-        local = _every_seat_a_unit(np.argmin(distance - bias[None, :], axis=1), distance)
-        for seat in range(int(k)):
-            mine = members[local == seat]
-            unit_seat[mine] = len(homes)
-            homes.append(unit_xy[mine[np.argmax(_centre_score(unit_xy[mine], labour[mine], unit_demand[mine]))]])
+        local = every_seat_served(power_assign(unit_xy[members], centres, bias)[0], unit_xy[members], centres)
+        for mine in _by_seat(members, local, int(k)):
+            if len(mine):
+                unit_seat[mine] = len(homes)
+                homes.append(unit_xy[mine[np.argmax(_centre_score(unit_xy[mine], labour[mine], unit_demand[mine]))]])
     if len(homes) != config.reps:
         raise ScenarioError(where, [f"{where}: world.geography.reps: {config.reps} reps cannot be placed in "
                                     f"{len(units)} units"])
     return np.array(homes), unit_seat
 
 
-def _every_seat_a_unit(local: np.ndarray, distance: np.ndarray) -> np.ndarray:
-    """Give each seat left without a unit the nearest unit of a seat that has several."""
-    local = local.copy()
-    for seat in range(distance.shape[1]):
-        if (local == seat).any():
-            continue
-        counts = np.bincount(local, minlength=distance.shape[1])
-        spare = np.flatnonzero(counts[local] > 1)
-        if len(spare):
-            local[spare[np.argmin(distance[spare, seat])]] = seat
-    return local
+def _by_seat(members: np.ndarray, seat: np.ndarray, seats: int) -> list[np.ndarray]:
+    """The members of each seat 0..seats-1, in their order."""
+    order = np.argsort(seat, kind="stable")
+    return np.split(members[order], np.cumsum(np.bincount(seat, minlength=seats))[:-1])
 
 
 def _centre_score(xy: np.ndarray, labour: np.ndarray, demand: np.ndarray) -> np.ndarray:
@@ -200,13 +192,12 @@ def _state_adjacency(units: pd.DataFrame) -> dict[str, set[str]]:
     from scipy.spatial import cKDTree
 
     xy = local_km(units["lat"].to_numpy(), units["lon"].to_numpy(), 39.0, -96.0)
-    states = units["state"].to_numpy()
-    pairs = cKDTree(xy).query_pairs(r=60.0, output_type="ndarray")
+    names, state = np.unique(units["state"].to_numpy(), return_inverse=True)
+    pairs = state[cKDTree(xy).query_pairs(r=60.0, output_type="ndarray")].reshape(-1, 2)
     touching: dict[str, set[str]] = {}
-    for a, b in pairs:
-        if states[a] != states[b]:
-            touching.setdefault(states[a], set()).add(states[b])
-            touching.setdefault(states[b], set()).add(states[a])
+    for a, b in np.unique(pairs[pairs[:, 0] != pairs[:, 1]], axis=0).tolist():
+        touching.setdefault(names[a], set()).add(names[b])
+        touching.setdefault(names[b], set()).add(names[a])
     return touching
 
 
