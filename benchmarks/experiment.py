@@ -1,8 +1,11 @@
-"""Experiment throughput: 40 replications of the quickstart world with 1 and 2 local workers and on Dask.
+"""Experiment throughput: the national default at scale, and the executors on the quickstart world.
 
-    python benchmarks/experiment.py [--replications 40]
+    python benchmarks/experiment.py [--national-replications 30] [--replications 40] [--skip-executors]
 
-Target (issue 6): at least 1.7x speed-up with 2 workers. Also checks that every executor gives the same tables.
+Targets: the national default (us_national.yaml), 3 policies (as_is, nearest, balanced) x 30 replications on the
+local executor with 2 workers, in at most 120 s (issue 10; design goal 60 s), alignments and world included; and
+(issue 6) at least 1.7x speed-up with 2 workers on 40 quickstart replications, with identical tables on every
+executor.
 """
 
 from __future__ import annotations
@@ -16,6 +19,27 @@ import pandas as pd
 from simulator import load_scenario, run_experiment
 
 QUICKSTART = Path(__file__).resolve().parent.parent / "scenarios" / "quickstart.yaml"
+NATIONAL = Path(__file__).resolve().parent.parent / "scenarios" / "us_national.yaml"
+NATIONAL_POLICIES = ("as_is", "nearest", "balanced")
+NATIONAL_TARGET_S, NATIONAL_GOAL_S = 120.0, 60.0
+
+
+def national(replications: int) -> None:
+    """The national default, 3 policies x `replications`, local executor on 2 workers."""
+    scenario = load_scenario(NATIONAL)
+    scenario = scenario.with_overrides(**{"experiment.replications": replications},
+                                       policies=[p.model_dump() for p in scenario.policies
+                                                 if p.key in NATIONAL_POLICIES])
+    started = time.perf_counter()
+    run_experiment(scenario, write=False, executor="local", workers=2)
+    seconds = time.perf_counter() - started
+    runs = len(scenario.policies) * replications
+    met = "met" if seconds <= NATIONAL_TARGET_S else "NOT met"
+    goal = "met" if seconds <= NATIONAL_GOAL_S else "not yet"
+    print(f"national default: {runs} runs ({len(scenario.policies)} policies x {replications} replications, "
+          f"{scenario.calendar.quarters} quarters, {scenario.world.geography.reps} reps) on 2 local workers: "
+          f"{seconds:.1f} s   target <= {NATIONAL_TARGET_S:.0f} s: {met}   (design goal <= {NATIONAL_GOAL_S:.0f} s: "
+          f"{goal})")
 
 
 def timed(label: str, **options: object) -> tuple[float, pd.DataFrame]:
@@ -30,7 +54,12 @@ def main() -> None:
     global SCENARIO
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replications", type=int, default=40)
+    parser.add_argument("--national-replications", type=int, default=30)
+    parser.add_argument("--skip-executors", action="store_true", help="only the national benchmark")
     args = parser.parse_args()
+    national(args.national_replications)
+    if args.skip_executors:
+        return
     SCENARIO = load_scenario(QUICKSTART).with_overrides(**{"experiment.replications": args.replications})
     runs = len(SCENARIO.policies) * args.replications
     print(f"quickstart world: {runs} runs ({len(SCENARIO.policies)} policies x {args.replications} replications, "
