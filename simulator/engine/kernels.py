@@ -23,6 +23,7 @@ from numba import njit
 
 from simulator.engine.draws import normal, uniform
 from simulator.engine.routing import plan_route
+from simulator.world.geography import EARTH_RADIUS_KM
 
 MAX_STOPS = 16  # most stops a rep plans in one day
 DAY_SLOTS = 2 + 2 * MAX_STOPS  # normal draws per seat-day: admin, home leg, a travel leg and a visit per stop
@@ -95,10 +96,31 @@ def work_day(seat, day, effort, effectiveness, behaviour, pipeline, keys, seats,
 
 @njit(cache=True)
 def territory_travel(territories, seat):
-    """Hours among a seat's home (row and column 0) and its accounts (i + 1 for its i-th account): a view."""
+    """Hours among a seat's home (row and column 0) and its accounts (i + 1 for its i-th account): a view.
+
+    Empty (0 x 0) when travel is great circle: then `position_hours` computes it from the positions.
+    """
     width = territories.start[seat + 1] - territories.start[seat] + 1
+    if territories.travel.shape[0] == 0:
+        return territories.travel.reshape((0, 0))
     first = territories.travel_start[seat]
     return territories.travel[first:first + width * width].reshape((width, width))
+
+
+@njit(cache=True, inline="always")
+def position_hours(matrix, xyz, first, hours_per_km, a, b):
+    """Hours between territory positions a and b (0 = home): from the matrix, or great circle from unit vectors.
+
+    Great circle as `GreatCircleTravel.pairwise` computes it: the chord between the unit vectors, turned into km
+    on the sphere, times the driving hours per km.
+    """
+    if matrix.shape[0] > 0:
+        return matrix[a, b]
+    dx = xyz[first + a, 0] - xyz[first + b, 0]
+    dy = xyz[first + a, 1] - xyz[first + b, 1]
+    dz = xyz[first + a, 2] - xyz[first + b, 2]
+    chord = math.sqrt(dx * dx + dy * dy + dz * dz)
+    return 2.0 * EARTH_RADIUS_KM * math.asin(min(max(chord * 0.5, 0.0), 1.0)) * hours_per_km
 
 
 @njit(cache=True)
@@ -138,24 +160,37 @@ def plan(seat, day, field_hours, behaviour, territories, accounts):
         score[i] = value
     anchor = reachable[np.argmax(score)] + 1
     travel = territory_travel(territories, seat)
+    xyz, first, hours_per_km = territories.xyz, territories.xyz_start[seat], territories.hours_per_km[0]
     cost = np.empty(n_reachable)
     for i in range(n_reachable):
-        cost[i] = DETOUR_PENALTY * travel[anchor, reachable[i] + 1] - score[i]
+        cost[i] = DETOUR_PENALTY * position_hours(travel, xyz, first, hours_per_km, anchor, reachable[i] + 1) - score[i]
     return reachable[cheapest(cost, wanted)]
 
 
 @njit(cache=True)
 def cheapest(cost, wanted):
-    """Indices of the `wanted` smallest costs, cheapest first (ties: the lower index first)."""
-    taken = np.zeros(cost.shape[0], dtype=np.bool_)
+    """Indices of the `wanted` smallest costs, cheapest first (ties: the lower index first), in one pass.
+
+    The same as the first `wanted` of a stable argsort: a sorted buffer keeps the best so far, and a cost enters
+    only if strictly below the buffer's worst (an equal cost came later, so it loses the tie).
+    """
     chosen = np.empty(wanted, dtype=np.int64)
-    for w in range(wanted):
-        best, best_cost = -1, np.inf
-        for i in range(cost.shape[0]):
-            if not taken[i] and (best < 0 or cost[i] < best_cost):
-                best, best_cost = i, cost[i]
-        taken[best] = True
-        chosen[w] = best
+    best = np.empty(wanted)
+    size = 0
+    for i in range(cost.shape[0]):
+        value = cost[i]
+        if size == wanted:
+            if value >= best[size - 1]:
+                continue
+            size -= 1  # the worst leaves the buffer
+        place = size
+        while place > 0 and best[place - 1] > value:  # after every cost <= value: stable
+            best[place] = best[place - 1]
+            chosen[place] = chosen[place - 1]
+            place -= 1
+        best[place] = value
+        chosen[place] = i
+        size += 1
     return chosen
 
 
@@ -168,11 +203,12 @@ def drive_route(seat, day, chosen, clock, end, effectiveness, behaviour, pipelin
     travel_mu, visit_mu = -0.5 * travel_sigma * travel_sigma, -0.5 * visit_sigma * visit_sigma
     k = chosen.shape[0]
     travel = territory_travel(territories, seat)
+    xyz, first, hours_per_km = territories.xyz, territories.xyz_start[seat], territories.hours_per_km[0]
     matrix = np.empty((k + 1, k + 1))
     for i in range(k + 1):
         row = 0 if i == 0 else chosen[i - 1] + 1
         for j in range(k + 1):
-            matrix[i, j] = travel[row, 0 if j == 0 else chosen[j - 1] + 1]
+            matrix[i, j] = position_hours(travel, xyz, first, hours_per_km, row, 0 if j == 0 else chosen[j - 1] + 1)
     order = plan_route(matrix)
     multiplier = seats.multiplier[seat] * effectiveness
     base = day * DAY_SLOTS

@@ -99,6 +99,8 @@ class RunState:
         self.seat_skill = np.ones(n_seats)
         self.seat_hired = np.zeros(n_seats)
         self.seat_has_rep = np.zeros(n_seats, dtype=bool)
+        self.seat_on_notice = np.zeros(n_seats, dtype=bool)
+        self.ownership_changes = 0  # reassignments so far (orphan counts are recomputed only after one)
         for seat in np.flatnonzero(self.seat_state == FILLED):
             self.seat_in(int(seat), Rep(str(world.reps["rep_id"].iat[seat]), int(seat),
                                         -tenure_days[seat] / self.calendar_days_per_day, float(skill[seat]), True))
@@ -186,6 +188,7 @@ class RunState:
         self.seat_skill[seat] = rep.skill
         self.seat_hired[seat] = rep.hired
         self.seat_has_rep[seat] = True
+        self.seat_on_notice[seat] = False
         self.seat_state[seat] = FILLED
         self.manager_covered[seat] = False
 
@@ -193,6 +196,7 @@ class RunState:
         """The rep in a seat leaves it empty."""
         self.occupant[seat] = None
         self.seat_has_rep[seat] = False
+        self.seat_on_notice[seat] = False
 
     def log_event(self, event: str, seat: int = -1, **detail: object) -> None:
         """Append to the workforce event log (quits, vacancies, hires, reassignments)."""
@@ -225,6 +229,7 @@ class RunState:
         self.change_penalty[gained] = np.where(ramping, new_hire_penalty, penalty)
         self.covering_for[moved] = covering_for if covering_for >= 0 else -1
         self.account_seat[:] = new_seat
+        self.ownership_changes += 1
         self.ownership_log.append((now, reason, moved, source, target))
         for seat in set(source.tolist()) | set(target.tolist()):
             if seat >= 0:

@@ -20,7 +20,8 @@ PipelineParams = namedtuple("PipelineParams", [
 Keys = namedtuple("Keys", ["workday", "visit"])
 Seats = namedtuple("Seats", ["kind", "multiplier", "empty", "admin_hours", "home_leg_hours", "idle_hours", "revenue"])
 Territories = namedtuple("Territories", [
-    "start", "accounts", "round_trip", "potential_score", "mean_visit", "travel_start", "travel"])
+    "start", "accounts", "round_trip", "potential_score", "mean_visit", "travel_start", "travel", "xyz_start", "xyz",
+    "hours_per_km"])
 Accounts = namedtuple("Accounts", [
     "seat", "covering_for", "last_visit", "visit_before_today", "visits_in_quarter", "visit_count",
     "inverse_interval", "interval", "visit_hours", "required", "propensity", "relationship", "change_day",

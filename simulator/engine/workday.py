@@ -5,8 +5,8 @@ Seats interact only at day boundaries (ownership changes at the daily tick), so 
 (overdue versus required frequency, potential, open deals that need a touch, one area a day), a route by nearest
 neighbour + 2-opt, simulated drive and visit times, opportunities created by visits, and the rest of the day's
 stage ends and arrivals. This module keeps the kernel's inputs current: which seats work today and how well
-(skill x ramp), and each territory's accounts and travel matrix (home and accounts, from the world's travel
-model: great circle or road graph), rebuilt only for seats whose territory changed.
+(skill x ramp), and each territory's accounts and travel (home and accounts: unit vectors for great-circle
+travel, a matrix from the world's road graph otherwise), rebuilt only for seats whose territory changed.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from simulator.engine.kernels import MANAGER_DAY, MAX_STOPS, NO_WORK, REP_DAY, p
 from simulator.engine.pipeline import PipelineModel
 from simulator.engine.state import FILLED, VACANT, RunState
 from simulator.engine.tables import Behaviour, Seats, Territories
+from simulator.world.travel import GreatCircleTravel
 
 
 class Workday:
@@ -35,11 +36,11 @@ class Workday:
             opportunity_weight=float(behaviour.opportunity_weight))
         self.potential_weight = float(behaviour.potential_weight)
         n = state.n_seats
-        # per seat: travel among home (row 0) and its accounts (rows 1..n), flattened into one array
-        self.travel = np.zeros(1024)
-        self.travel_used = 0
-        self.travel_start = np.zeros(n, dtype=np.int64)
-        self.travel_room = np.zeros(n, dtype=np.int64)
+        # per seat: its home (position 0) and accounts (1..n), as unit vectors (great circle) or a travel matrix
+        self.great_circle = isinstance(state.world.travel, GreatCircleTravel)
+        self.hours_per_km = float(getattr(state.world.travel, "hours_per_km", 0.0))
+        self.xyz: list[np.ndarray] = [np.zeros((1, 3))] * n
+        self.matrices: list[np.ndarray] = [np.zeros((1, 1))] * n
         self.round_trip: list[np.ndarray] = [np.empty(0)] * n
         self.potential_score: list[np.ndarray] = [np.empty(0)] * n
         self.mean_visit = np.ones(n)
@@ -63,10 +64,11 @@ class Workday:
                  state.visits, state.counters)
 
     def _territories(self) -> Territories:
-        """Accounts grouped by seat (unowned last), with each territory's travel matrix and planning constants.
+        """Accounts grouped by seat (unowned last), with each territory's travel and planning constants.
 
-        Only seats whose territory changed are recomputed; a changed matrix is written over its old place in the
-        flat travel array when it fits there, else appended (the array grows by doubling).
+        Great-circle travel is computed in the kernel from the unit vectors of each territory's home and accounts
+        (a few kB per territory, so a day's work stays in cache); any other travel model (a road graph) gives a
+        travel matrix per territory. Only seats whose territory changed are recomputed.
         """
         state = self.state
         n = state.n_seats
@@ -79,26 +81,30 @@ class Workday:
         no_score = np.zeros(int(sizes[n]))
         round_trip = np.concatenate([*self.round_trip, no_score])
         potential_score = np.concatenate([*self.potential_score, no_score])
-        return Territories(start, accounts, round_trip, potential_score, self.mean_visit.copy(),
-                           self.travel_start.copy(), self.travel)
+        if self.great_circle:
+            xyz = np.concatenate(self.xyz)
+            xyz_start = np.concatenate(([0], np.cumsum([len(x) for x in self.xyz])[:-1])).astype(np.int64)
+            travel, travel_start = np.zeros(0), np.zeros(n, dtype=np.int64)
+        else:
+            xyz, xyz_start = np.zeros((0, 3)), np.zeros(n, dtype=np.int64)
+            travel = np.concatenate([m.ravel() for m in self.matrices])
+            travel_start = np.concatenate(([0], np.cumsum([m.size for m in self.matrices])[:-1])).astype(np.int64)
+        return Territories(start, accounts, round_trip, potential_score, self.mean_visit.copy(), travel_start,
+                           travel, xyz_start, xyz, np.array([self.hours_per_km]))
 
     def _refresh(self, seat: int) -> None:
-        """Recompute one seat's travel matrix and planning constants after its territory changed."""
+        """Recompute one seat's travel data and planning constants after its territory changed."""
         state = self.state
         members = state.territory[seat]
-        home = state.world.home_location(seat)
-        matrix = np.asarray(state.world.travel.pairwise(np.concatenate(([home], members))), dtype=float)
-        self.round_trip[seat] = 2 * matrix[0, 1:] + state.visit_hours[members]
+        locations = np.concatenate(([state.world.home_location(seat)], members))
+        travel = state.world.travel
+        if self.great_circle:
+            self.xyz[seat] = travel.xyz[locations]
+            from_home = travel.between(locations[:1], members)[0]
+        else:
+            self.matrices[seat] = np.asarray(travel.pairwise(locations), dtype=float)
+            from_home = self.matrices[seat][0, 1:]
+        self.round_trip[seat] = 2 * from_home + state.visit_hours[members]
         self.potential_score[seat] = self.potential_weight * state.potential_rank[seat]
         self.mean_visit[seat] = float(state.visit_hours[members].mean()) if len(members) else 1.0
-        size = matrix.size
-        if size > self.travel_room[seat]:  # does not fit its old place: append
-            if self.travel_used + size > len(self.travel):
-                grown = np.zeros(max(2 * len(self.travel), self.travel_used + size))
-                grown[:self.travel_used] = self.travel[:self.travel_used]
-                self.travel = grown
-            self.travel_start[seat] = self.travel_used
-            self.travel_room[seat] = size
-            self.travel_used += size
-        self.travel[self.travel_start[seat]:self.travel_start[seat] + size] = matrix.ravel()
         self.version[seat] = state.territory_version[seat]

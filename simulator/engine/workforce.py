@@ -53,6 +53,8 @@ class WorkforceModel:
         self.unfair = np.zeros(state.n_seats, dtype=bool)
         self.planned = self._resolve_events()
         self.day_hooks: list[Callable[[RunState, int], None]] = []
+        self.orphans_counted = -1
+        self.orphans = (0.0, 0.0)  # orphaned accounts and their potential, as of `orphans_counted` reassignments
 
     # -- the tick -----------------------------------------------------------------------------------------
     def tick(self, day: int) -> None:
@@ -94,8 +96,7 @@ class WorkforceModel:
         if not self.attrition.enabled:
             return
         a = self.attrition
-        candidates = np.flatnonzero(state.seat_state == FILLED)
-        candidates = candidates[[state.occupant[seat].notice is None for seat in candidates.tolist()]]
+        candidates = np.flatnonzero((state.seat_state == FILLED) & ~state.seat_on_notice)
         if not len(candidates):
             return
         months = (day - state.seat_hired[candidates]) * state.calendar_days_per_day / DAYS_PER_MONTH
@@ -108,6 +109,7 @@ class WorkforceModel:
         for seat in candidates[draws < daily].tolist():
             rep = state.occupant[seat]
             rep.notice = float(day)
+            state.seat_on_notice[seat] = True
             state.log_event("notice", seat, reason="quit")
             if a.notice_days == 0:
                 self.vacate(seat, day, "quit", backfill=True)
@@ -118,9 +120,11 @@ class WorkforceModel:
         """The day's seat states and orphaned accounts; then any hooks (tests check invariants here)."""
         state = self.state
         state.seat_state_log[:, day] = state.seat_state
-        orphaned = state.account_seat < 0
-        state.orphans_by_day[day] = orphaned.sum()
-        state.orphan_potential_by_day[day] = state.potential[orphaned].sum()
+        if self.orphans_counted != state.ownership_changes:  # orphans change only when accounts move
+            orphaned = state.account_seat < 0
+            self.orphans = (float(orphaned.sum()), float(state.potential[orphaned].sum()))
+            self.orphans_counted = state.ownership_changes
+        state.orphans_by_day[day], state.orphan_potential_by_day[day] = self.orphans
         for hook in self.day_hooks:
             hook(state, day)
 
