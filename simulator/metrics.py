@@ -13,7 +13,7 @@ import pandas as pd
 
 from simulator.behaviour import gini
 from simulator.engine.state import RunState
-from simulator.metrics_workforce import events_frame, occupant_at, ownership_at, reps_frame, workforce_summary
+from simulator.metrics_workforce import events_frame, occupants_at, ownership_at, reps_frame, workforce_summary
 
 VISIT_COLUMNS = ["seat", "account", "day", "start", "travel_hours", "visit_hours"]
 OUTCOMES = np.array(["open", "won", "lost", "stalled"])  # by kernels.STILL_OPEN, WON, LOST, STALLED
@@ -154,35 +154,48 @@ def _won(opportunities: pd.DataFrame) -> pd.DataFrame:
 
 def _rep_quarters(state: RunState, rep_days: pd.DataFrame, opportunities: pd.DataFrame,
                   account_quarter_visits: np.ndarray) -> pd.DataFrame:
+    """One row per seat and quarter, computed a quarter at a time over all seats at once."""
     worked = rep_days.assign(rep_days=rep_days["kind"] == "rep", vacancy_days=rep_days["seat_state"] == "vacant")
     hour_columns = ["selling_hours", "travel_hours", "admin_hours", "idle_hours"]
     worked.loc[~worked["rep_days"], hour_columns] = 0.0  # a covering manager's hours are not the rep's
-    hours = worked.groupby(["seat", "quarter"])[["visits", *hour_columns, "rep_days", "vacancy_days"]].sum()
+    summed = ["visits", *hour_columns, "rep_days", "vacancy_days"]
+    index = pd.MultiIndex.from_product([range(state.n_seats), range(state.quarters)], names=["seat", "quarter"])
+    hours = worked.groupby(["seat", "quarter"])[summed].sum().reindex(index, fill_value=0)
     won = _won(opportunities)
-    revenue = won.groupby(["seat_closed", "closed_quarter"])["value"].sum()
-    created = opportunities.groupby(["seat_created", "created_quarter"])["value"].sum()
-    rows = []
-    owners = [ownership_at(state, quarter * state.days_per_quarter) for quarter in range(state.quarters)]
-    for seat in range(state.n_seats):
-        for quarter in range(state.quarters):
-            owned = np.flatnonzero(owners[quarter] == seat)
-            quota = float(state.quota[seat, quarter])
-            seat_revenue = float(revenue.get((seat, float(quarter)), 0.0))
-            rows.append({
-                "seat": seat, "rep_id": occupant_at(state, seat, (quarter + 1) * state.days_per_quarter - 1),
-                "quarter": quarter,
-                "revenue": seat_revenue, "quota": quota,
-                "attainment": seat_revenue / quota if quota > 0 else np.nan,
-                **hours.loc[(seat, quarter)].to_dict(),
-                "required_visits": float(state.required[owned].sum()),
-                "accounts_owned": len(owned),
-                "accounts_not_visited": int((account_quarter_visits[owned, quarter] == 0).sum()),
-                "pipeline_created": float(created.get((seat, float(quarter)), 0.0)),
-                "pipeline_won": seat_revenue,
-            })
-    frame = pd.DataFrame(rows)
+    revenue = _by_seat_quarter(state, won["seat_closed"], won["closed_quarter"], won["value"])
+    created = _by_seat_quarter(state, opportunities["seat_created"], opportunities["created_quarter"],
+                               opportunities["value"])
+    seats = np.arange(state.n_seats)
+    frames = []
+    for quarter in range(state.quarters):
+        owner = ownership_at(state, quarter * state.days_per_quarter)
+        owned = owner >= 0
+        quota = state.quota[:, quarter]
+        frames.append(pd.DataFrame({
+            "seat": seats, "rep_id": occupants_at(state, (quarter + 1) * state.days_per_quarter - 1),
+            "quarter": quarter, "revenue": revenue[:, quarter], "quota": quota,
+            "attainment": np.divide(revenue[:, quarter], quota, out=np.full(state.n_seats, np.nan),
+                                    where=quota > 0),
+            **{column: hours[column].to_numpy().reshape(state.n_seats, state.quarters)[:, quarter]
+               for column in summed},
+            "required_visits": np.bincount(owner[owned], weights=state.required[owned], minlength=state.n_seats),
+            "accounts_owned": np.bincount(owner[owned], minlength=state.n_seats),
+            "accounts_not_visited": np.bincount(owner[owned & (account_quarter_visits[:, quarter] == 0)],
+                                                minlength=state.n_seats),
+            "pipeline_created": created[:, quarter], "pipeline_won": revenue[:, quarter],
+        }))
+    frame = pd.concat(frames).sort_values(["seat", "quarter"], kind="stable", ignore_index=True)
     frame[["visits", "rep_days", "vacancy_days"]] = frame[["visits", "rep_days", "vacancy_days"]].astype(np.int64)
     return frame
+
+
+def _by_seat_quarter(state: RunState, seat: pd.Series, quarter: pd.Series, value: pd.Series) -> np.ndarray:
+    """Sum of `value` by seat (>= 0) and quarter (within the horizon), as a seats x quarters array."""
+    seat, quarter, value = seat.to_numpy(), quarter.to_numpy(), value.to_numpy(dtype=float)
+    keep = (seat >= 0) & (quarter >= 0) & (quarter < state.quarters)
+    flat = seat[keep].astype(np.int64) * state.quarters + quarter[keep].astype(np.int64)
+    return np.bincount(flat, weights=value[keep], minlength=state.n_seats * state.quarters).reshape(
+        state.n_seats, state.quarters)
 
 
 def _accounts(state: RunState, visits: pd.DataFrame, opportunities: pd.DataFrame,
@@ -197,7 +210,7 @@ def _accounts(state: RunState, visits: pd.DataFrame, opportunities: pd.DataFrame
         "segment": state.world.accounts["segment"].to_numpy(),
         "potential": state.potential,
         "seat": seat,
-        "rep_id": [occupant_at(state, int(s), state.n_days - 1) if s >= 0 else "" for s in seat],
+        "rep_id": np.where(seat >= 0, occupants_at(state, state.n_days - 1)[np.maximum(seat, 0)], ""),
         "visits": account_quarter_visits.sum(axis=1),
         "required_visits": state.required * state.quarters,
         "quarters_without_visit": (account_quarter_visits == 0).sum(axis=1),

@@ -34,12 +34,13 @@ def events_frame(state: RunState) -> pd.DataFrame:
                          "orphaned": float, "potential": float, "hire_day": float})
 
 
-def occupant_at(state: RunState, seat: int, day: int) -> str:
-    """rep_id of whoever held `seat` on `day` ('' if nobody)."""
+def occupants_at(state: RunState, day: int) -> np.ndarray:
+    """rep_id of whoever held each seat on `day` ('' where nobody did), in one pass over the reps."""
+    held = np.full(state.n_seats, "", dtype=object)
     for rep in state.reps:
-        if rep.seat == seat and rep.hired <= day and (rep.left is None or day < rep.left):
-            return rep.rep_id
-    return ""
+        if rep.hired <= day and (rep.left is None or day < rep.left):
+            held[rep.seat] = rep.rep_id
+    return held
 
 
 def ownership_at(state: RunState, day: float) -> np.ndarray:
