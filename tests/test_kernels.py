@@ -89,3 +89,31 @@ def test_pools_grow_by_doubling_and_keep_their_rows(extra):
     assert len(grown.account) >= 64 + extra
     assert len(grown.account) == 64 if extra == 0 else len(grown.account) >= 128
     assert grown.account[:64].tolist() == list(range(64))
+
+
+TINY_RUN = ("from tests.conftest import small_scenario; from simulator.experiment import run_experiment; "
+            "run_experiment(small_scenario(**{'calendar.days_per_quarter': 5}), write=False, executor='serial')")
+
+
+def test_kernel_cache_falls_back_to_a_user_folder_in_a_read_only_install(tmp_path):
+    """A read-only install compiles once into the user's cache folder, and later processes load it from there."""
+    import shutil
+
+    source, mounted, home = tmp_path / "src", tmp_path / "ro", tmp_path / "home"
+    for folder in (source, mounted, home):
+        folder.mkdir()
+    for name in ("simulator", "tests"):
+        shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__", "golden"))
+    if subprocess.run(["mount", "--bind", str(source), str(mounted)], capture_output=True).returncode != 0:
+        pytest.skip("needs a bind mount (root) to make a read-only install")
+    try:
+        if subprocess.run(["mount", "-o", "remount,ro,bind", str(mounted)], capture_output=True).returncode != 0:
+            pytest.skip("cannot remount read-only here")
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith("NUMBA_")}, "HOME": str(home),
+               "XDG_CACHE_HOME": str(home / ".cache"), "PYTHONPATH": str(mounted)}
+        for _ in range(2):
+            subprocess.run([sys.executable, "-c", TINY_RUN], check=True, cwd=tmp_path, env=env)
+        assert not list(mounted.rglob("*.nbi"))  # nothing could be written next to the code...
+        assert list((home / ".cache" / "numba").rglob("kernels.play_day*.nbi"))  # ...so the user cache holds it
+    finally:
+        subprocess.run(["umount", str(mounted)], capture_output=True)
