@@ -117,3 +117,29 @@ def test_kernel_cache_falls_back_to_a_user_folder_in_a_read_only_install(tmp_pat
         assert list((home / ".cache" / "numba").rglob("kernels.play_day*.nbi"))  # ...so the user cache holds it
     finally:
         subprocess.run(["umount", str(mounted)], capture_output=True)
+
+
+def test_stretches_between_workforce_events_change_nothing():
+    """Playing the days between workforce events in one call gives the tables of ticking every day.
+
+    A day hook makes the calendar tick every day; without one it ticks only on days when something can happen
+    (quarter starts, notices, hires, planned events, the next quit foreseen from its keyed draw).
+    """
+    from simulator.engine import simulate
+    from simulator.metrics import run_tables
+    from simulator.runs import prepare
+    from simulator.streams import Streams
+
+    scenario = small_scenario(**{"calendar.quarters": 2, "calendar.days_per_quarter": 40,
+                                 "workforce.attrition.enabled": True, "workforce.attrition.annual_quit_rate": 0.5})
+    prepared = prepare(scenario)
+    ticks = []
+    runs = []
+    for hooks in ((), (lambda state, day: ticks.append(day),)):
+        state = simulate(prepared.world, prepared.alignments["as_is"], scenario, Streams(9, 2), day_hooks=hooks)
+        runs.append(run_tables(state))
+    assert ticks == list(range(80))
+    assert runs[0].summary["quits"] > 0
+    for name in ("visits", "opportunities", "rep_days", "rep_quarters", "accounts", "events"):
+        pd.testing.assert_frame_equal(getattr(runs[0], name), getattr(runs[1], name), check_exact=True, obj=name)
+    assert runs[0].summary == pytest.approx(runs[1].summary, nan_ok=True, rel=0, abs=0)

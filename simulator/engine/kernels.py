@@ -44,6 +44,20 @@ VISIT_UNIFORMS = 8
 
 
 @njit(cache=True)
+def play_days(first_day, last_day, efforts, effectivenesses, multipliers, behaviour, pipeline, keys, seats,
+              territories, accounts, opportunities, visits, counters):
+    """Play days first_day .. last_day - 1 one after another: a stretch with no workforce event in between.
+
+    `efforts`, `effectivenesses` (per day) and `multipliers` (day x seat) give each day's pacing and each seat's
+    skill x ramp; everything else is as in `play_day`.
+    """
+    for day in range(first_day, last_day):
+        seats.multiplier[:] = multipliers[day - first_day]
+        play_day(day, efforts[day - first_day], effectivenesses[day - first_day], behaviour, pipeline, keys, seats,
+                 territories, accounts, opportunities, visits, counters)
+
+
+@njit(cache=True)
 def play_day(day, effort, effectiveness, behaviour, pipeline, keys, seats, territories, accounts, opportunities,
              visits, counters):
     """Play one working day of every seat, then resolve the day's pipeline events of unowned accounts.

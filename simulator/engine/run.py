@@ -1,7 +1,8 @@
 """One run: a world, an alignment, a scenario and the compared arm in; the run's logs out.
 
-SimPy keeps the calendar: each working day the workforce tick (quarters, quits, notices, hires, planned events,
-realignments, vacancy cover) runs first, then one compiled day step plays every active seat's day.
+SimPy keeps the calendar: on every day when the workforce can change (quarter starts, quits, notices, hires,
+planned events, realignments, vacancy cover) its tick runs first; then the compiled day step plays every active
+seat's day, day after day, until the next such day.
 """
 
 from __future__ import annotations
@@ -54,11 +55,15 @@ def simulate(world: World, alignment: Alignment, scenario: Scenario, streams: St
     pipeline.carry_over()
 
     def calendar() -> Generator[simpy.Event, None, None]:
-        """Each working day: the workforce tick, then one step that plays every seat's day."""
-        for day in range(state.n_days):
+        """On each day with a workforce event: the tick, then every seat's days up to the next such day."""
+        day = 0
+        while day < state.n_days:
             workforce.tick(day)
-            workday.play_day(day)
-            yield state.env.timeout(1)
+            until = workforce.next_event_day(day)
+            workforce.record_until(day, until)
+            workday.play_days(day, until)
+            yield state.env.timeout(until - day)
+            day = until
 
     state.env.process(calendar())
     collecting = gc.isenabled()

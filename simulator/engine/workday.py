@@ -1,12 +1,13 @@
 """Reps' working days, one step for all seats: the Python side of the compiled day kernel.
 
-Seats interact only at day boundaries (ownership changes at the daily tick), so each working day one call of
-`kernels.play_day` plays every active seat's day: admin, the pipeline events due before planning, call planning
-(overdue versus required frequency, potential, open deals that need a touch, one area a day), a route by nearest
-neighbour + 2-opt, simulated drive and visit times, opportunities created by visits, and the rest of the day's
-stage ends and arrivals. This module keeps the kernel's inputs current: which seats work today and how well
-(skill x ramp), and each territory's accounts and travel (home and accounts: unit vectors for great-circle
-travel, a matrix from the world's road graph otherwise), rebuilt only for seats whose territory changed.
+Seats interact only at day boundaries (ownership changes at the daily tick), so each working day one step
+(`kernels.play_day`) plays every active seat's day, and one call plays the days up to the next workforce event:
+admin, the pipeline events due before planning, call planning (overdue versus required frequency, potential,
+open deals that need a touch, one area a day), a route by nearest neighbour + 2-opt, simulated drive and visit
+times, opportunities created by visits, and the rest of the day's stage ends and arrivals. This module keeps the
+kernel's inputs current: which seats work and how well (skill x ramp, day by day), and each territory's accounts
+and travel (home and accounts: unit vectors for great-circle travel, a matrix from the world's road graph
+otherwise), rebuilt only for seats whose territory changed.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulator.behaviour import cv_to_sigma
-from simulator.engine.kernels import MANAGER_DAY, MAX_STOPS, NO_WORK, REP_DAY, play_day
+from simulator.engine.kernels import MANAGER_DAY, MAX_STOPS, NO_WORK, REP_DAY, play_days
 from simulator.engine.pipeline import PipelineModel
 from simulator.engine.state import FILLED, VACANT, RunState
 from simulator.engine.tables import Behaviour, Seats, Territories
@@ -47,21 +48,25 @@ class Workday:
         self.version = np.full(n, -1, dtype=np.int64)
         self.territories: Territories | None = None
 
-    def play_day(self, day: int) -> None:
-        """Play one working day of every seat (after the day's workforce tick)."""
+    def play_days(self, first_day: int, last_day: int) -> None:
+        """Play days first_day .. last_day - 1 of every seat (a stretch after a workforce tick, none in between)."""
         state = self.state
         if self.territories is None or np.any(self.version != state.territory_version):
             self.territories = self._territories()
         kind = np.where(state.seat_state == FILLED, REP_DAY,
                         np.where((state.seat_state == VACANT) & state.manager_covered, MANAGER_DAY, NO_WORK))
-        state.day_kind[:, day] = kind
-        seats = Seats(kind.astype(np.int8), self.pipeline.seat_multipliers(day), ~state.seat_has_rep, state.admin_hours,
+        state.day_kind[:, first_day:last_day] = kind[:, None]
+        days = np.arange(first_day, last_day)
+        months = np.array([state.month_of_quarter(int(day)) for day in days])
+        multipliers = np.array([self.pipeline.seat_multipliers(int(day)) for day in days])
+        seats = Seats(kind.astype(np.int8), multipliers[0].copy(), ~state.seat_has_rep, state.admin_hours,
                       state.home_leg_hours, state.idle_hours, state.seat_revenue)
-        state.reserve(state.n_seats * MAX_STOPS, state.n_seats * MAX_STOPS)
-        month = state.month_of_quarter(day)
-        play_day(day, float(state.effort[month]), float(state.effectiveness[month]), self.behaviour,
-                 self.pipeline.params, state.keys, seats, self.territories, state.accounts(), state.opportunities,
-                 state.visits, state.counters)
+        room = len(days) * state.n_seats * MAX_STOPS
+        state.reserve(room, room)
+        play_days(first_day, last_day, np.asarray(state.effort, dtype=float)[months],
+                  np.asarray(state.effectiveness, dtype=float)[months], multipliers, self.behaviour,
+                  self.pipeline.params, state.keys, seats, self.territories, state.accounts(), state.opportunities,
+                  state.visits, state.counters)
 
     def _territories(self) -> Territories:
         """Accounts grouped by seat (unowned last), with each territory's travel and planning constants.

@@ -15,7 +15,7 @@ import numpy as np
 
 from simulator.alignment import Alignment
 from simulator.behaviour import seat_quotas, time_to_fill_lognormal
-from simulator.engine.draws import uniforms
+from simulator.engine.draws import uniform_grid, uniforms
 from simulator.engine.pipeline import PipelineModel
 from simulator.engine.state import CLOSED, DAYS_PER_MONTH, FILLED, VACANT, Rep, RunState
 from simulator.policies import get_policy
@@ -69,6 +69,38 @@ class WorkforceModel:
         self.quits(day)
         self.record(day)
 
+    def next_event_day(self, day: int) -> int:
+        """The first day after `day` whose tick can change anything (the horizon if none).
+
+        That is the next quarter start, notice end, hire or planned event, or the next day a quit draw falls under
+        its hazard: the hazard is fixed between quarter starts (except the end of early tenure, which it follows)
+        and the draws are keyed by (seat, day), so the next quit is known ahead. Days before it need no tick:
+        their record is the same as today's. With day hooks (tests), every day is ticked.
+        """
+        state = self.state
+        limit = min(state.n_days, (day // state.days_per_quarter + 1) * state.days_per_quarter)
+        if self.day_hooks:
+            return day + 1
+        upcoming = [d for d in self.due if d > day] + [d for d in self.planned if d > day]
+        if upcoming:
+            limit = min(limit, min(upcoming))
+        if limit > day + 1 and self.attrition.enabled:
+            candidates = self._quit_candidates()
+            if len(candidates):
+                days = np.arange(day + 1, limit)
+                draws = uniform_grid(state.quit_key, candidates, day + 1, len(days))
+                quitting = np.flatnonzero((draws < self._daily_quit_probability(candidates, days)).any(axis=0))
+                if len(quitting):
+                    limit = int(days[quitting[0]])
+        return limit
+
+    def record_until(self, day: int, until: int) -> None:
+        """Days day+1 .. until-1 record the same seat states and orphans as `day` (nothing happens on them)."""
+        state = self.state
+        state.seat_state_log[:, day + 1:until] = state.seat_state[:, None]
+        state.orphans_by_day[day + 1:until] = state.orphans_by_day[day]
+        state.orphan_potential_by_day[day + 1:until] = state.orphan_potential_by_day[day]
+
     def quarter_start(self, quarter: int) -> None:
         """Score the last quarter, reset visit counts, set quotas and fairness, schedule inbound demand."""
         state = self.state
@@ -95,26 +127,39 @@ class WorkforceModel:
         state = self.state
         if not self.attrition.enabled:
             return
-        a = self.attrition
-        candidates = np.flatnonzero((state.seat_state == FILLED) & ~state.seat_on_notice)
+        candidates = self._quit_candidates()
         if not len(candidates):
             return
-        months = (day - state.seat_hired[candidates]) * state.calendar_days_per_day / DAYS_PER_MONTH
-        annual = np.full(len(candidates), a.annual_quit_rate)
-        annual[months < 12 * a.early_tenure_years] *= a.early_tenure_multiplier
-        annual[self.unfair[candidates]] *= a.unfairness_multiplier
-        annual[self.bad_quarters[candidates] >= a.low_attainment_quarters] *= a.low_attainment_multiplier
-        daily = 1.0 - (1.0 - np.clip(annual, 0.0, 0.999)) ** (1.0 / self.days_per_year)  # compounds to `annual`
+        daily = self._daily_quit_probability(candidates, np.array([day]))[:, 0]
         draws = uniforms(state.quit_key, candidates, day)
         for seat in candidates[draws < daily].tolist():
             rep = state.occupant[seat]
             rep.notice = float(day)
             state.seat_on_notice[seat] = True
             state.log_event("notice", seat, reason="quit")
-            if a.notice_days == 0:
+            if self.attrition.notice_days == 0:
                 self.vacate(seat, day, "quit", backfill=True)
             else:
-                self.due[day + a.notice_days].append(lambda d, s=seat, r=rep: self._notice_ends(s, r, d))
+                self.due[day + self.attrition.notice_days].append(lambda d, s=seat, r=rep: self._notice_ends(s, r, d))
+
+    def _quit_candidates(self) -> np.ndarray:
+        """Seats whose rep may quit: filled, not on notice."""
+        state = self.state
+        return np.flatnonzero((state.seat_state == FILLED) & ~state.seat_on_notice)
+
+    def _daily_quit_probability(self, seats: np.ndarray, days: np.ndarray) -> np.ndarray:
+        """Quit probability of each seat's rep (rows) on each day (columns).
+
+        The annual rate, raised early in tenure, on unfair seats and after bad quarters, as a daily probability
+        that compounds to it over a year.
+        """
+        state, a = self.state, self.attrition
+        months = (days[None, :] - state.seat_hired[seats][:, None]) * state.calendar_days_per_day / DAYS_PER_MONTH
+        annual = np.full(months.shape, a.annual_quit_rate)
+        annual[months < 12 * a.early_tenure_years] *= a.early_tenure_multiplier
+        annual[self.unfair[seats]] *= a.unfairness_multiplier
+        annual[self.bad_quarters[seats] >= a.low_attainment_quarters] *= a.low_attainment_multiplier
+        return 1.0 - (1.0 - np.clip(annual, 0.0, 0.999)) ** (1.0 / self.days_per_year)
 
     def record(self, day: int) -> None:
         """The day's seat states and orphaned accounts; then any hooks (tests check invariants here)."""
