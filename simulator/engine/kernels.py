@@ -76,49 +76,56 @@ def play_day(day, effort, effectiveness, behaviour, pipeline, keys, seats, terri
         visits: `tables.VisitLog` (`counters[1]` rows used; room for every seat's MAX_STOPS today).
         counters: [opportunities used, visits logged].
     """
-    horizon = day + 1.0
     n_seats = seats.kind.shape[0]
+    hours = behaviour.workday_hours
+    # every working seat's admin block comes first; each seat's accounts then have their events fired up to the
+    # end of it, where the seat plans (seats do not interact within a day, so this is one pass over all seats)
+    admin = np.zeros(n_seats)
+    field = np.zeros(n_seats)
+    plan_time = np.full(n_seats + 1, -np.inf)
     for seat in range(n_seats):
         if seats.kind[seat] != NO_WORK:
-            work_day(seat, day, effort, effectiveness, behaviour, pipeline, keys, seats, territories, accounts,
-                     opportunities, visits, counters)
-        resolve_seat(seat, horizon, pipeline, seats, territories, accounts, opportunities, counters)
-    resolve_seat(n_seats, horizon, pipeline, seats, territories, accounts, opportunities, counters)  # unowned
+            admin[seat], field[seat] = admin_block(seat, day, effort, seats.kind[seat] == MANAGER_DAY, behaviour,
+                                                   keys)
+            seats.admin_hours[seat, day] = admin[seat]
+            plan_time[seat] = day + admin[seat] / hours
+    resolve_events(plan_time, pipeline, seats, territories, accounts, opportunities)
+    working = seats.kind != NO_WORK
+    planned = np.empty((n_seats, MAX_STOPS), dtype=np.int64)
+    n_planned = np.zeros(n_seats, dtype=np.int64)
+    plan_day(day, field, working, behaviour, territories, accounts, planned, n_planned)
+    drive_routes(day, admin, field, working, planned, n_planned, effectiveness, behaviour, pipeline, keys, seats,
+                 territories, accounts, opportunities, visits, counters)
+    # the rest of the day's events, for every seat's accounts and the unowned ones
+    resolve_events(np.full(n_seats + 1, day + 1.0), pipeline, seats, territories, accounts, opportunities)
 
 
 @njit(cache=True)
-def work_day(seat, day, effort, effectiveness, behaviour, pipeline, keys, seats, territories, accounts,
-             opportunities, visits, counters):
-    """One seat's day: admin first, then the planned route; hours are logged as admin, travel, selling, idle."""
+def admin_block(seat, day, effort, manager, behaviour, keys):
+    """A seat's admin hours (spent first) and field hours today.
+
+    Admin is drawn around its mean share; pacing effort stretches the field day (squeezing admin, never below
+    MIN_ADMIN_SHARE) or shrinks it (the rep coasts: the hours left over are idle); a manager covering a vacancy
+    gives a share of it.
+    """
     hours = behaviour.workday_hours
-    base = day * DAY_SLOTS
-    admin = min(max(behaviour.admin_share + behaviour.admin_share_sd * normal(keys.workday, seat, base), 0.02), 0.95)
-    # pacing effort stretches the field day (squeezing admin, never below MIN_ADMIN_SHARE) or shrinks it (the rep
-    # coasts: the hours left over are idle); a manager covering a vacancy gives a share of it
+    admin = min(max(behaviour.admin_share + behaviour.admin_share_sd * normal(keys.workday, seat, day * DAY_SLOTS),
+                    0.02), 0.95)
     field = min(hours * (1.0 - admin) * effort, hours * (1.0 - MIN_ADMIN_SHARE))
-    if seats.kind[seat] == MANAGER_DAY:
+    if manager:
         field *= behaviour.manager_share
-    clock = min(hours * admin, hours - field)  # admin hours, spent first
-    seats.admin_hours[seat, day] = clock
-    resolve_seat(seat, day + clock / hours, pipeline, seats, territories, accounts, opportunities, counters)
-    chosen = plan(seat, day, field, behaviour, territories, accounts)
-    if chosen.shape[0] > 0:
-        clock = drive_route(seat, day, chosen, clock, clock + field, effectiveness, behaviour, pipeline, keys,
-                            seats, territories, accounts, opportunities, visits, counters)
-    seats.idle_hours[seat, day] = hours - clock
+    return min(hours * admin, hours - field), field
 
 
 @njit(cache=True)
-def territory_travel(territories, seat):
-    """Hours among a seat's home (row and column 0) and its accounts (i + 1 for its i-th account): a view.
+def travel_view(travel, first, width):
+    """A seat's travel matrix (home = row and column 0, its i-th account = i + 1) as a view of the flat array.
 
     Empty (0 x 0) when travel is great circle: then `position_hours` computes it from the positions.
     """
-    width = territories.start[seat + 1] - territories.start[seat] + 1
-    if territories.travel.shape[0] == 0:
-        return territories.travel.reshape((0, 0))
-    first = territories.travel_start[seat]
-    return territories.travel[first:first + width * width].reshape((width, width))
+    if travel.shape[0] == 0:
+        return travel.reshape((0, 0))
+    return travel[first:first + width * width].reshape((width, width))
 
 
 @njit(cache=True, inline="always")
@@ -138,26 +145,41 @@ def position_hours(matrix, xyz, first, hours_per_km, a, b):
 
 
 @njit(cache=True)
-def plan(seat, day, field_hours, behaviour, territories, accounts):
-    """Positions (in the seat's territory) of the accounts to route today.
+def plan_day(day, field, working, behaviour, territories, accounts, chosen, n_chosen):
+    """Every working seat's plan for today: `chosen[seat, :n_chosen[seat]]` are territory positions to route."""
+    members, round_trip, potential_score = territories.accounts, territories.round_trip, territories.potential_score
+    last_visit, inverse_interval = accounts.last_visit, accounts.inverse_interval
+    newest_stage_start = accounts.newest_stage_start
+    xyz, hours_per_km = territories.xyz, territories.hours_per_km[0]
+    for seat in range(working.shape[0]):
+        if working[seat]:
+            start = territories.start[seat]
+            picked = plan(day, field[seat], behaviour, start, territories.start[seat + 1] - start,
+                          territories.mean_visit[seat], members, round_trip, potential_score, last_visit,
+                          inverse_interval, newest_stage_start,
+                          travel_view(territories.travel, territories.travel_start[seat],
+                                      territories.start[seat + 1] - start + 1), xyz,
+                          territories.xyz_start[seat], hours_per_km)
+            n_chosen[seat] = picked.shape[0]
+            chosen[seat, :picked.shape[0]] = picked
+
+
+@njit(cache=True)
+def plan(day, field_hours, behaviour, start, n, mean_visit, members, round_trip, potential_score, last_visit,
+         inverse_interval, newest_stage_start, travel, xyz, first, hours_per_km):
+    """Positions (in a seat's territory: members[start:start + n]) of the accounts to route today.
 
     Due accounts and those with deals needing a touch come first, around the most urgent one (the day's anchor);
     underloaded reps top the day up with the best accounts not yet due. Accounts whose round trip from home does
     not fit in today's field time are left out (they show up in the coverage gap).
     """
-    start = territories.start[seat]
-    n = territories.start[seat + 1] - start
-    members, round_trip, potential_score = territories.accounts, territories.round_trip, territories.potential_score
-    last_visit, inverse_interval = accounts.last_visit, accounts.inverse_interval
-    newest_stage_start = accounts.newest_stage_start
     reachable = np.empty(n, dtype=np.int64)
     n_reachable = 0
     for position in range(n):
         if round_trip[start + position] <= field_hours:
             reachable[n_reachable] = position
             n_reachable += 1
-    wanted = min(MAX_STOPS, n_reachable,
-                 int(field_hours / (territories.mean_visit[seat] + DRIVE_PER_STOP_GUESS)) + 2)
+    wanted = min(MAX_STOPS, n_reachable, int(field_hours / (mean_visit + DRIVE_PER_STOP_GUESS)) + 2)
     if wanted >= n_reachable:
         return reachable[:n_reachable].copy()
     score = np.empty(n_reachable)
@@ -173,8 +195,6 @@ def plan(seat, day, field_hours, behaviour, territories, accounts):
             value += URGENT_BONUS
         score[i] = value
     anchor = reachable[np.argmax(score)] + 1
-    travel = territory_travel(territories, seat)
-    xyz, first, hours_per_km = territories.xyz, territories.xyz_start[seat], territories.hours_per_km[0]
     cost = np.empty(n_reachable)
     for i in range(n_reachable):
         cost[i] = DETOUR_PENALTY * position_hours(travel, xyz, first, hours_per_km, anchor, reachable[i] + 1) - score[i]
@@ -209,82 +229,100 @@ def cheapest(cost, wanted):
 
 
 @njit(cache=True)
-def drive_route(seat, day, chosen, clock, end, effectiveness, behaviour, pipeline, keys, seats, territories,
-                accounts, opportunities, visits, counters):
-    """Drive the day's route and make the visits that fit; returns the hours used by the end of the day."""
+def drive_routes(day, admin, field, working, planned, n_planned, effectiveness, behaviour, pipeline, keys, seats,
+                 territories, accounts, opportunities, visits, counters):
+    """Every working seat drives its planned route and makes the visits that fit; hours are logged.
+
+    The stops are ordered by `plan_route`; each drive and visit takes a simulated time; a stop that no longer fits
+    with the drive home is skipped. A visit mends the account's relationship and may create an opportunity.
+    """
     hours = behaviour.workday_hours
     travel_sigma, visit_sigma = behaviour.travel_sigma, behaviour.visit_sigma
     travel_mu, visit_mu = -0.5 * travel_sigma * travel_sigma, -0.5 * visit_sigma * visit_sigma
-    k = chosen.shape[0]
-    travel = territory_travel(territories, seat)
-    xyz, first, hours_per_km = territories.xyz, territories.xyz_start[seat], territories.hours_per_km[0]
-    matrix = np.empty((k + 1, k + 1))
-    for i in range(k + 1):
-        row = 0 if i == 0 else chosen[i - 1] + 1
-        for j in range(k + 1):
-            matrix[i, j] = position_hours(travel, xyz, first, hours_per_km, row, 0 if j == 0 else chosen[j - 1] + 1)
-    order = plan_route(matrix)
-    multiplier = seats.multiplier[seat] * effectiveness
-    base = day * DAY_SLOTS
-    home_noise = math.exp(travel_sigma * normal(keys.workday, seat, base + 1) + travel_mu)
-    start = territories.start[seat]
     members, visit_hours = territories.accounts, accounts.visit_hours
     last_visit, visit_before_today = accounts.last_visit, accounts.visit_before_today
     visits_in_quarter, visit_count = accounts.visits_in_quarter, accounts.visit_count
     account_relationship, interval, required = accounts.relationship, accounts.interval, accounts.required
     propensity, change_day, change_penalty = accounts.propensity, accounts.change_day, accounts.change_penalty
-    here = 0
-    for slot in range(k):
-        stop = order[slot]
-        account = members[start + chosen[stop - 1]]
-        drive = matrix[here, stop] * math.exp(travel_sigma * normal(keys.workday, seat, base + 2 + slot) + travel_mu)
-        visit = visit_hours[account] * math.exp(
-            visit_sigma * normal(keys.workday, seat, base + 2 + MAX_STOPS + slot) + visit_mu)
-        if clock + drive + visit + matrix[stop, 0] * home_noise > end:
-            continue  # does not fit: try the next planned stop; none left, the day is over
-        now = day + (clock + drive + visit) / hours
-        row = counters[1]
-        counters[1] += 1
-        visits.seat[row] = seat
-        visits.account[row] = account
-        visits.day[row] = day
-        visits.start[row] = day + (clock + drive) / hours
-        visits.travel_hours[row] = drive
-        visits.visit_hours[row] = visit
-        clock += drive + visit
-        here = stop
-        previous_visit = last_visit[account]
-        visit_before_today[account] = previous_visit
-        last_visit[account] = now
-        visits_in_quarter[account] += 1
-        # the visit mends the relationship (after decay for the time it was overdue); open deals count as
-        # touched from now on (a stage check compares its stage start with the visits)
-        relationship = account_relationship[account]
-        overdue = (now - previous_visit) / interval[account] - 1.0
-        if overdue > 0 and relationship > pipeline.floor:
-            relationship = max(pipeline.floor, relationship * math.exp(-pipeline.decay * overdue))
-        relationship += pipeline.recovery * (1.0 - relationship)
-        account_relationship[account] = relationship
-        # ... and may create an opportunity: the ADBUDG increment of this visit of the quarter
-        draw = VISIT_UNIFORMS * visit_count[account]
-        visit_count[account] += 1
-        count = visits_in_quarter[account]
-        increment = (adbudg(count / required[account], pipeline.r0, pipeline.r_max, pipeline.c, pipeline.d)
-                     - adbudg((count - 1) / required[account], pipeline.r0, pipeline.r_max, pipeline.c, pipeline.d))
-        chance = propensity[account] * relationship * multiplier * increment
-        if change_day[account] != -np.inf:
-            chance *= change_factor(now - change_day[account], change_penalty[account], pipeline.penalty_days)
-        if uniform(keys.visit, account, draw) < chance:
-            value_z = normal(keys.visit, account, draw // 2 + 1)  # uniforms draw + 2, draw + 3
-            cycle_z = normal(keys.visit, account, draw // 2 + 2)  # uniforms draw + 4, draw + 5
-            win_draw = uniform(keys.visit, account, draw + 6)
-            create(account, seat, value_z, cycle_z, win_draw, VISIT, now, pipeline, accounts, opportunities,
-                   counters)
-    if here:
-        leg = matrix[here, 0] * home_noise
-        seats.home_leg_hours[seat, day] = leg
-        clock += leg
-    return clock
+    travel_all, travel_start, xyz, hours_per_km = (territories.travel, territories.travel_start, territories.xyz,
+                                                   territories.hours_per_km[0])
+    for seat in range(working.shape[0]):
+        if not working[seat]:
+            continue
+        clock = admin[seat]
+        end = clock + field[seat]
+        k = n_planned[seat]
+        chosen = planned[seat, :k]
+        start = territories.start[seat]
+        travel = travel_view(travel_all, travel_start[seat], territories.start[seat + 1] - start + 1)
+        first = territories.xyz_start[seat]
+        matrix = np.empty((k + 1, k + 1))
+        for i in range(k + 1):
+            row = 0 if i == 0 else chosen[i - 1] + 1
+            for j in range(k + 1):
+                matrix[i, j] = position_hours(travel, xyz, first, hours_per_km, row,
+                                              0 if j == 0 else chosen[j - 1] + 1)
+        order = plan_route(matrix)
+        multiplier = seats.multiplier[seat] * effectiveness
+        base = day * DAY_SLOTS
+        home_noise = math.exp(travel_sigma * normal(keys.workday, seat, base + 1) + travel_mu)
+        here = 0
+        for slot in range(k):
+            stop = order[slot]
+            account = members[start + chosen[stop - 1]]
+            drive = matrix[here, stop] * math.exp(
+                travel_sigma * normal(keys.workday, seat, base + 2 + slot) + travel_mu)
+            visit = visit_hours[account] * math.exp(
+                visit_sigma * normal(keys.workday, seat, base + 2 + MAX_STOPS + slot) + visit_mu)
+            if clock + drive + visit + matrix[stop, 0] * home_noise > end:
+                continue  # does not fit: try the next planned stop; none left, the day is over
+            now = day + (clock + drive + visit) / hours
+            row = counters[1]
+            counters[1] += 1
+            visits.seat[row] = seat
+            visits.account[row] = account
+            visits.day[row] = day
+            visits.start[row] = day + (clock + drive) / hours
+            visits.travel_hours[row] = drive
+            visits.visit_hours[row] = visit
+            clock += drive + visit
+            here = stop
+            previous_visit = last_visit[account]
+            visit_before_today[account] = previous_visit
+            last_visit[account] = now
+            visits_in_quarter[account] += 1
+            # the visit mends the relationship (after decay for the time it was overdue); open deals count as
+            # touched from now on (a stage check compares its stage start with the visits)
+            relationship = account_relationship[account]
+            overdue = (now - previous_visit) / interval[account] - 1.0
+            if overdue > 0 and relationship > pipeline.floor:
+                relationship = max(pipeline.floor, relationship * math.exp(-pipeline.decay * overdue))
+            relationship += pipeline.recovery * (1.0 - relationship)
+            account_relationship[account] = relationship
+            # ... and may create an opportunity: the ADBUDG increment of this visit of the quarter
+            draw = VISIT_UNIFORMS * visit_count[account]
+            visit_count[account] += 1
+            count = visits_in_quarter[account]
+            increment = (adbudg(count / required[account], pipeline.r0, pipeline.r_max, pipeline.c, pipeline.d)
+                         - adbudg((count - 1) / required[account], pipeline.r0, pipeline.r_max, pipeline.c, pipeline.d))
+            chance = propensity[account] * relationship * multiplier * increment
+            if change_day[account] != -np.inf:
+                chance *= change_factor(now - change_day[account], change_penalty[account], pipeline.penalty_days)
+            if uniform(keys.visit, account, draw) < chance:
+                value_z = normal(keys.visit, account, draw // 2 + 1)  # uniforms draw + 2, draw + 3
+                cycle_z = normal(keys.visit, account, draw // 2 + 2)  # uniforms draw + 4, draw + 5
+                win_draw = uniform(keys.visit, account, draw + 6)
+                create(account, seat, value_z, cycle_z, win_draw, VISIT, now, pipeline, accounts, opportunities,
+                       counters)
+        if here:
+            leg = matrix[here, 0] * home_noise
+            seats.home_leg_hours[seat, day] = leg
+            clock += leg
+        if here:
+            leg = matrix[here, 0] * home_noise
+            seats.home_leg_hours[seat, day] = leg
+            clock += leg
+        seats.idle_hours[seat, day] = hours - clock
 
 
 @njit(cache=True, inline="always")
@@ -334,8 +372,8 @@ def create(account, seat, value_z, cycle_z, win_draw, source, now, pipeline, acc
 
 
 @njit(cache=True)
-def resolve_seat(seat, until, pipeline, seats, territories, accounts, opportunities, counters):
-    """Fire the pipeline events before `until` of every account of a seat (the last group: unowned accounts).
+def resolve_events(until, pipeline, seats, territories, accounts, opportunities):
+    """Fire every seat's pipeline events before `until[seat]` (the last group: unowned accounts).
 
     Per account: arrivals, stage ends, stalls and closes, each opportunity's in time order. An account whose
     next event is not due is skipped at the cost of one read; the walk over its opportunities also refreshes
@@ -345,85 +383,91 @@ def resolve_seat(seat, until, pipeline, seats, territories, accounts, opportunit
     next_event, newest_stage_start = accounts.next_event, accounts.newest_stage_start
     next_check, status, next_of_account = opportunities.next_check, opportunities.status, opportunities.next_of_account
     stage_began, created, stage_days = opportunities.stage_began, opportunities.created, opportunities.stage_days
-    for i in range(territories.start[seat], territories.start[seat + 1]):
-        account = members[i]
-        if next_event[account] >= until:
-            continue
-        previous = -1
-        soonest, newest = np.inf, -np.inf
-        o = first_opportunity[account]
-        while o >= 0:
-            following = next_of_account[o]
-            closed = False
-            while next_check[o] < until:
-                when = next_check[o]
-                if status[o] == PENDING:  # an inbound opportunity arrives
-                    status[o] = OPEN
-                    created[o] = when
-                    stage_began[o] = when
-                    opportunities.seat_created[o] = account_seat[account]
-                    next_check[o] = when + stage_days[o]
-                elif check(o, when, pipeline, seats, accounts, opportunities):
+    stage, stalls, win_draw = opportunities.stage, opportunities.stalls, opportunities.win_draw
+    last_visit, visit_before_today = accounts.last_visit, accounts.visit_before_today
+    change_day, change_penalty, multiplier = accounts.change_day, accounts.change_penalty, seats.multiplier
+    for seat in range(until.shape[0]):
+        limit = until[seat]
+        for i in range(territories.start[seat], territories.start[seat + 1]):
+            account = members[i]
+            if next_event[account] >= limit:
+                continue
+            previous = -1
+            soonest, newest = np.inf, -np.inf
+            o = first_opportunity[account]
+            while o >= 0:
+                following = next_of_account[o]
+                closed = False
+                while next_check[o] < limit:
+                    when = next_check[o]
+                    if status[o] == PENDING:  # an inbound opportunity arrives
+                        status[o] = OPEN
+                        created[o] = when
+                        stage_began[o] = when
+                        opportunities.seat_created[o] = account_seat[account]
+                        next_check[o] = when + stage_days[o]
+                        continue
+                    # the end of a stage (or of a stall): advance if the account was visited since the stage
+                    # began, else stall; the last stage closes won or lost, too many stalls close it as stalled
+                    last = last_visit[account]
+                    latest_visit = last if last <= when else visit_before_today[account]  # at or before `when`
+                    owner = account_seat[account]
+                    if latest_visit > stage_began[o]:  # touched during the stage
+                        stage[o] += 1
+                        stalls[o] = 0
+                        if stage[o] < pipeline.stages:
+                            stage_began[o] = when
+                            next_check[o] = when + stage_days[o]
+                            continue
+                        factor = 1.0
+                        if change_day[account] != -np.inf:
+                            factor = change_factor(when - change_day[account], change_penalty[account],
+                                                   pipeline.penalty_days)
+                        won = owner >= 0 and win_draw[o] < min(
+                            WIN_CAP, pipeline.win_probability * multiplier[owner] * factor)
+                        outcome = WON if won else LOST
+                    else:
+                        stalls[o] += 1
+                        if stalls[o] <= pipeline.max_stalls:
+                            next_check[o] = when + pipeline.stall_days
+                            continue
+                        outcome = STALLED
+                    close(o, owner, outcome, when, pipeline.days_per_quarter, opportunities.outcome,
+                          opportunities.closed, opportunities.seat_closed, opportunities.vacancy, opportunities.value,
+                          status, next_check, accounts.covering_for[account] >= 0, seats.empty, seats.revenue)
                     closed = True
                     break
-            if closed:  # unlink
-                if previous < 0:
-                    first_opportunity[account] = following
+                if closed:  # unlink
+                    if previous < 0:
+                        first_opportunity[account] = following
+                    else:
+                        next_of_account[previous] = following
                 else:
-                    next_of_account[previous] = following
-            else:
-                previous = o
-                soonest = min(soonest, next_check[o])
-                if status[o] == OPEN:
-                    newest = max(newest, stage_began[o])
-            o = following
-        next_event[account] = soonest
-        newest_stage_start[account] = newest
+                    previous = o
+                    soonest = min(soonest, next_check[o])
+                    if status[o] == OPEN:
+                        newest = max(newest, stage_began[o])
+                o = following
+            next_event[account] = soonest
+            newest_stage_start[account] = newest
 
 
 @njit(cache=True)
-def check(o, now, pipeline, seats, accounts, opportunities):
-    """The end of a stage (or of a stall): advance if touched, else stall; True if the opportunity closed."""
-    account = opportunities.account[o]
-    last = accounts.last_visit[account]
-    latest_visit = last if last <= now else accounts.visit_before_today[account]  # at or before `now`
-    if latest_visit > opportunities.stage_began[o]:  # touched during the stage
-        opportunities.stage[o] += 1
-        opportunities.stalls[o] = 0
-        if opportunities.stage[o] >= pipeline.stages:
-            seat = accounts.seat[account]
-            factor = 1.0
-            if accounts.change_day[account] != -np.inf:
-                factor = change_factor(now - accounts.change_day[account], accounts.change_penalty[account],
-                                       pipeline.penalty_days)
-            won = seat >= 0 and opportunities.win_draw[o] < min(
-                WIN_CAP, pipeline.win_probability * seats.multiplier[seat] * factor)
-            close(o, seat, WON if won else LOST, now, pipeline, seats, accounts, opportunities)
-            return True
-        opportunities.stage_began[o] = now
-        opportunities.next_check[o] = now + opportunities.stage_days[o]
-        return False
-    opportunities.stalls[o] += 1
-    if opportunities.stalls[o] > pipeline.max_stalls:
-        close(o, accounts.seat[account], STALLED, now, pipeline, seats, accounts, opportunities)
-        return True
-    opportunities.next_check[o] = now + pipeline.stall_days
-    return False
+def close(o, seat, outcome, now, days_per_quarter, outcomes, closed, seat_closed, vacancy, value, status, next_check,
+          covered, seat_empty, revenue):
+    """Close opportunity `o`; a win is revenue of the seat that owns the account now.
 
-
-@njit(cache=True)
-def close(o, seat, outcome, now, pipeline, seats, accounts, opportunities):
-    """Close an opportunity; a win is revenue of the seat that owns the account now."""
-    account = opportunities.account[o]
-    opportunities.status[o] = CLOSED
-    opportunities.outcome[o] = outcome
-    opportunities.closed[o] = now
-    opportunities.seat_closed[o] = seat
-    opportunities.next_check[o] = np.inf
-    opportunities.vacancy[o] = seat < 0 or accounts.covering_for[account] >= 0 or seats.empty[seat]
+    `covered`: the account is covered for a vacant seat (it then counts as closed on a vacancy).
+    """
+    status[o] = CLOSED
+    outcomes[o] = outcome
+    closed[o] = now
+    seat_closed[o] = seat
+    next_check[o] = np.inf
+    vacancy[o] = seat < 0 or covered or seat_empty[seat]
     if outcome == WON and seat >= 0:
-        quarter = min(int(now // pipeline.days_per_quarter), seats.revenue.shape[1] - 1)
-        seats.revenue[seat, quarter] += opportunities.value[o]
+        quarter = min(int(now // days_per_quarter), revenue.shape[1] - 1)
+        revenue[seat, quarter] += value[o]
 
 
 @njit(cache=True)
