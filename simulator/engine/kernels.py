@@ -318,10 +318,6 @@ def drive_routes(day, admin, field, working, planned, n_planned, effectiveness, 
             leg = matrix[here, 0] * home_noise
             seats.home_leg_hours[seat, day] = leg
             clock += leg
-        if here:
-            leg = matrix[here, 0] * home_noise
-            seats.home_leg_hours[seat, day] = leg
-            clock += leg
         seats.idle_hours[seat, day] = hours - clock
 
 
