@@ -1,7 +1,7 @@
 """The flat arrays of a run, as named tuples the compiled kernels take: structure of arrays, no per-visit objects.
 
 A kernel reads `accounts.last_visit[account]` or `opportunities.stage[o]`; Python code builds these tuples from
-the run state and grows the pools (opportunities, the visit log) by doubling before each day, so a kernel never
+the run state and grows the pools (opportunities, the visit log) by doubling before each call, so a kernel never
 runs out of room.
 """
 
