@@ -69,16 +69,27 @@ def pacing_profile(pacing: object) -> tuple[tuple[float, ...], tuple[float, ...]
     return tuple(pacing.effort), tuple(pacing.effectiveness)  # type: ignore[attr-defined]
 
 
-def seat_quotas(policy: str, company_target: float, seat_potential: np.ndarray) -> np.ndarray:
+def seat_quotas(policy: str, company_target: float, seat_potential: np.ndarray,
+                seat_workload: np.ndarray | None = None, capacity_hours: float | None = None) -> np.ndarray:
     """Quota per seat for one quarter.
 
     Args:
-        policy: "equal" splits the target evenly; "potential" splits it by territory potential.
+        policy: "equal" splits the target evenly; "potential" splits it by territory potential; "workload" splits
+            it by the potential a rep can cover: potential x min(1, capacity_hours / workload), so a territory whose
+            visits and travel need more hours than a rep has carries quota only for the share it can work.
         company_target: the company's quarterly target ($).
         seat_potential: annual potential per seat.
+        seat_workload: hours per quarter each seat's accounts ask for (visits x (visit + drive)); "workload" only.
+        capacity_hours: a rep's field hours per quarter; "workload" only.
 
     """
     seats = len(seat_potential)
+    if policy == "workload":
+        if seat_workload is None or capacity_hours is None:
+            raise ValueError("the workload quota policy needs seat_workload and capacity_hours")
+        coverable = np.minimum(1.0, np.divide(capacity_hours, seat_workload, out=np.ones(seats),
+                                              where=seat_workload > 0))
+        return seat_quotas("potential", company_target, seat_potential * coverable)
     if policy == "equal" or seat_potential.sum() <= 0:
         return np.full(seats, company_target / seats)
     if policy == "potential":

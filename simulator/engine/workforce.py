@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from simulator.alignment import Alignment
+from simulator.alignment import Alignment, account_workload
 from simulator.behaviour import seat_quotas, time_to_fill_lognormal
 from simulator.engine.draws import uniform_grid, uniforms
 from simulator.engine.pipeline import PipelineModel
@@ -44,6 +44,9 @@ class WorkforceModel:
         self.max_load = workforce.neighbours_max_load
         self.return_on_hire = workforce.neighbours_return_on_hire
         self.capacity_hours = (state.days_per_quarter * state.hours * (1 - state.scenario.behaviour.admin_share))
+        # hours per quarter each account asks for (visits x (visit + drive per visit)), for the workload quota
+        self.account_workload = (account_workload(state.world, state.world.hours_per_km)
+                                 if state.scenario.quota.policy == "workload" else np.zeros(state.n_accounts))
         self.days_per_year = 4 * state.days_per_quarter
         self.due: dict[int, list[Callable[[int], None]]] = defaultdict(list)
         self.former: dict[int, np.ndarray] = {}
@@ -117,7 +120,11 @@ class WorkforceModel:
         target = quota.company_target or quota.share_of_potential * float(state.potential.sum())
         state.quota[:, quarter] = 0.0
         if len(open_seats):
-            state.quota[open_seats, quarter] = seat_quotas(quota.policy, target, potential[open_seats])
+            owned = state.account_seat >= 0
+            workload = np.bincount(state.account_seat[owned], weights=self.account_workload[owned],
+                                   minlength=state.n_seats)
+            state.quota[open_seats, quarter] = seat_quotas(quota.policy, target, potential[open_seats],
+                                                           workload[open_seats], self.capacity_hours)
             mean = potential[open_seats].mean()
             self.unfair = potential < self.attrition.unfair_potential_ratio * mean
         self.pipeline.inbound(quarter)

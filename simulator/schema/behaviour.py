@@ -77,7 +77,9 @@ class PacingProfile(Strict):
 class Quota(Strict):
     """How quota is set per rep-quarter."""
 
-    policy: Literal["equal", "potential"] = Field("potential", description="equal split or share of potential.")
+    policy: Literal["equal", "potential", "workload"] = Field(
+        "potential", description="equal split, share of potential, or share of the potential a rep can cover "
+                                 "(potential x min(1, field capacity / territory workload incl. travel)).")
     share_of_potential: float = Field(
         0.07, gt=0, description="Company quarterly target as a share of total annual potential.")
     company_target: float | None = Field(None, gt=0, description="Explicit company target per quarter ($).")
