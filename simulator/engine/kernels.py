@@ -258,12 +258,13 @@ def drive_routes(day, admin, field, working, planned, n_planned, effectiveness, 
         start = territories.start[seat]
         travel = travel_view(travel_all, travel_start[seat], territories.start[seat + 1] - start + 1)
         first = territories.xyz_start[seat]
-        matrix = np.empty((k + 1, k + 1))
+        matrix = np.zeros((k + 1, k + 1))
         for i in range(k + 1):
             row = 0 if i == 0 else chosen[i - 1] + 1
-            for j in range(k + 1):
-                matrix[i, j] = position_hours(travel, xyz, first, hours_per_km, row,
-                                              0 if j == 0 else chosen[j - 1] + 1)
+            for j in range(i + 1, k + 1):  # travel is symmetric: each pair once
+                matrix[i, j] = position_hours(travel, xyz, first, hours_per_km, row, chosen[j - 1] + 1)
+                matrix[j, i] = matrix[i, j] if travel.shape[0] == 0 else position_hours(
+                    travel, xyz, first, hours_per_km, chosen[j - 1] + 1, row)
         order = plan_route(matrix)
         multiplier = seats.multiplier[seat] * effectiveness
         base = day * DAY_SLOTS
