@@ -224,7 +224,7 @@ class RunState:
         self.orphan_since[moved[target < 0]] = now
         gained = moved[target >= 0]
         self.rep_changes[gained] += 1
-        ramping = np.array([self._ramping(int(seat)) for seat in new_seat[gained]], dtype=bool)
+        ramping = self._ramping_seats()[new_seat[gained]]
         self.change_day[gained] = now
         self.change_penalty[gained] = np.where(ramping, new_hire_penalty, penalty)
         self.covering_for[moved] = covering_for if covering_for >= 0 else -1
@@ -238,10 +238,13 @@ class RunState:
                        orphaned=int((target < 0).sum()), potential=float(self.potential[moved].sum()))
         return len(moved)
 
-    def _ramping(self, seat: int) -> bool:
+    def _ramping_seats(self) -> np.ndarray:
+        """Whether each seat's rep is still on the ramp now (False for an empty seat)."""
         steps = self.scenario.behaviour.ramp
-        return bool(steps) and self.occupant[seat] is not None and \
-            self.months_in_job(seat, self.env.now) < steps[-1][0]
+        if not steps:
+            return np.zeros(self.n_seats, dtype=bool)
+        months = (self.env.now - self.seat_hired) * self.calendar_days_per_day / DAYS_PER_MONTH
+        return self.seat_has_rep & (months < steps[-1][0])
 
     def _refresh_territory(self, seat: int) -> None:
         members = np.flatnonzero(self.account_seat == seat)

@@ -183,7 +183,10 @@ class WorkforceModel:
     # -- vacancies and hires -----------------------------------------------------------------------------
     def filled(self, excluding: int = -1) -> tuple[int, ...]:
         """Seats with a rep in them."""
-        return tuple(int(s) for s in np.flatnonzero(self.state.seat_state == FILLED) if s != excluding)
+        filled = self.state.seat_state == FILLED
+        if excluding >= 0:
+            filled[excluding] = False
+        return tuple(np.flatnonzero(filled).tolist())
 
     def view(self, filled: Sequence[int]) -> CoverageView:
         """What a vacancy policy sees now."""
