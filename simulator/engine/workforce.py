@@ -1,8 +1,10 @@
 """Workforce dynamics: quarters, quits, notice, vacancies, hiring, planned events, and who covers the gap.
 
-The run's SimPy calendar calls `tick` at the start of every working day, before any rep moves: it opens quarters
+The run's SimPy calendar calls `tick` at the start of a working day, before any rep moves: it opens quarters
 (quotas, inbound demand), carries out what is due that day (a notice period ending, a new hire starting), applies the
-scenario's planned events, draws each rep's quit hazard and records the day's coverage.
+scenario's planned events, draws each rep's quit hazard and records the day's coverage. `next_event_day` tells the
+calendar the next day when a tick can change anything (the next quit is foreseen from its keyed draw), so the days
+in between are played in one kernel call with the same record.
 """
 
 from __future__ import annotations
