@@ -39,12 +39,16 @@ def visit_opportunity_probability(visit_number: int, required: float, r0: float,
     return upper - lower
 
 
-def ramp_multiplier(months_since_hire: float, steps: Sequence[tuple[float, float]]) -> float:
-    """Productivity of a rep `months_since_hire` into the job: the first step whose month bound is above it."""
-    for month_bound, multiplier in steps:
-        if months_since_hire < month_bound:
-            return multiplier
-    return 1.0
+def ramp_multiplier(months_since_hire: float | np.ndarray, steps: Sequence[tuple[float, float]]) -> float | np.ndarray:
+    """Productivity of a rep `months_since_hire` into the job: the first step whose month bound is above it.
+
+    Works on one number or elementwise on an array.
+    """
+    months = np.asarray(months_since_hire, dtype=float)
+    ramp = np.ones(months.shape)
+    for month_bound, multiplier in reversed(steps):  # earlier steps overwrite later ones: the first above wins
+        ramp[months < month_bound] = multiplier
+    return float(ramp) if ramp.ndim == 0 else ramp
 
 
 def mean_one_lognormal(z: float, sigma: float) -> float:

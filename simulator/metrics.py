@@ -16,8 +16,8 @@ from simulator.engine.state import RunState
 from simulator.metrics_workforce import events_frame, occupants_at, ownership_at, reps_frame, workforce_summary
 
 VISIT_COLUMNS = ["seat", "account", "day", "start", "travel_hours", "visit_hours"]
-OUTCOMES = np.array(["open", "won", "lost", "stalled"])  # by kernels.STILL_OPEN, WON, LOST, STALLED
-SOURCES = np.array(["carried", "visit", "inbound"])  # by kernels.CARRIED, VISIT, INBOUND
+OUTCOMES = np.array(["open", "won", "lost", "stalled"])  # by events.STILL_OPEN, WON, LOST, STALLED
+SOURCES = np.array(["carried", "visit", "inbound"])  # by events.CARRIED, VISIT, INBOUND
 OPPORTUNITY_COLUMNS = ["opportunity", "account", "seat_created", "seat_closed", "value", "created", "closed",
                        "outcome", "stage", "source", "vacancy"]
 

@@ -63,15 +63,6 @@ def normal(key: int, entity: int, index: int) -> float:
 
 
 @njit(cache=True)
-def uniforms(key: int, entities: np.ndarray, index: int) -> np.ndarray:
-    """`uniform(key, entity, index)` for each of `entities`."""
-    out = np.empty(entities.shape[0])
-    for i in range(entities.shape[0]):
-        out[i] = uniform(key, entities[i], index)
-    return out
-
-
-@njit(cache=True)
 def uniform_grid(key: int, entities: np.ndarray, first_index: int, count: int) -> np.ndarray:
     """`uniform(key, entity, index)` for each of `entities` (rows) and index first_index.. (columns)."""
     out = np.empty((entities.shape[0], count))

@@ -14,7 +14,7 @@ import numpy as np
 from scipy.special import ndtr
 
 from simulator.behaviour import adbudg, ramp_multiplier
-from simulator.engine.kernels import CARRIED, INBOUND, OPEN, PENDING, STILL_OPEN, link_opportunities
+from simulator.engine.events import CARRIED, INBOUND, OPEN, PENDING, STILL_OPEN, link_opportunities
 from simulator.engine.state import DAYS_PER_MONTH, RunState
 from simulator.engine.tables import PipelineParams
 
@@ -41,21 +41,11 @@ class PipelineModel:
             r_max=float(self.response.r_max), c=float(self.response.c), d=float(self.response.d),
             days_per_quarter=float(state.days_per_quarter))
 
-    def seat_multiplier(self, seat: int, day: float) -> float:
-        """Skill x ramp of the rep in a seat; a manager covering an empty seat counts as 1."""
-        state = self.state
-        if state.occupant[seat] is None:
-            return MANAGER_MULTIPLIER
-        return float(state.seat_skill[seat]) * ramp_multiplier(state.months_in_job(seat, day), self.ramp)
-
     def seat_multipliers(self, day: float) -> np.ndarray:
-        """`seat_multiplier` of every seat, at once."""
+        """Skill x ramp of the rep in every seat; a manager covering an empty seat counts as 1."""
         state = self.state
         months = (day - state.seat_hired) * state.calendar_days_per_day / DAYS_PER_MONTH
-        ramp = np.ones(state.n_seats)
-        for month_bound, multiplier in reversed(self.ramp):  # the first step whose bound is above wins
-            ramp[months < month_bound] = multiplier
-        return np.where(state.seat_has_rep, state.seat_skill * ramp, MANAGER_MULTIPLIER)
+        return np.where(state.seat_has_rep, state.seat_skill * ramp_multiplier(months, self.ramp), MANAGER_MULTIPLIER)
 
     def carry_over(self) -> None:
         """Open the pipeline a sales force already has on day 0, so the first quarter is not a warm-up.

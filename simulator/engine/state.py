@@ -15,8 +15,9 @@ import simpy
 from simulator.alignment import Alignment
 from simulator.behaviour import pacing_profile
 from simulator.engine.draws import stream_key
-from simulator.engine.kernels import CLOSED as OPPORTUNITY_CLOSED
-from simulator.engine.kernels import MAX_STOPS, OPEN
+from simulator.engine.events import CLOSED as OPPORTUNITY_CLOSED
+from simulator.engine.events import OPEN
+from simulator.engine.planning import MAX_STOPS
 from simulator.engine.tables import (
     OPPORTUNITY_TYPES,
     VISIT_TYPES,
@@ -175,11 +176,6 @@ class RunState:
         used = columns(self.opportunities, int(self.counters[0]))
         made = (used["status"] == OPEN) | (used["status"] == OPPORTUNITY_CLOSED)
         return {name: column[made] for name, column in used.items()} | {"opportunity": np.flatnonzero(made) + 1}
-
-    def months_in_job(self, seat: int, day: float) -> float:
-        """Months since the seat's rep was hired, at simulated day `day` (0 for an empty seat)."""
-        rep = self.occupant[seat]
-        return 0.0 if rep is None else (day - rep.hired) * self.calendar_days_per_day / DAYS_PER_MONTH
 
     def seat_in(self, seat: int, rep: Rep) -> None:
         """Put a rep in a seat."""

@@ -15,8 +15,9 @@ from __future__ import annotations
 import numpy as np
 
 from simulator.behaviour import cv_to_sigma
-from simulator.engine.kernels import MANAGER_DAY, MAX_STOPS, NO_WORK, REP_DAY, play_days
+from simulator.engine.kernels import MANAGER_DAY, NO_WORK, REP_DAY, play_days
 from simulator.engine.pipeline import PipelineModel
+from simulator.engine.planning import MAX_STOPS
 from simulator.engine.state import FILLED, VACANT, RunState
 from simulator.engine.tables import Behaviour, Seats, Territories
 from simulator.world.travel import GreatCircleTravel

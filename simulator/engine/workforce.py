@@ -17,7 +17,7 @@ import numpy as np
 
 from simulator.alignment import Alignment, account_workload
 from simulator.behaviour import seat_quotas, time_to_fill_lognormal
-from simulator.engine.draws import uniform_grid, uniforms
+from simulator.engine.draws import uniform_grid
 from simulator.engine.pipeline import PipelineModel
 from simulator.engine.state import CLOSED, DAYS_PER_MONTH, FILLED, VACANT, Rep, RunState
 from simulator.policies import get_policy
@@ -140,7 +140,7 @@ class WorkforceModel:
         if not len(candidates):
             return
         daily = self._daily_quit_probability(candidates, np.array([day]))[:, 0]
-        draws = uniforms(state.quit_key, candidates, day)
+        draws = uniform_grid(state.quit_key, candidates, day, 1)[:, 0]
         for seat in candidates[draws < daily].tolist():
             rep = state.occupant[seat]
             rep.notice = float(day)
