@@ -3,7 +3,7 @@
 One replication of a 100-rep, 10,000-account, 8-quarter synthetic world under the as_is alignment.
 Target (issue 10): at least 0.25 simulated visits per bare-SimPy timeout (design goal 0.4). Also prints the CPU
 seconds of the replication and the compiled kernels' first-run compile time (in a fresh process with an empty
-numba cache) and their load time from the cache.
+numba cache) and their load time from the cache. Both rates are the best of three runs, as `timeit` reports.
 
     python benchmarks/engine.py [--reps 100] [--accounts 10000] [--quarters 8]
 """
@@ -30,6 +30,7 @@ from simulator.streams import Streams  # noqa: E402
 from simulator.world import build_world  # noqa: E402
 
 TARGET, GOAL = 0.25, 0.4
+REPEATS = 3
 TINY = "from tests.conftest import small_scenario; from simulator.experiment import run_experiment; " \
        "run_experiment(small_scenario(**{'calendar.days_per_quarter': 5}), write=False, executor='serial')"
 
@@ -82,19 +83,23 @@ def main() -> None:
     alignment = build_alignments(scenario, world)["as_is"]
     setup = time.perf_counter() - start
     simulate(world, alignment, scenario.with_overrides(**{"calendar.quarters": 1}), Streams(1, 0))  # warm up
-    start, cpu = time.perf_counter(), time.process_time()
-    state = simulate(world, alignment, scenario, Streams(1, 0))
-    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    timings = []
+    for _ in range(REPEATS):  # best of REPEATS for both rates, as timeit does: the least disturbed run of each
+        start, cpu = time.perf_counter(), time.process_time()
+        state = simulate(world, alignment, scenario, Streams(1, 0))
+        timings.append((time.perf_counter() - start, time.process_time() - cpu))
+    elapsed, cpu = min(timings)
     visits = int(state.counters[1])
     visit_rate = visits / elapsed
-    bare = bare_simpy_timeouts_per_second()
+    bare = max(bare_simpy_timeouts_per_second() for _ in range(REPEATS))
     ratio = visit_rate / bare
     print(f"world: {args.reps} reps, {args.accounts} accounts, {args.quarters} quarters "
           f"(world + alignment built in {setup:.1f} s)")
     print(f"kernels: first-run compile {compile_seconds:.1f} s (empty cache); load from cache {cached_seconds:.1f} s")
-    print(f"simulated visits:          {visits:,} in {elapsed:.2f} s wall, {cpu:.2f} CPU s per replication")
+    print(f"simulated visits:          {visits:,} in {elapsed:.2f} s wall, {cpu:.2f} CPU s per replication "
+          f"(best of {REPEATS})")
     print(f"simulated visits / second: {visit_rate:,.0f}")
-    print(f"bare SimPy timeouts / s:   {bare:,.0f}")
+    print(f"bare SimPy timeouts / s:   {bare:,.0f} (best of {REPEATS})")
     met = "met" if ratio >= TARGET else "NOT met"
     print(f"ratio (visits per bare timeout): {ratio:.3f}   target >= {TARGET}: {met}"
           f"   (design goal >= {GOAL}: {'met' if ratio >= GOAL else 'not yet'})")

@@ -97,13 +97,14 @@ class RunState:
         self.manager_covered = np.zeros(n_seats, dtype=bool)
         self.reps: list[Rep] = []
         self.occupant: list[Rep | None] = [None] * n_seats
+        self.seat_ids: list[str] = [str(rep_id) for rep_id in world.reps["rep_id"]]  # the seat's original rep id
         self.seat_skill = np.ones(n_seats)
         self.seat_hired = np.zeros(n_seats)
         self.seat_has_rep = np.zeros(n_seats, dtype=bool)
         self.seat_on_notice = np.zeros(n_seats, dtype=bool)
         self.ownership_changes = 0  # reassignments so far (orphan counts are recomputed only after one)
         for seat in np.flatnonzero(self.seat_state == FILLED):
-            self.seat_in(int(seat), Rep(str(world.reps["rep_id"].iat[seat]), int(seat),
+            self.seat_in(int(seat), Rep(self.seat_ids[seat], int(seat),
                                         -tenure_days[seat] / self.calendar_days_per_day, float(skill[seat]), True))
 
         # dynamic account state
@@ -197,7 +198,7 @@ class RunState:
     def log_event(self, event: str, seat: int = -1, **detail: object) -> None:
         """Append to the workforce event log (quits, vacancies, hires, reassignments)."""
         rep = self.occupant[seat] if seat >= 0 else None
-        rep_id = rep.rep_id if rep is not None else (str(self.world.reps["rep_id"].iat[seat]) if seat >= 0 else "")
+        rep_id = rep.rep_id if rep is not None else (self.seat_ids[seat] if seat >= 0 else "")
         self.event_log.append({"day": float(self.env.now), "event": event, "seat": seat, "rep_id": rep_id,
                                **detail})
 

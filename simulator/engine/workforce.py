@@ -231,7 +231,7 @@ class WorkforceModel:
         skill = math.exp(state.scenario.behaviour.skill_sigma * float(rng.standard_normal())
                          - 0.5 * state.scenario.behaviour.skill_sigma ** 2)
         self.hires[seat] += 1
-        base = str(state.world.reps["rep_id"].iat[seat])
+        base = state.seat_ids[seat]
         state.seat_in(seat, Rep(f"{base}-H{self.hires[seat]}", seat, float(day), skill, False))
         state.log_event("hire", seat)
         former = self.former.pop(seat, np.zeros(state.n_accounts, dtype=bool))
@@ -315,7 +315,7 @@ class WorkforceModel:
         rng = self._hire_rng(seat)
         skill = math.exp(state.scenario.behaviour.skill_sigma * float(rng.standard_normal())
                          - 0.5 * state.scenario.behaviour.skill_sigma ** 2)
-        state.seat_in(seat, Rep(str(state.world.reps["rep_id"].iat[seat]), seat, float(day), skill, False))
+        state.seat_in(seat, Rep(state.seat_ids[seat], seat, float(day), skill, False))
         state.log_event("seat_opened", seat, reason=takes)
         if takes == "realign":
             seats = self.align(self.filled()).account_seats(state.world)
