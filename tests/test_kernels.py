@@ -128,7 +128,7 @@ def test_kernel_cache_falls_back_to_a_user_folder_in_a_read_only_install(tmp_pat
     for folder in (source, mounted, home):
         folder.mkdir()
     for name in ("simulator", "tests"):
-        shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__", "golden"))
+        shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
     package, prelude, unmount = _make_read_only(source, mounted)
     try:
         env = {**{k: v for k, v in os.environ.items() if not k.startswith("NUMBA_")}, "HOME": str(home),
