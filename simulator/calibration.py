@@ -31,8 +31,8 @@ from scipy import stats
 from simulator.experiment import run_experiment
 from simulator.scenario import Scenario
 
-EFFORT_STEP = 0.05  # field time raised by this share for the elasticity run
-ELASTICITY_REPLICATIONS = 10  # paired replications the elasticity interval is measured over, at least
+EFFORT_STEP = 0.10  # field time raised by this share for the elasticity run (a 10% push: the arc elasticity)
+ELASTICITY_REPLICATIONS = 20  # paired replications the elasticity interval is measured over, at least
 CALENDAR_DAYS_PER_YEAR = 365.25
 CALENDAR_DAYS_PER_MONTH = CALENDAR_DAYS_PER_YEAR / 12
 SETTLED = "settled"

@@ -19,7 +19,7 @@ VISIT_COLUMNS = ["seat", "account", "day", "start", "travel_hours", "visit_hours
 OUTCOMES = np.array(["open", "won", "lost", "stalled"])  # by events.STILL_OPEN, WON, LOST, STALLED
 SOURCES = np.array(["carried", "visit", "inbound"])  # by events.CARRIED, VISIT, INBOUND
 OPPORTUNITY_COLUMNS = ["opportunity", "account", "seat_created", "seat_closed", "value", "created", "closed",
-                       "outcome", "stage", "source", "vacancy"]
+                       "outcome", "stage", "source", "vacancy", "pulled_in", "discount", "slipped"]
 
 
 @dataclass
@@ -49,7 +49,8 @@ def opportunities_frame(state: RunState) -> pd.DataFrame:
     made = state.opportunity_columns()
     frame = pd.DataFrame({
         **{name: made[name] for name in ("opportunity", "account", "seat_created", "seat_closed", "value",
-                                         "created", "closed", "stage")},
+                                         "created", "closed", "stage", "discount")},
+        "pulled_in": made["pulled"], "slipped": made["slipped"],
         "outcome": OUTCOMES[made["outcome"]], "source": SOURCES[made["source"]], "vacancy": made["vacancy"],
     })[OPPORTUNITY_COLUMNS]
     frame["closed_quarter"] = np.floor(frame["closed"] / state.days_per_quarter)
@@ -59,7 +60,10 @@ def opportunities_frame(state: RunState) -> pd.DataFrame:
 
 
 def rep_days_frame(state: RunState, visits: pd.DataFrame) -> pd.DataFrame:
-    """Hours of every seat on every day: admin, travel (legs + drive home), selling, idle.
+    """Hours of every seat on every day, and whether the night was spent away.
+
+    Hours: admin (with onboarding), travel (legs, drives home or to and from a trip's lodging), selling (visits),
+    remote (calls), idle.
 
     `kind` says who worked the seat that day: its rep, a manager covering a vacancy, or nobody.
     """
@@ -76,7 +80,8 @@ def rep_days_frame(state: RunState, visits: pd.DataFrame) -> pd.DataFrame:
         "seat_state": np.array(["pending", "filled", "vacant", "closed"])[state.seat_state_log.ravel()],
         "visits": count.ravel(), "selling_hours": selling.ravel(),
         "travel_hours": (legs + state.home_leg_hours).ravel(), "admin_hours": state.admin_hours.ravel(),
-        "idle_hours": state.idle_hours.ravel(),
+        "remote_hours": state.remote_hours.ravel(), "idle_hours": state.idle_hours.ravel(),
+        "nights_away": state.nights.ravel().astype(np.int64),
     })
 
 
@@ -156,9 +161,9 @@ def _rep_quarters(state: RunState, rep_days: pd.DataFrame, opportunities: pd.Dat
                   account_quarter_visits: np.ndarray) -> pd.DataFrame:
     """One row per seat and quarter, computed a quarter at a time over all seats at once."""
     worked = rep_days.assign(rep_days=rep_days["kind"] == "rep", vacancy_days=rep_days["seat_state"] == "vacant")
-    hour_columns = ["selling_hours", "travel_hours", "admin_hours", "idle_hours"]
+    hour_columns = ["selling_hours", "travel_hours", "admin_hours", "remote_hours", "idle_hours"]
     worked.loc[~worked["rep_days"], hour_columns] = 0.0  # a covering manager's hours are not the rep's
-    summed = ["visits", *hour_columns, "rep_days", "vacancy_days"]
+    summed = ["visits", *hour_columns, "nights_away", "rep_days", "vacancy_days"]
     index = pd.MultiIndex.from_product([range(state.n_seats), range(state.quarters)], names=["seat", "quarter"])
     hours = worked.groupby(["seat", "quarter"])[summed].sum().reindex(index, fill_value=0)
     won = _won(opportunities)
@@ -185,7 +190,9 @@ def _rep_quarters(state: RunState, rep_days: pd.DataFrame, opportunities: pd.Dat
             "pipeline_created": created[:, quarter], "pipeline_won": revenue[:, quarter],
         }))
     frame = pd.concat(frames).sort_values(["seat", "quarter"], kind="stable", ignore_index=True)
-    frame[["visits", "rep_days", "vacancy_days"]] = frame[["visits", "rep_days", "vacancy_days"]].astype(np.int64)
+    counts = ["visits", "nights_away", "rep_days", "vacancy_days"]
+    frame[counts] = frame[counts].astype(np.int64)
+    frame["trip_cost"] = frame["nights_away"] * state.scenario.behaviour.trips.night_cost
     return frame
 
 
@@ -245,9 +252,14 @@ def _summary(state: RunState, rep_quarters: pd.DataFrame, rep_days: pd.DataFrame
         "selling_share": float(rep_days["selling_hours"].sum() / paid_hours),
         "travel_share": float(rep_days["travel_hours"].sum() / paid_hours),
         "admin_share": float(rep_days["admin_hours"].sum() / paid_hours),
+        "remote_share": float(rep_days["remote_hours"].sum() / paid_hours),
         "idle_share": float(rep_days["idle_hours"].sum() / paid_hours),
         "visits_per_rep_day": float(rep_days["visits"].sum() / max(len(rep_days), 1)),
         "month3_revenue_share": float(won["value"].to_numpy()[month == 2].sum() / revenue) if revenue else np.nan,
+        "pulled_in_revenue_share": float(won.loc[won["pulled_in"], "value"].sum() / revenue) if revenue else np.nan,
+        "pull_in_discount_share": float(won["discount"].sum() / (revenue + won["discount"].sum()))
+        if revenue else np.nan,
+        "trip_cost_per_rep_quarter": float(rep_quarters.loc[staffed, "trip_cost"].mean()) if staffed.any() else 0.0,
         "win_rate": float((closed["outcome"] == "won").mean()) if len(closed) else np.nan,
         "median_sales_cycle_days": float(closed["cycle_calendar_days"].median()) if len(closed) else np.nan,
         "pipeline_created": float(opportunities.loc[new, "value"].sum()),

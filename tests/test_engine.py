@@ -22,13 +22,14 @@ def small_run():
 def test_hours_never_exceed_the_workday(small_run):
     for tables in small_run.runs.values():
         days = tables.rep_days
-        worked = days["selling_hours"] + days["travel_hours"] + days["admin_hours"]
+        worked = days["selling_hours"] + days["travel_hours"] + days["admin_hours"] + days["remote_hours"]
         assert (worked <= 9.0 + 1e-9).all()
         on = days["kind"] != "none"
         assert np.allclose(worked[on] + days.loc[on, "idle_hours"], 9.0)
         assert np.allclose(worked[~on] + days.loc[~on, "idle_hours"], 0.0)
         assert (days.loc[~on, "visits"] == 0).all()
-        assert (days[["selling_hours", "travel_hours", "admin_hours", "idle_hours"]] >= -1e-12).all().all()
+        hours = ["selling_hours", "travel_hours", "admin_hours", "remote_hours", "idle_hours"]
+        assert (days[hours] >= -1e-12).all().all()
 
 
 def test_rep_quarter_hours_equal_the_logged_visits_and_drives(small_run):

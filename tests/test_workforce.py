@@ -129,35 +129,37 @@ def test_higher_quit_rate_gives_higher_measured_turnover():
     assert 0.3 <= high.mean() <= 0.9
 
 
-def test_new_hire_converts_worse_by_the_ramp_multiplier():
-    # one quarter with the tenured rep, then a vacancy of one day and a new hire for the next two quarters;
-    # linear response (each visit adds the same chance), no relationship effects, no skill spread
+def test_new_hire_ramp_scales_selling_capacity_once():
+    # one month with the tenured rep, then a vacancy of one day and a new hire for the rest of two quarters;
+    # no relationship effects, no skill spread
     scenario = small_scenario(**{
         "calendar.quarters": 2, "world.synthetic.reps": 2, "world.synthetic.accounts": 300,
         "behaviour.skill_sigma": 0.0, "behaviour.propensity_sigma": 0.0,
-        "behaviour.response": {"r0": 0.0, "r_max": 40.0, "c": 1.0, "d": 100.0},
         "behaviour.ramp": [[3.0, 0.3], [6.0, 0.7]],
         "workforce.relationships": {"decay_per_interval": 0.0, "change_penalty": 0.0,
-                                    "new_hire_change_penalty": 0.0, "recovery_per_visit": 0.0},
+                                    "new_hire_change_penalty": 0.0, "recovery_per_visit": 0.0,
+                                    "handover_loss": 0.0, "new_hire_handover_loss": 0.0},
         "workforce.vacancy_policy": "manager",
         "workforce.hiring.time_to_fill_mean_days": 1.0, "workforce.hiring.time_to_fill_sd_days": 0.0,
         "events": [{"type": "departure", "rep": "R000", "day": 30}],
     })
-    rates = {"tenured": [], "new": []}
-    for replication in range(6):
+    totals = {"tenured": np.zeros(3), "new": np.zeros(3)}  # rep-days, visits, visit opportunities
+    for replication in range(4):
         state, tables = _run(scenario, replication=replication)
         hire = next(r for r in state.reps if not r.initial)
+        days = tables.rep_days[(tables.rep_days["seat"] == hire.seat) & (tables.rep_days["kind"] == "rep")]
         visits = tables.visits[tables.visits["seat"] == hire.seat]
         opps = tables.opportunities[(tables.opportunities["source"] == "visit")
                                     & (tables.opportunities["seat_created"] == hire.seat)]
-        for name, window in (("tenured", (0, 30)), ("new", (hire.hired, hire.hired + 60))):
-            n_visits = ((visits["day"] >= window[0]) & (visits["day"] < window[1])).sum()
-            n_opps = ((opps["created"] >= window[0]) & (opps["created"] < window[1])).sum()
-            rates[name].append((n_opps, n_visits))
-    tenured = sum(o for o, _ in rates["tenured"]) / sum(v for _, v in rates["tenured"])
-    new = sum(o for o, _ in rates["new"]) / sum(v for _, v in rates["new"])
-    # the new hire's first months convert at 0.3 of the tenured rate (binomial noise: +-40%)
-    assert 0.3 * 0.6 < new / tenured < 0.3 * 1.4
+        for name, (first, last) in (("tenured", (0, 30)), ("new", (hire.hired, hire.hired + 60))):
+            totals[name] += [days["day"].between(first, last - 1).sum(),
+                             visits["day"].between(first, last - 1).sum(),
+                             ((opps["created"] >= first) & (opps["created"] < last)).sum()]
+    tenured, new = totals["tenured"], totals["new"]
+    # in its first months the new hire makes 0.3 of the tenured rep's visits per day (its field time ramps) ...
+    assert 0.3 * 0.7 < (new[1] / new[0]) / (tenured[1] / tenured[0]) < 0.3 * 1.3
+    # ... and each visit is not also discounted by the ramp (the needs it finds even waited longer)
+    assert (new[2] / new[1]) / (tenured[2] / tenured[1]) > 0.8
 
 
 def test_unknown_rep_in_an_event_is_a_clear_error(tmp_path):

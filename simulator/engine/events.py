@@ -1,10 +1,16 @@
 """Opportunities, compiled: created at visits, advanced or stalled at stage ends, closed won, lost or stalled.
 
-A stage check asks whether the account was visited since the opportunity's stage began. The latest visit at or
-before the check is known from two numbers per account (its last visit, and the last one before today, since an
-account is visited at most once a day), so a seat's events can be resolved account by account after its visits,
-with the same outcome as firing them in time order among the visits. Each account's opportunities form a linked
-list in the pool (`first_opportunity`, `next_of_account`).
+A stage check asks whether the account was touched since the opportunity's stage began: visited, or, where a
+visit is not needed (a segment outside `remote.visit_segments`, a stage before the last), called. The latest
+visit (or call) at or before the check is known from two numbers per account (the last one, and the last one
+before today, since an account is visited and called at most once a day), so a seat's events can be resolved
+account by account after its visits, with the same outcome as firing them in time order among the visits. Each
+account's opportunities form a linked list in the pool (`first_opportunity`, `next_of_account`).
+
+At the quarter's end a deal due to close in its last weeks slips into the next quarter when its account was not
+visited in those weeks (`pipeline.slip_probability`); a deal pulled in by a visit closes at a discount. A deal
+marked at a hand-over (`handover`) is lost at its next check. Each seat's count of open deals is kept current
+(`seats.open_deals`): a rep works at most `response.max_open_deals`.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ PENDING, OPEN, CLOSED = 0, 1, 2
 STILL_OPEN, WON, LOST, STALLED = 0, 1, 2, 3
 CARRIED, VISIT, INBOUND = 0, 1, 2
 WIN_CAP = 0.95  # no deal is a sure win
+LOST_AT_HANDOVER = 1  # `handover` mark: the deal is lost at its next check
 
 
 @njit(cache=True, inline="always")
@@ -29,19 +36,29 @@ def change_factor(days_since_change, penalty, penalty_days):
 
 
 @njit(cache=True)
-def create(account, seat, value_z, cycle_z, win_draw, source, now, pipeline, accounts, opportunities, counters):
-    """Open an opportunity at `now`, untouched, its first stage ending a stage's length later."""
+def create(account, seat, value_z, cycle_z, win_draw, push_draw, needs, source, now, pipeline, accounts,
+           opportunities, counters):
+    """Open an opportunity for `needs` of the account's needs at `now`, untouched.
+
+    Its first stage ends a stage's length later; its value is a deal's value per need (lognormal around its mean)
+    times the needs.
+    """
     o = counters[0]
     counters[0] += 1
     sigma = pipeline.value_sigma
     opportunities.account[o] = account
     opportunities.seat_created[o] = seat
-    opportunities.value[o] = accounts.potential[account] * pipeline.value_share * math.exp(
+    opportunities.value[o] = needs * accounts.potential[account] * pipeline.value_share * math.exp(
         sigma * value_z - 0.5 * sigma * sigma)
     stage_days = pipeline.cycle_median_days * math.exp(pipeline.cycle_sigma * cycle_z) / pipeline.stages
     opportunities.stage_days[o] = stage_days
     opportunities.created[o] = now
     opportunities.win_draw[o] = win_draw
+    opportunities.push_draw[o] = push_draw
+    opportunities.handover[o] = 0
+    opportunities.discount[o] = 0.0
+    opportunities.pulled[o] = False
+    opportunities.slipped[o] = False
     opportunities.source[o] = source
     opportunities.stage[o] = 0
     opportunities.stalls[o] = 0
@@ -58,13 +75,19 @@ def create(account, seat, value_z, cycle_z, win_draw, source, now, pipeline, acc
     accounts.newest_stage_start[account] = max(accounts.newest_stage_start[account], now)
 
 
+@njit(cache=True, inline="always")
+def latest(last, before_today, when):
+    """The latest of an account's visits (or calls) at or before `when`: its last, or the last before today."""
+    return last if last <= when else before_today
+
+
 @njit(cache=True)
 def resolve_events(until, pipeline, seats, territories, accounts, opportunities):
     """Fire every seat's pipeline events before `until[seat]` (the last group: unowned accounts).
 
-    Per account: arrivals, stage ends, stalls and closes, each opportunity's in time order. An account whose
-    next event is not due is skipped at the cost of one read; the walk over its opportunities also refreshes
-    its next event time and the newest stage start among its open deals.
+    Per account: arrivals, stage ends, stalls, slips and closes, each opportunity's in time order. An account
+    whose next event is not due is skipped at the cost of one read; the walk over its opportunities also
+    refreshes its next event time and the newest stage start among its open deals.
     """
     members, first_opportunity, account_seat = territories.accounts, accounts.first_opportunity, accounts.seat
     next_event, newest_stage_start = accounts.next_event, accounts.newest_stage_start
@@ -73,6 +96,7 @@ def resolve_events(until, pipeline, seats, territories, accounts, opportunities)
     stage, stalls, win_draw = opportunities.stage, opportunities.stalls, opportunities.win_draw
     last_visit, visit_before_today = accounts.last_visit, accounts.visit_before_today
     change_day, change_penalty, multiplier = accounts.change_day, accounts.change_penalty, seats.multiplier
+    quarter_end_days, days_per_quarter = pipeline.quarter_end_days, pipeline.days_per_quarter
     for seat in range(until.shape[0]):
         limit = until[seat]
         for i in range(territories.start[seat], territories.start[seat + 1]):
@@ -87,41 +111,64 @@ def resolve_events(until, pipeline, seats, territories, accounts, opportunities)
                 closed = False
                 while next_check[o] < limit:
                     when = next_check[o]
+                    owner = account_seat[account]
                     if status[o] == PENDING:  # an inbound opportunity arrives
                         status[o] = OPEN
                         created[o] = when
                         stage_began[o] = when
-                        opportunities.seat_created[o] = account_seat[account]
+                        opportunities.seat_created[o] = owner
                         next_check[o] = when + stage_days[o]
+                        if owner >= 0:
+                            seats.open_deals[owner] += 1
                         continue
-                    # the end of a stage (or of a stall): advance if the account was visited since the stage
-                    # began, else stall; the last stage closes won or lost, too many stalls close it as stalled
-                    last = last_visit[account]
-                    latest_visit = last if last <= when else visit_before_today[account]  # at or before `when`
-                    owner = account_seat[account]
-                    if latest_visit > stage_began[o]:  # touched during the stage
-                        stage[o] += 1
-                        stalls[o] = 0
-                        if stage[o] < pipeline.stages:
-                            stage_began[o] = when
-                            next_check[o] = when + stage_days[o]
-                            continue
-                        factor = 1.0
-                        if change_day[account] != -np.inf:
-                            factor = change_factor(when - change_day[account], change_penalty[account],
-                                                   pipeline.penalty_days)
-                        won = owner >= 0 and win_draw[o] < min(
-                            WIN_CAP, pipeline.win_probability * multiplier[owner] * factor)
-                        outcome = WON if won else LOST
+                    if opportunities.handover[o] == LOST_AT_HANDOVER:
+                        outcome = LOST
                     else:
-                        stalls[o] += 1
-                        if stalls[o] <= pipeline.max_stalls:
-                            next_check[o] = when + pipeline.stall_days
-                            continue
-                        outcome = STALLED
-                    close(o, owner, outcome, when, pipeline.days_per_quarter, opportunities.outcome,
+                        # the end of a stage (or of a stall): advance if the account was touched since the stage
+                        # began, else stall; the last stage closes won or lost (or slips at the quarter's end),
+                        # too many stalls close it as stalled
+                        touched = latest(last_visit[account], visit_before_today[account], when)
+                        if not accounts.visit_only[account] and stage[o] < pipeline.stages - 1:
+                            touched = max(touched, latest(accounts.last_remote[account],
+                                                          accounts.remote_before_today[account], when))
+                        if touched > stage_began[o]:
+                            if stage[o] < pipeline.stages - 1:
+                                stage[o] += 1
+                                stalls[o] = 0
+                                stage_began[o] = when
+                                next_check[o] = when + stage_days[o]
+                                continue
+                            quarter_end = (math.floor(when / days_per_quarter) + 1.0) * days_per_quarter
+                            if (not opportunities.pulled[o] and not opportunities.slipped[o]
+                                    and quarter_end - when <= quarter_end_days
+                                    and touched < quarter_end - quarter_end_days
+                                    and opportunities.push_draw[o] > 1.0 - pipeline.slip):
+                                opportunities.slipped[o] = True  # the customer puts it off to next quarter
+                                next_check[o] = quarter_end + pipeline.stall_days
+                                continue
+                            stage[o] = pipeline.stages
+                            stalls[o] = 0
+                            factor = 1.0
+                            if change_day[account] != -np.inf:
+                                factor = change_factor(when - change_day[account], change_penalty[account],
+                                                       pipeline.penalty_days)
+                            won = owner >= 0 and win_draw[o] < min(
+                                WIN_CAP, pipeline.win_probability * multiplier[owner] * factor)
+                            outcome = WON if won else LOST
+                        else:
+                            stalls[o] += 1
+                            if stalls[o] <= pipeline.max_stalls:
+                                next_check[o] = when + pipeline.stall_days
+                                continue
+                            outcome = STALLED
+                    if opportunities.pulled[o] and outcome == WON:
+                        opportunities.discount[o] = opportunities.value[o] * pipeline.pull_in_discount
+                        opportunities.value[o] -= opportunities.discount[o]
+                    close(o, owner, outcome, when, days_per_quarter, opportunities.outcome,
                           opportunities.closed, opportunities.seat_closed, opportunities.vacancy, opportunities.value,
                           status, next_check, accounts.covering_for[account] >= 0, seats.empty, seats.revenue)
+                    if owner >= 0:
+                        seats.open_deals[owner] -= 1
                     closed = True
                     break
                 if closed:  # unlink
@@ -137,6 +184,27 @@ def resolve_events(until, pipeline, seats, territories, accounts, opportunities)
                 o = following
             next_event[account] = soonest
             newest_stage_start[account] = newest
+
+
+@njit(cache=True)
+def pull_in(account, now, pipeline, accounts, opportunities):
+    """A visit in the quarter's last weeks may pull in the account's late-stage deals due soon after it ends.
+
+    Each such deal (last stage, closing within `quarter_end_days` after the quarter) is pulled in with
+    probability `pull_in_probability`: its close is checked now (this visit is its touch), at a discount.
+    """
+    quarter_end = (math.floor(now / pipeline.days_per_quarter) + 1.0) * pipeline.days_per_quarter
+    if quarter_end - now > pipeline.quarter_end_days:
+        return
+    o = accounts.first_opportunity[account]
+    while o >= 0:
+        if (opportunities.status[o] == OPEN and opportunities.stage[o] == pipeline.stages - 1
+                and quarter_end <= opportunities.next_check[o] <= quarter_end + pipeline.quarter_end_days
+                and opportunities.handover[o] == 0 and opportunities.push_draw[o] < pipeline.pull_in):
+            opportunities.pulled[o] = True
+            opportunities.next_check[o] = now
+            accounts.next_event[account] = min(accounts.next_event[account], now)
+        o = opportunities.next_of_account[o]
 
 
 @njit(cache=True)

@@ -22,23 +22,23 @@ from numba import njit
 from simulator.engine.draws import normal
 from simulator.engine.events import resolve_events
 from simulator.engine.planning import MAX_STOPS, plan_day
-from simulator.engine.visits import DAY_SLOTS, drive_routes
+from simulator.engine.visits import DAY_SLOTS, MIN_ADMIN_SHARE, drive_routes
 
-MIN_ADMIN_SHARE = 0.02  # even a rep in a month-end push spends this share of the day on admin
+CATCH_UP = 0.5  # a morning admin block takes up to this much more than today's need while admin is put off
 # what a seat does today
 NO_WORK, REP_DAY, MANAGER_DAY = 0, 1, 2
 
 
 @njit(cache=True)
-def play_days(first_day, last_day, efforts, effectivenesses, multipliers, behaviour, pipeline, keys, seats,
+def play_days(first_day, last_day, efforts, effectivenesses, ramps, behaviour, pipeline, keys, seats,
               territories, accounts, opportunities, visits, counters):
     """Play days first_day .. last_day - 1 one after another: a stretch with no workforce event in between.
 
-    `efforts`, `effectivenesses` (per day) and `multipliers` (day x seat) give each day's pacing and each seat's
-    skill x ramp; everything else is as in `play_day`.
+    `efforts`, `effectivenesses` (per day) and `ramps` (day x seat) give each day's pacing and each seat's
+    selling capacity on the ramp; everything else is as in `play_day`.
     """
     for day in range(first_day, last_day):
-        seats.multiplier[:] = multipliers[day - first_day]
+        seats.ramp[:] = ramps[day - first_day]
         play_day(day, efforts[day - first_day], effectivenesses[day - first_day], behaviour, pipeline, keys, seats,
                  territories, accounts, opportunities, visits, counters)
 
@@ -52,10 +52,10 @@ def play_day(day, effort, effectiveness, behaviour, pipeline, keys, seats, terri
         day: the working day.
         effort: the pacing profile's field-time effort this month.
         effectiveness: the pacing profile's opportunity-creation effectiveness this month.
-        behaviour: `tables.Behaviour` (workday and call-planning parameters).
+        behaviour: `tables.Behaviour` (workday, call-planning, trip and call parameters).
         pipeline: `tables.PipelineParams`.
         keys: `tables.Keys` (counter-based stream keys of this replication).
-        seats: `tables.Seats` (today's kind of work, multiplier, empty flag; day logs and revenue).
+        seats: `tables.Seats` (today's kind of work, skill, ramp, trips, admin put off; day logs and revenue).
         territories: `tables.Territories` (accounts by seat, their travel, planning constants).
         accounts: `tables.Accounts`.
         opportunities: `tables.Opportunities` (the pool; `counters[0]` entries used).
@@ -68,36 +68,56 @@ def play_day(day, effort, effectiveness, behaviour, pipeline, keys, seats, terri
     # end of it, where the seat plans (seats do not interact within a day, so this is one pass over all seats)
     admin = np.zeros(n_seats)
     field = np.zeros(n_seats)
+    training = np.zeros(n_seats)
     plan_time = np.full(n_seats + 1, -np.inf)
     for seat in range(n_seats):
-        if seats.kind[seat] != NO_WORK:
-            admin[seat], field[seat] = admin_block(seat, day, effort, seats.kind[seat] == MANAGER_DAY, behaviour,
-                                                   keys)
-            seats.admin_hours[seat, day] = admin[seat]
-            plan_time[seat] = day + admin[seat] / hours
+        if seats.kind[seat] == NO_WORK:
+            seats.trip_left[seat] = 0
+            continue
+        on_trip = seats.trip_left[seat] > 0
+        admin[seat], field[seat], training[seat] = admin_block(seat, day, effort, seats.kind[seat] == MANAGER_DAY,
+                                                               on_trip, behaviour, seats, keys)
+        seats.admin_hours[seat, day] = admin[seat] + training[seat]
+        plan_time[seat] = day + admin[seat] / hours
     resolve_events(plan_time, pipeline, seats, territories, accounts, opportunities)
     working = seats.kind != NO_WORK
     planned = np.empty((n_seats, MAX_STOPS), dtype=np.int64)
     n_planned = np.zeros(n_seats, dtype=np.int64)
-    plan_day(day, field, working, behaviour, territories, accounts, planned, n_planned)
-    drive_routes(day, admin, field, working, planned, n_planned, effectiveness, behaviour, pipeline, keys, seats,
-                 territories, accounts, opportunities, visits, counters)
+    bases = np.zeros(n_seats, dtype=np.int64)
+    legs = np.zeros((n_seats, 2))
+    plan_day(day, field, working, seats.kind == REP_DAY, behaviour, seats, territories, accounts, planned, n_planned,
+             bases, legs)
+    drive_routes(day, admin, field, training, working, planned, n_planned, bases, legs, effectiveness, behaviour,
+                 pipeline, keys, seats, territories, accounts, opportunities, visits, counters)
+    for seat in range(n_seats):  # a trip day is over: a night away unless it was the last
+        if seats.trip_left[seat] > 0:
+            seats.trip_left[seat] -= 1
+            seats.trip_day[seat] += 1
+            seats.nights[seat, day] = 1.0 if seats.trip_left[seat] > 0 else 0.0
     # the rest of the day's events, for every seat's accounts and the unowned ones
     resolve_events(np.full(n_seats + 1, day + 1.0), pipeline, seats, territories, accounts, opportunities)
 
 
 @njit(cache=True)
-def admin_block(seat, day, effort, manager, behaviour, keys):
-    """A seat's admin hours (spent first) and field hours today.
+def admin_block(seat, day, effort, manager, on_trip, behaviour, seats, keys):
+    """A seat's admin hours (spent first), field hours and onboarding hours today.
 
-    Admin is drawn around its mean share; pacing effort stretches the field day (squeezing admin, never below
-    MIN_ADMIN_SHARE) or shrinks it (the rep coasts: the hours left over are idle); a manager covering a vacancy
-    gives a share of it.
+    Today's admin need is drawn around its mean share and joins the admin the rep has put off; the morning
+    block takes up to today's need (half as much again while catching up) but shrinks to MIN_ADMIN_SHARE on a
+    trip day, the rest waiting for time left at the end of a day. Pacing effort stretches the field day
+    (squeezing admin, never below MIN_ADMIN_SHARE) or shrinks it (the rep coasts). A ramping rep spends the
+    share of the field day it cannot yet sell in onboarding; a manager covering a vacancy gives a share of it.
     """
     hours = behaviour.workday_hours
-    admin = min(max(behaviour.admin_share + behaviour.admin_share_sd * normal(keys.workday, seat, day * DAY_SLOTS),
-                    0.02), 0.95)
-    field = min(hours * (1.0 - admin) * effort, hours * (1.0 - MIN_ADMIN_SHARE))
+    share = min(max(behaviour.admin_share + behaviour.admin_share_sd * normal(keys.workday, seat, day * DAY_SLOTS),
+                    MIN_ADMIN_SHARE), 0.95)
+    need = hours * share
+    seats.backlog[seat] += need
+    block = MIN_ADMIN_SHARE * hours if on_trip else min(need * (1.0 + CATCH_UP), seats.backlog[seat])
+    field = min((hours - block) * effort, hours * (1.0 - MIN_ADMIN_SHARE))
+    block = min(block, hours - field)
+    seats.backlog[seat] = max(seats.backlog[seat] - block, 0.0)
     if manager:
         field *= behaviour.manager_share
-    return min(hours * admin, hours - field), field
+    training = field * (1.0 - seats.ramp[seat])
+    return block, field - training, training

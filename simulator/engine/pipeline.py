@@ -1,11 +1,12 @@
-"""Opportunities: created by visits (ADBUDG response) or inbound, advanced by touches, closed won or lost.
+"""Opportunities: found by visits in an account's demand pool, or inbound; advanced by touches; closed.
 
 The day step (`simulator.engine.kernels`) creates opportunities at visits and resolves every stage end: an
-opportunity advances if its account was visited during the stage, otherwise it stalls, and after too many
-untouched checks it is lost; at the last stage it closes, won with a probability set by the owner's skill and
-ramp. Revenue goes to whoever owns the account at close. This module is the Python side: the pipeline a sales
-force already has on day 0, each quarter's inbound demand (queued in the pool as arrivals), and the skill x ramp
-multiplier of every seat.
+opportunity advances if its account was touched during the stage, otherwise it stalls, and after too many
+untouched checks it is lost; at the last stage it closes, won with a probability set by the owner's skill.
+Revenue goes to whoever owns the account at close. This module is the Python side: the pipeline, effort stock
+and demand pool a sales force already has on day 0 (their steady state under the required visit rhythm), each
+quarter's inbound demand (queued in the pool as arrivals), every seat's skill and ramp (a new hire's ramp scales
+one thing, the share of field time it can sell), its open deals, and what a hand-over does to open deals.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtr
 
-from simulator.behaviour import adbudg, ramp_multiplier
-from simulator.engine.events import CARRIED, INBOUND, OPEN, PENDING, STILL_OPEN, link_opportunities
+from simulator.behaviour import ramp_multiplier
+from simulator.engine.events import CARRIED, INBOUND, LOST_AT_HANDOVER, OPEN, PENDING, STILL_OPEN, link_opportunities
 from simulator.engine.state import DAYS_PER_MONTH, RunState
 from simulator.engine.tables import PipelineParams
 
@@ -31,63 +32,154 @@ class PipelineModel:
         self.ramp = state.scenario.behaviour.ramp
         relationships = state.scenario.workforce.relationships
         self.cycle_median_days = params.sales_cycle_median_days / state.calendar_days_per_day
+        per_day = state.calendar_days_per_day
         self.params = PipelineParams(
             stages=int(params.stages), max_stalls=int(params.max_stalls), cycle_median_days=self.cycle_median_days,
-            cycle_sigma=float(params.sales_cycle_sigma), stall_days=params.stall_days / state.calendar_days_per_day,
+            cycle_sigma=float(params.sales_cycle_sigma), stall_days=params.stall_days / per_day,
             value_share=float(params.deal_value_share), value_sigma=float(params.deal_value_sigma),
             win_probability=float(params.win_probability), decay=float(relationships.decay_per_interval),
             floor=float(relationships.floor), recovery=float(relationships.recovery_per_visit),
-            penalty_days=relationships.penalty_days / state.calendar_days_per_day, r0=float(self.response.r0),
-            r_max=float(self.response.r_max), c=float(self.response.c), d=float(self.response.d),
-            days_per_quarter=float(state.days_per_quarter))
+            penalty_days=relationships.penalty_days / per_day, discovery_max=float(self.response.discovery_max),
+            c=float(self.response.c), d=float(self.response.d), memory_days=self.response.memory_days / per_day,
+            max_open=int(self.response.max_open_deals), quarter_end_days=params.quarter_end_days / per_day,
+            pull_in=float(params.pull_in_probability), pull_in_discount=float(params.pull_in_discount),
+            slip=float(params.slip_probability), days_per_quarter=float(state.days_per_quarter))
+        self.handover = (float(relationships.handover_loss), float(relationships.new_hire_handover_loss),
+                         relationships.handover_slip_days / per_day)
+        state.hand_over = self.hand_over
 
-    def seat_multipliers(self, day: float) -> np.ndarray:
-        """Skill x ramp of the rep in every seat; a manager covering an empty seat counts as 1."""
-        state = self.state
-        months = (day - state.seat_hired) * state.calendar_days_per_day / DAYS_PER_MONTH
-        return np.where(state.seat_has_rep, state.seat_skill * ramp_multiplier(months, self.ramp), MANAGER_MULTIPLIER)
+    def realigned_from_day_0(self) -> None:
+        """A plan compared from day 0 pays its change cost.
 
-    def carry_over(self) -> None:
-        """Open the pipeline a sales force already has on day 0, so the first quarter is not a warm-up.
-
-        Each account holds Poisson(propensity x r(1) x median cycle / quarter) opportunities (the steady state
-        at the required visit frequency), with ages uniform over a median cycle; each is in the stage its age
-        puts it in, and counts as touched (it was being worked).
+        Accounts it moves from their current (as-is) owner change rep on day 0, with the relationship penalty and
+        the hand-over of their carried pipeline.
         """
         state = self.state
-        r = self.response
+        owner = state.world.accounts["owner"].to_numpy(dtype=np.int64)
+        moved = np.flatnonzero((owner >= 0) & (state.account_seat >= 0) & (owner != state.account_seat))
+        if not len(moved):
+            return
+        relationships = state.scenario.workforce.relationships
+        state.change_day[moved] = 0.0
+        state.change_penalty[moved] = relationships.change_penalty
+        state.rep_changes[moved] += 1
+        self.hand_over(moved, np.zeros(len(moved), dtype=bool), 0.0, state.streams.generator("handover.day0"))
+
+    def seat_skills(self) -> np.ndarray:
+        """Skill of the rep in every seat; a manager covering an empty seat counts as an average, settled rep."""
+        state = self.state
+        return np.where(state.seat_has_rep, state.seat_skill, MANAGER_MULTIPLIER)
+
+    def seat_ramps(self, day: float) -> np.ndarray:
+        """Share of a settled rep's field time the rep in every seat can sell on `day` (the rest: onboarding)."""
+        state = self.state
+        months = (day - state.seat_hired) * state.calendar_days_per_day / DAYS_PER_MONTH
+        return np.where(state.seat_has_rep, ramp_multiplier(months, self.ramp), 1.0)
+
+    def open_deals(self) -> np.ndarray:
+        """Open deals of every seat now (on the accounts it owns)."""
+        state = self.state
+        used = int(state.counters[0])
+        pool = state.opportunities
+        owner = state.account_seat[pool.account[:used][pool.status[:used] == OPEN]]
+        return np.bincount(owner[owner >= 0], minlength=state.n_seats).astype(np.int64)
+
+    def steady_state(self) -> dict[str, np.ndarray]:
+        """Effort stock, demand pool and visit-made opportunities per quarter of every account on day 0.
+
+        The sales force has been visiting every account at its required rhythm (the last visit `state.last_visit`
+        ago): the stock right after a visit is w / (1 - exp(-T / tau)) (w: one visit's weight in visits per
+        quarter, T: the interval, tau: the memory), the pool just before a visit N solves
+        N = (N (1 - s) e^{-u}) + (a / delta)(1 - e^{-u}) with u = delta T, and each visit makes a deal with
+        probability 1 - exp(-s N).
+        """
+        state, p = self.state, self.params
+        interval = state.interval_days
+        after = (p.days_per_quarter / p.memory_days) / -np.expm1(-interval / p.memory_days)
+        x = (after / state.required_float) ** p.c
+        share = np.minimum(p.discovery_max * x / (p.d + x), 1.0)
+        kept = np.exp(-state.need_expiry * interval)
+        saturation = state.need_rate / state.need_expiry
+        before = saturation * (1 - kept) / (1 - (1 - share) * kept)
+        since = -state.last_visit  # working days since the last visit, on day 0
+        later = np.exp(-state.need_expiry * since)
+        return {"stock": after * np.exp(-since / p.memory_days),
+                "need": before * (1 - share) * later + saturation * (1 - later),
+                "per_quarter": -np.expm1(-share * before) * state.required_float}
+
+    def carry_over(self) -> None:
+        """Open the pipeline, effort stock and demand pool a sales force already has on day 0.
+
+        Stock and pool are at their steady state (`steady_state`). Each account holds Poisson((visit-made +
+        inbound opportunities per quarter) x median cycle / quarter) open opportunities, with ages uniform over a
+        median cycle; each is in the stage its age puts it in, and counts as touched (it was being worked).
+        """
+        state = self.state
+        steady = self.steady_state()
+        state.stock[:] = steady["stock"]
+        state.need[:] = steady["need"]
         rng = state.streams.generator("pipeline.carry_over")
-        rate = state.propensity * adbudg(1.0, r.r0, r.r_max, r.c, r.d) * self.cycle_median_days / state.days_per_quarter
+        per_quarter = steady["per_quarter"] + state.propensity * self.response.inbound
+        rate = per_quarter * self.cycle_median_days / state.days_per_quarter
         accounts = np.repeat(np.arange(state.n_accounts), rng.poisson(rate))
         ages = rng.random(len(accounts)) * self.cycle_median_days
-        value_z, cycle_z, win_z = rng.standard_normal((len(accounts), 3)).T
+        value_z, cycle_z, win_z, push_z = rng.standard_normal((len(accounts), 4)).T
         cycle = self.cycle_median_days * np.exp(self.params.cycle_sigma * cycle_z)
         alive = ages < cycle  # older ones would have closed already
-        accounts, ages, value_z, cycle, win_z = accounts[alive], ages[alive], value_z[alive], cycle[alive], win_z[alive]
+        accounts, ages, value_z, cycle = accounts[alive], ages[alive], value_z[alive], cycle[alive]
+        win_z, push_z = win_z[alive], push_z[alive]
         stage_days = cycle / self.params.stages
         stage = np.minimum(ages // stage_days, self.params.stages - 1).astype(np.int64)
-        self._add(accounts, state.account_seat[accounts], value_z, stage_days, _uniform(win_z), CARRIED, OPEN,
-                  created=-ages, stage=stage, stage_began=np.full(len(accounts), -np.inf),
+        self._add(accounts, state.account_seat[accounts], value_z, stage_days, _uniform(win_z), _uniform(push_z),
+                  CARRIED, OPEN, created=-ages, stage=stage, stage_began=np.full(len(accounts), -np.inf),
                   next_check=np.maximum((stage + 1) * stage_days - ages, 1e-9))
 
+    def hand_over(self, accounts: np.ndarray, ramping: np.ndarray, now: float, rng: np.random.Generator) -> None:
+        """Open deals of accounts that changed rep: some are lost (more with a ramping rep), the rest slip.
+
+        A lost deal closes as lost at once (marked, closed by the day step); the others' next check moves
+        `handover_slip_days` later (the new rep has to pick the thread up).
+        """
+        state = self.state
+        used = int(state.counters[0])
+        if not len(accounts) or not used:
+            return
+        pool = state.opportunities
+        loss = np.zeros(state.n_accounts)
+        loss[accounts] = np.where(ramping, self.handover[1], self.handover[0])
+        moved = np.zeros(state.n_accounts, dtype=bool)
+        moved[accounts] = True
+        rows = np.flatnonzero((pool.status[:used] == OPEN) & moved[pool.account[:used]]
+                              & (pool.handover[:used] == 0))
+        if not len(rows):
+            return
+        lost = rng.random(len(rows)) < loss[pool.account[rows]]
+        gone, kept = rows[lost], rows[~lost]
+        pool.handover[gone] = LOST_AT_HANDOVER
+        pool.next_check[gone] = now
+        pool.next_check[kept] += self.handover[2]
+        touched = pool.account[rows]
+        np.minimum.at(state.next_event, touched, pool.next_check[rows])
+
     def inbound(self, quarter: int) -> None:
-        """Queue this quarter's inbound opportunities (the ADBUDG r0: demand with no call) as arrivals."""
+        """Queue this quarter's inbound opportunities (demand that comes with no call) as arrivals."""
         state = self.state
         rng = state.streams.generator("inbound", quarter)
         now = float(state.env.now)
         relationship = state.relationship_now(slice(None), now)
-        counts = rng.poisson(state.propensity * relationship * self.response.r0)
+        counts = rng.poisson(state.propensity * relationship * self.response.inbound)
         accounts = np.repeat(np.arange(state.n_accounts), counts)
         arrival = quarter * state.days_per_quarter + rng.random(len(accounts)) * state.days_per_quarter
-        value_z, cycle_z, win_z = rng.standard_normal((len(accounts), 3)).T
+        value_z, cycle_z, win_z, push_z = rng.standard_normal((len(accounts), 4)).T
         stage_days = self.cycle_median_days * np.exp(self.params.cycle_sigma * cycle_z) / self.params.stages
-        self._add(accounts, np.full(len(accounts), -1), value_z, stage_days, _uniform(win_z), INBOUND, PENDING,
+        self._add(accounts, np.full(len(accounts), -1), value_z, stage_days, _uniform(win_z), _uniform(push_z),
+                  INBOUND, PENDING,
                   created=arrival, stage=np.zeros(len(accounts), dtype=np.int64), stage_began=arrival,
                   next_check=arrival)
 
     def _add(self, accounts: np.ndarray, seat: np.ndarray, value_z: np.ndarray, stage_days: np.ndarray,
-             win_draw: np.ndarray, source: int, status: int, created: np.ndarray, stage: np.ndarray,
-             stage_began: np.ndarray, next_check: np.ndarray) -> None:
+             win_draw: np.ndarray, push_draw: np.ndarray, source: int, status: int, created: np.ndarray,
+             stage: np.ndarray, stage_began: np.ndarray, next_check: np.ndarray) -> None:
         """Append opportunities made in Python (carried over, inbound) to the pool and their accounts' lists."""
         state = self.state
         n = len(accounts)
@@ -104,6 +196,11 @@ class PipelineModel:
         pool.stage[rows] = stage
         pool.stalls[rows] = 0
         pool.win_draw[rows] = win_draw
+        pool.push_draw[rows] = push_draw
+        pool.handover[rows] = 0
+        pool.discount[rows] = 0.0
+        pool.pulled[rows] = False
+        pool.slipped[rows] = False
         pool.stage_began[rows] = stage_began
         pool.next_check[rows] = next_check
         pool.stage_days[rows] = stage_days

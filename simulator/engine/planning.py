@@ -1,8 +1,13 @@
-"""Call planning, compiled: which accounts a rep routes today, and travel within a territory.
+"""Call planning, compiled: which accounts a rep routes today, from home or from a trip's lodging.
 
-Due accounts and those with deals needing a touch come first, around the most urgent one (the day's anchor);
-underloaded reps top the day up with the best accounts not yet due; accounts whose round trip does not fit in the
-day's field time are left out. Plain functions over flat arrays, identical with `NUMBA_DISABLE_JIT=1`.
+A rep's week is planned by area. Accounts more than `trips.overnight_beyond_hours` from home are covered by
+overnight trips: on a day that starts no trip, a rep whose remote accounts are due (or hold deals needing a
+touch) starts one, anchored at the most urgent of them, long enough for the due work within a drive of it (two to
+four days, never over a weekend); the lodging is near that anchor. Other days are day trips from home. On every
+day, due accounts and those with deals needing a touch come first, around the most urgent one (the day's anchor),
+but only within `max_detour_hours` of it; underloaded reps top the day up with the best accounts not yet due. The
+day is sized with the territory's expected drive per stop. Plain functions over flat arrays, identical with
+`NUMBA_DISABLE_JIT=1`.
 """
 
 from __future__ import annotations
@@ -16,9 +21,15 @@ from simulator.world.geography import EARTH_RADIUS_KM
 
 MAX_STOPS = 16  # most stops a rep plans in one day
 DUE_CAP = 3.0  # an account three intervals overdue is no more urgent than one two intervals overdue
-URGENT_BONUS = 10.0  # due accounts and open opportunities come before top-up visits...
-DETOUR_PENALTY = 3.0  # ...unless they lie more than about URGENT_BONUS / DETOUR_PENALTY hours from the anchor
-DRIVE_PER_STOP_GUESS = 0.2  # hours of driving the planner allows per stop when sizing the day
+URGENT_BONUS = 10.0  # due accounts and open opportunities come before top-up visits
+DETOUR_PENALTY = 3.0  # hours of detour from the anchor weigh this much against an account's score
+ANCHOR_DISTANCE = 1.0  # an hour from the day's base weighs this much against an anchor's score
+WEEK_DAYS = 5  # working days in a week; trips end by its last
+TRIP_MIN_DAYS = 2
+TRIP_MIN_WORK = 1.0  # a trip is worth it when its due work fills a field day...
+LONG_OVERDUE = 1.5  # ...or its anchor is this many intervals overdue
+LEG_SHARE = 0.5  # a trip is long enough that its drives out and back take at most this share of its field time
+SOON_DAYS = 10  # a trip also takes in the remote accounts near its anchor falling due within two weeks
 
 
 @njit(cache=True)
@@ -49,60 +60,153 @@ def position_hours(matrix, xyz, first, hours_per_km, a, b):
 
 
 @njit(cache=True)
-def plan_day(day, field, working, behaviour, territories, accounts, chosen, n_chosen):
-    """Every working seat's plan for today: `chosen[seat, :n_chosen[seat]]` are territory positions to route."""
-    members, round_trip, potential_score = territories.accounts, territories.round_trip, territories.potential_score
-    last_visit, inverse_interval = accounts.last_visit, accounts.inverse_interval
-    newest_stage_start = accounts.newest_stage_start
+def plan_day(day, field, working, may_travel, behaviour, seats, territories, accounts, chosen, n_chosen, bases,
+             legs):
+    """Every working seat's plan for today: `chosen[seat, :n_chosen[seat]]` are territory positions to route.
+
+    A seat that may travel (a rep, not a covering manager) on no trip may start one today (`seats.trip_*`);
+    `bases[seat]` gets today's base (0 = home, else the lodging's position) and `legs[seat]` the long drives out
+    to the lodging (first trip day) and back home (last trip day).
+    """
+    members, potential_score = territories.accounts, territories.potential_score
     xyz, hours_per_km = territories.xyz, territories.hours_per_km[0]
     for seat in range(working.shape[0]):
-        if working[seat]:
-            start = territories.start[seat]
-            picked = plan(day, field[seat], behaviour, start, territories.start[seat + 1] - start,
-                          territories.mean_visit[seat], members, round_trip, potential_score, last_visit,
-                          inverse_interval, newest_stage_start,
-                          travel_view(territories.travel, territories.travel_start[seat],
-                                      territories.start[seat + 1] - start + 1), xyz,
-                          territories.xyz_start[seat], hours_per_km)
-            n_chosen[seat] = picked.shape[0]
-            chosen[seat, :picked.shape[0]] = picked
+        bases[seat], legs[seat, 0], legs[seat, 1] = 0, 0.0, 0.0
+        if not working[seat]:
+            continue
+        start = territories.start[seat]
+        n = territories.start[seat + 1] - start
+        travel = travel_view(territories.travel, territories.travel_start[seat], n + 1)
+        first = territories.xyz_start[seat]
+        remote_limit = np.inf
+        if behaviour.trips and may_travel[seat]:
+            remote_limit = behaviour.overnight_beyond
+            if seats.trip_left[seat] == 0 and day % WEEK_DAYS <= WEEK_DAYS - TRIP_MIN_DAYS:
+                start_trip(day, field[seat], seat, behaviour, seats, start, n, territories, accounts, travel, xyz,
+                           first, hours_per_km)
+        base = 0
+        if seats.trip_left[seat] > 0:
+            base = seats.trip_base[seat]
+            bases[seat] = base
+            if seats.trip_day[seat] == 0:
+                legs[seat, 0] = territories.from_home[start + base - 1]
+            if seats.trip_left[seat] == 1:
+                legs[seat, 1] = territories.from_home[start + base - 1]
+        picked = plan(day, field[seat] - legs[seat, 0] - legs[seat, 1], base, remote_limit, behaviour, start, n,
+                      territories.mean_visit[seat] + territories.drive_per_stop[seat], members,
+                      territories.from_home, potential_score, accounts, travel, xyz, first, hours_per_km)
+        n_chosen[seat] = picked.shape[0]
+        chosen[seat, :picked.shape[0]] = picked
 
 
 @njit(cache=True)
-def plan(day, field_hours, behaviour, start, n, mean_visit, members, round_trip, potential_score, last_visit,
-         inverse_interval, newest_stage_start, travel, xyz, first, hours_per_km):
+def urgency(day, account, position_score, behaviour, accounts):
+    """(score, urgent) of an account today: how overdue, its potential, whether a deal waits for a touch."""
+    last = accounts.last_visit[account]
+    overdue = (day - last) * accounts.inverse_interval[account]  # intervals
+    touch = accounts.newest_stage_start[account] >= max(last, accounts.last_remote[account])
+    value = behaviour.overdue_weight * min(overdue, DUE_CAP) + position_score
+    if touch:
+        value += behaviour.opportunity_weight
+    urgent = touch or overdue >= behaviour.due_threshold
+    if urgent:
+        value += URGENT_BONUS
+    return value, urgent, overdue >= LONG_OVERDUE
+
+
+@njit(cache=True)
+def start_trip(day, field_hours, seat, behaviour, seats, start, n, territories, accounts, travel, xyz, first,
+               hours_per_km):
+    """Start an overnight trip today if remote accounts are due: anchored at the most urgent, sized by the work.
+
+    The trip lasts long enough for the due remote work within `trips.radius_hours` of its anchor (plus the
+    drives out and back), at least two days, at most `trips.max_days` and never past the week's last day.
+    """
+    members, from_home, potential_score = territories.accounts, territories.from_home, territories.potential_score
+    best, best_score, pressing = -1, -np.inf, False
+    for position in range(n):
+        away = from_home[start + position]
+        if away <= behaviour.overnight_beyond or away + accounts.visit_hours[members[start + position]] > field_hours:
+            continue  # near enough for a day trip, or too far to reach and visit in a day's drive
+        value, urgent, long_overdue = urgency(day, members[start + position], potential_score[start + position],
+                                              behaviour, accounts)
+        if urgent and value > best_score:
+            best, best_score, pressing = position, value, long_overdue
+    if best < 0:
+        return
+    per_stop = territories.mean_visit[seat] + territories.drive_per_stop[seat]
+    work = 0.0
+    for position in range(n):
+        if from_home[start + position] <= behaviour.overnight_beyond:
+            continue
+        if position_hours(travel, xyz, first, hours_per_km, best + 1, position + 1) > behaviour.trip_radius:
+            continue
+        account = members[start + position]
+        soon = (day + SOON_DAYS - accounts.last_visit[account]) * accounts.inverse_interval[account]
+        if soon >= behaviour.due_threshold or urgency(day, account, potential_score[start + position], behaviour,
+                                                      accounts)[1]:
+            work += per_stop
+    if work < TRIP_MIN_WORK * field_hours and not pressing:
+        return
+    legs = 2.0 * from_home[start + best]
+    # long enough for the work and the drives, and for the drives out and back to take at most LEG_SHARE of it
+    days = max(TRIP_MIN_DAYS, int(math.ceil((work + legs) / max(field_hours, 1e-9))),
+               int(math.ceil(legs / (LEG_SHARE * max(field_hours, 1e-9)))))
+    seats.trip_base[seat] = best + 1
+    seats.trip_left[seat] = min(days, behaviour.trip_max_days, WEEK_DAYS - day % WEEK_DAYS)
+    seats.trip_day[seat] = 0
+
+
+@njit(cache=True)
+def plan(day, field_hours, base, remote_limit, behaviour, start, n, per_stop, members, from_home, potential_score,
+         accounts, travel, xyz, first, hours_per_km):
     """Positions (in a seat's territory: members[start:start + n]) of the accounts to route today.
 
-    Due accounts and those with deals needing a touch come first, around the most urgent one (the day's anchor);
-    underloaded reps top the day up with the best accounts not yet due. Accounts whose round trip from home does
-    not fit in today's field time are left out (they show up in the coverage gap).
+    From home (`base` 0): accounts within `remote_limit` whose round trip fits in today's field time. From a
+    trip's lodging (`base` = its position): accounts within `trips.radius_hours` of it whose round trip from it
+    fits. Due accounts and those with deals needing a touch come first, around the most urgent one (the anchor),
+    within `max_detour_hours` of it (a due account farther off waits for a day near it); the day holds about
+    field time / (visit + expected drive per stop) stops, plus one (stops that do not fit are skipped on the road).
     """
     reachable = np.empty(n, dtype=np.int64)
+    score = np.empty(n)
+    urgent = np.empty(n, dtype=np.bool_)
+    away_of = np.empty(n)
     n_reachable = 0
     for position in range(n):
-        if round_trip[start + position] <= field_hours:
-            reachable[n_reachable] = position
-            n_reachable += 1
-    wanted = min(MAX_STOPS, n_reachable, int(field_hours / (mean_visit + DRIVE_PER_STOP_GUESS)) + 2)
-    if wanted >= n_reachable:
-        return reachable[:n_reachable].copy()
-    score = np.empty(n_reachable)
-    for i in range(n_reachable):
-        position = reachable[i]
         account = members[start + position]
-        overdue = (day - last_visit[account]) * inverse_interval[account]  # intervals
-        touch = newest_stage_start[account] >= last_visit[account]  # an open deal untouched since its stage began
-        value = behaviour.overdue_weight * min(overdue, DUE_CAP) + potential_score[start + position]
-        if touch:
-            value += behaviour.opportunity_weight
-        if touch or overdue >= behaviour.due_threshold:
-            value += URGENT_BONUS
-        score[i] = value
-    anchor = reachable[np.argmax(score)] + 1
+        if base == 0:
+            away = from_home[start + position]
+            if away > remote_limit:
+                continue
+        else:
+            away = position_hours(travel, xyz, first, hours_per_km, base, position + 1)
+            if away > behaviour.trip_radius:
+                continue
+        if 2.0 * away + accounts.visit_hours[account] > field_hours:
+            continue
+        value, is_urgent, _ = urgency(day, account, potential_score[start + position], behaviour, accounts)
+        reachable[n_reachable] = position
+        away_of[n_reachable] = away
+        score[n_reachable], urgent[n_reachable] = value, is_urgent
+        n_reachable += 1
+    if n_reachable == 0:
+        return reachable[:0].copy()
+    wanted = min(MAX_STOPS, n_reachable, int(field_hours / per_stop) + 1)
+    best, anchor = -np.inf, 0
+    for i in range(n_reachable):  # the most urgent account, a little nearer preferred
+        value = score[i] - ANCHOR_DISTANCE * away_of[i]
+        if value > best:
+            best, anchor = value, reachable[i] + 1
     cost = np.empty(n_reachable)
     for i in range(n_reachable):
-        cost[i] = DETOUR_PENALTY * position_hours(travel, xyz, first, hours_per_km, anchor, reachable[i] + 1) - score[i]
-    return reachable[cheapest(cost, wanted)]
+        detour = position_hours(travel, xyz, first, hours_per_km, anchor, reachable[i] + 1)
+        cost[i] = DETOUR_PENALTY * detour - score[i] if detour <= behaviour.max_detour or not urgent[i] else np.inf
+    order = cheapest(cost, wanted)
+    k = 0
+    while k < order.shape[0] and cost[order[k]] < np.inf:
+        k += 1
+    return reachable[order[:k]]
 
 
 @njit(cache=True)

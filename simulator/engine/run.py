@@ -53,6 +53,7 @@ def simulate(world: World, alignment: Alignment, scenario: Scenario, streams: St
     workforce = WorkforceModel(state, pipeline, align, vacancy_name, get_vacancy_policy(vacancy_name))
     workforce.day_hooks.extend(day_hooks)
     pipeline.carry_over()
+    pipeline.realigned_from_day_0()
 
     def calendar() -> Generator[simpy.Event, None, None]:
         """On each day with a workforce event: the tick, then every seat's days up to the next such day."""

@@ -7,6 +7,7 @@ changes ownership and seats between days; `metrics` turns the logs into tables.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -103,6 +104,8 @@ class RunState:
         self.seat_has_rep = np.zeros(n_seats, dtype=bool)
         self.seat_on_notice = np.zeros(n_seats, dtype=bool)
         self.ownership_changes = 0  # reassignments so far (orphan counts are recomputed only after one)
+        # what a change of rep does to an account's open deals: `PipelineModel.hand_over`, set by the pipeline
+        self.hand_over: Callable[[np.ndarray, np.ndarray, float, np.random.Generator], None] | None = None
         for seat in np.flatnonzero(self.seat_state == FILLED):
             self.seat_in(int(seat), Rep(self.seat_ids[seat], int(seat),
                                         -tenure_days[seat] / self.calendar_days_per_day, float(skill[seat]), True))
@@ -111,9 +114,21 @@ class RunState:
         offsets = self.streams.generator("hidden.last_visit").random(n_acc)
         self.last_visit = -offsets * self.interval_days
         self.visit_before_today = self.last_visit.copy()
-        self.visits_in_quarter = np.zeros(n_acc, dtype=np.int64)
+        self.last_remote = np.full(n_acc, -np.inf)  # remote touches (calls), as visits
+        self.remote_before_today = self.last_remote.copy()
         self.visit_count = np.zeros(n_acc, dtype=np.int64)  # visits ever: the index of the next visit's draws
         self.relationship = np.ones(n_acc)
+        segments = world.accounts["segment"].to_numpy()
+        self.visit_only = np.isin(segments, list(behaviour.remote.visit_segments)) | (not behaviour.remote.enabled)
+        # effort stock (visits per quarter, exponentially weighted) and demand pool, both at their steady state
+        # under the required visit rhythm on day 0 (`pipeline.PipelineModel.steady_state` sets them)
+        self.stock = np.zeros(n_acc)
+        self.stock_time = np.zeros(n_acc)
+        self.need = np.zeros(n_acc)
+        self.need_time = np.zeros(n_acc)
+        response = behaviour.response
+        self.need_rate = self.propensity * response.demand_per_quarter / cal.days_per_quarter  # per working day
+        self.need_expiry = np.full(n_acc, self.calendar_days_per_day / response.demand_life_days)  # per working day
         self.change_day = np.full(n_acc, -np.inf)
         self.change_penalty = np.zeros(n_acc)
         self.first_opportunity = np.full(n_acc, -1, dtype=np.int64)  # each account's open opportunities: a list
@@ -153,15 +168,23 @@ class RunState:
         self.admin_hours = np.zeros((n_seats, self.n_days))
         self.home_leg_hours = np.zeros((n_seats, self.n_days))
         self.idle_hours = np.zeros((n_seats, self.n_days))
+        self.remote_hours = np.zeros((n_seats, self.n_days))
+        self.nights = np.zeros((n_seats, self.n_days))
+        # seat state the day step carries from day to day: admin put off, the trip under way
+        self.backlog = np.zeros(n_seats)
+        self.trip_base = np.zeros(n_seats, dtype=np.int64)
+        self.trip_left = np.zeros(n_seats, dtype=np.int64)
+        self.trip_day = np.zeros(n_seats, dtype=np.int64)
         self.quota = np.zeros((n_seats, self.quarters))
 
     def accounts(self) -> Accounts:
         """The account arrays, as the kernels take them."""
         return Accounts(self.account_seat, self.covering_for, self.last_visit, self.visit_before_today,
-                        self.visits_in_quarter, self.visit_count, self.inverse_interval, self.interval_days,
-                        self.visit_hours, self.required_float, self.propensity, self.relationship,
-                        self.change_day, self.change_penalty, self.potential_float, self.first_opportunity,
-                        self.next_event, self.newest_stage_start)
+                        self.last_remote, self.remote_before_today, self.visit_count, self.inverse_interval,
+                        self.interval_days, self.visit_hours, self.required_float, self.visit_only, self.propensity,
+                        self.relationship, self.stock, self.stock_time, self.need, self.need_time, self.need_rate,
+                        self.need_expiry, self.change_day, self.change_penalty, self.potential_float,
+                        self.first_opportunity, self.next_event, self.newest_stage_start)
 
     def reserve(self, opportunities: int, visits: int) -> None:
         """Make room for this many more opportunities and visits."""
@@ -224,6 +247,8 @@ class RunState:
         ramping = self._ramping_seats()[new_seat[gained]]
         self.change_day[gained] = now
         self.change_penalty[gained] = np.where(ramping, new_hire_penalty, penalty)
+        if self.hand_over is not None:
+            self.hand_over(gained, ramping, now, self.streams.generator("handover", self.ownership_changes))
         self.covering_for[moved] = covering_for if covering_for >= 0 else -1
         self.account_seat[:] = new_seat
         self.ownership_changes += 1

@@ -13,25 +13,31 @@ import numpy as np
 
 Behaviour = namedtuple("Behaviour", [
     "workday_hours", "admin_share", "admin_share_sd", "manager_share", "travel_sigma", "visit_sigma",
-    "due_threshold", "overdue_weight", "opportunity_weight"])
+    "due_threshold", "overdue_weight", "opportunity_weight", "max_detour", "trips", "overnight_beyond", "trip_max_days",
+    "trip_radius", "remote", "remote_hours", "remote_weight"])
 PipelineParams = namedtuple("PipelineParams", [
     "stages", "max_stalls", "cycle_median_days", "cycle_sigma", "stall_days", "value_share", "value_sigma",
-    "win_probability", "decay", "floor", "recovery", "penalty_days", "r0", "r_max", "c", "d", "days_per_quarter"])
+    "win_probability", "decay", "floor", "recovery", "penalty_days", "discovery_max", "c", "d", "memory_days",
+    "max_open", "quarter_end_days", "pull_in", "pull_in_discount", "slip", "days_per_quarter"])
 Keys = namedtuple("Keys", ["workday", "visit"])
-Seats = namedtuple("Seats", ["kind", "multiplier", "empty", "admin_hours", "home_leg_hours", "idle_hours", "revenue"])
+Seats = namedtuple("Seats", [
+    "kind", "multiplier", "ramp", "empty", "open_deals", "backlog", "trip_base", "trip_left", "trip_day", "admin_hours",
+    "home_leg_hours", "idle_hours", "remote_hours", "nights", "revenue"])
 Territories = namedtuple("Territories", [
-    "start", "accounts", "round_trip", "potential_score", "mean_visit", "travel_start", "travel", "xyz_start", "xyz",
-    "hours_per_km"])
+    "start", "accounts", "from_home", "potential_score", "mean_visit", "drive_per_stop", "travel_start", "travel",
+    "xyz_start", "xyz", "hours_per_km"])
 Accounts = namedtuple("Accounts", [
-    "seat", "covering_for", "last_visit", "visit_before_today", "visits_in_quarter", "visit_count",
-    "inverse_interval", "interval", "visit_hours", "required", "propensity", "relationship", "change_day",
-    "change_penalty", "potential", "first_opportunity", "next_event", "newest_stage_start"])
+    "seat", "covering_for", "last_visit", "visit_before_today", "last_remote", "remote_before_today", "visit_count",
+    "inverse_interval", "interval", "visit_hours", "required", "visit_only", "propensity", "relationship",
+    "stock", "stock_time", "need", "need_time", "need_rate", "need_expiry", "change_day", "change_penalty",
+    "potential", "first_opportunity", "next_event", "newest_stage_start"])
 
 OPPORTUNITY_TYPES = {
     "account": np.int64, "seat_created": np.int64, "value": np.float64, "created": np.float64, "stage": np.int64,
     "stalls": np.int64, "win_draw": np.float64, "stage_began": np.float64, "next_check": np.float64,
     "stage_days": np.float64, "source": np.int8, "status": np.int8, "outcome": np.int8, "closed": np.float64,
-    "seat_closed": np.int64, "vacancy": np.bool_, "next_of_account": np.int64,
+    "seat_closed": np.int64, "vacancy": np.bool_, "next_of_account": np.int64, "push_draw": np.float64,
+    "handover": np.int8, "discount": np.float64, "pulled": np.bool_, "slipped": np.bool_,
 }
 Opportunities = namedtuple("Opportunities", list(OPPORTUNITY_TYPES))
 VISIT_TYPES = {"seat": np.int64, "account": np.int64, "day": np.int64, "start": np.float64,

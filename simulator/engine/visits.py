@@ -1,7 +1,10 @@
-"""Routes and visits, compiled: every working seat drives its planned route and makes the visits that fit.
+"""Routes, visits and calls, compiled: every working seat drives its planned route and makes what fits.
 
-Each drive and visit takes a simulated time (lognormal noise from counter-based draws); a visit mends the
-account's relationship and may create an opportunity (the ADBUDG increment of that visit of the quarter).
+Each drive and visit takes a simulated time (lognormal noise from counter-based draws). A visit mends the
+account's relationship, adds to its effort stock and uncovers a share of its demand pool (`Response`): the needs
+it finds may make an opportunity. The day ends at home, or at a trip's lodging. Field time left at the end of the
+day goes to remote touches (calls on deals that need one and may be advanced remotely), then to admin the rep
+put off; what is left is idle.
 """
 
 from __future__ import annotations
@@ -12,31 +15,32 @@ import numpy as np
 from numba import njit
 
 from simulator.engine.draws import normal, uniform
-from simulator.engine.events import VISIT, change_factor, create
+from simulator.engine.events import OPEN, VISIT, change_factor, create, pull_in
 from simulator.engine.planning import MAX_STOPS, position_hours, travel_view
 from simulator.engine.routing import plan_route
 
-DAY_SLOTS = 2 + 2 * MAX_STOPS  # normal draws per seat-day: admin, home leg, a travel leg and a visit per stop
-# draws per visit of an account, in its uniform index space: create?, deal value (normal), cycle (normal), win
+MIN_ADMIN_SHARE = 0.02  # even a rep in a month-end push or on a trip spends this share of the day on admin
+
+# normal draws per seat-day: admin, the leg back to the day's base, the drives out to and back from a trip's
+# lodging, then a travel leg and a visit per stop
+DAY_SLOTS = 4 + 2 * MAX_STOPS
+# draws per visit of an account, in its uniform index space: create?, deal value (normal), cycle (normal), win, push
 VISIT_UNIFORMS = 8
 
 
 @njit(cache=True)
-def drive_routes(day, admin, field, working, planned, n_planned, effectiveness, behaviour, pipeline, keys, seats,
-                 territories, accounts, opportunities, visits, counters):
-    """Every working seat drives its planned route and makes the visits that fit; hours are logged.
+def drive_routes(day, admin, field, training, working, planned, n_planned, bases, legs, effectiveness, behaviour,
+                 pipeline, keys, seats, territories, accounts, opportunities, visits, counters):
+    """Every working seat drives its planned route and makes the visits that fit; then calls and put-off admin.
 
-    The stops are ordered by `plan_route`; each drive and visit takes a simulated time; a stop that no longer fits
-    with the drive home is skipped. A visit mends the account's relationship and may create an opportunity.
+    The stops are ordered by `plan_route` around the day's base (home or lodging); each drive and visit takes a
+    simulated time; a stop that no longer fits with the drive back to the base (and home, on a trip's last day)
+    is skipped. Hours are logged: the drives to and from the base as home-leg hours, calls as remote hours.
     """
     hours = behaviour.workday_hours
     travel_sigma, visit_sigma = behaviour.travel_sigma, behaviour.visit_sigma
     travel_mu, visit_mu = -0.5 * travel_sigma * travel_sigma, -0.5 * visit_sigma * visit_sigma
     members, visit_hours = territories.accounts, accounts.visit_hours
-    last_visit, visit_before_today = accounts.last_visit, accounts.visit_before_today
-    visits_in_quarter, visit_count = accounts.visits_in_quarter, accounts.visit_count
-    account_relationship, interval, required = accounts.relationship, accounts.interval, accounts.required
-    propensity, change_day, change_penalty = accounts.propensity, accounts.change_day, accounts.change_penalty
     travel_all, travel_start, xyz, hours_per_km = (territories.travel, territories.travel_start, territories.xyz,
                                                    territories.hours_per_km[0])
     for seat in range(working.shape[0]):
@@ -49,26 +53,30 @@ def drive_routes(day, admin, field, working, planned, n_planned, effectiveness, 
         start = territories.start[seat]
         travel = travel_view(travel_all, travel_start[seat], territories.start[seat + 1] - start + 1)
         first = territories.xyz_start[seat]
+        base = bases[seat]
         matrix = np.zeros((k + 1, k + 1))
         for i in range(k + 1):
-            row = 0 if i == 0 else chosen[i - 1] + 1
+            row = base if i == 0 else chosen[i - 1] + 1
             for j in range(i + 1, k + 1):  # travel is symmetric: each pair once
                 matrix[i, j] = position_hours(travel, xyz, first, hours_per_km, row, chosen[j - 1] + 1)
                 matrix[j, i] = matrix[i, j] if travel.shape[0] == 0 else position_hours(
                     travel, xyz, first, hours_per_km, chosen[j - 1] + 1, row)
         order = plan_route(matrix)
         multiplier = seats.multiplier[seat] * effectiveness
-        base = day * DAY_SLOTS
-        home_noise = math.exp(travel_sigma * normal(keys.workday, seat, base + 1) + travel_mu)
+        slot0 = day * DAY_SLOTS
+        base_noise = math.exp(travel_sigma * normal(keys.workday, seat, slot0 + 1) + travel_mu)
+        out = legs[seat, 0] * math.exp(travel_sigma * normal(keys.workday, seat, slot0 + 2) + travel_mu)
+        back = legs[seat, 1] * math.exp(travel_sigma * normal(keys.workday, seat, slot0 + 3) + travel_mu)
+        clock += out
         here = 0
         for slot in range(k):
             stop = order[slot]
             account = members[start + chosen[stop - 1]]
             drive = matrix[here, stop] * math.exp(
-                travel_sigma * normal(keys.workday, seat, base + 2 + slot) + travel_mu)
+                travel_sigma * normal(keys.workday, seat, slot0 + 4 + slot) + travel_mu)
             visit = visit_hours[account] * math.exp(
-                visit_sigma * normal(keys.workday, seat, base + 2 + MAX_STOPS + slot) + visit_mu)
-            if clock + drive + visit + matrix[stop, 0] * home_noise > end:
+                visit_sigma * normal(keys.workday, seat, slot0 + 4 + MAX_STOPS + slot) + visit_mu)
+            if clock + drive + visit + matrix[stop, 0] * base_noise + back > end:
                 continue  # does not fit: try the next planned stop; none left, the day is over
             now = day + (clock + drive + visit) / hours
             row = counters[1]
@@ -81,44 +89,143 @@ def drive_routes(day, admin, field, working, planned, n_planned, effectiveness, 
             visits.visit_hours[row] = visit
             clock += drive + visit
             here = stop
-            previous_visit = last_visit[account]
-            visit_before_today[account] = previous_visit
-            last_visit[account] = now
-            visits_in_quarter[account] += 1
-            # the visit mends the relationship (after decay for the time it was overdue); open deals count as
-            # touched from now on (a stage check compares its stage start with the visits)
-            relationship = account_relationship[account]
-            overdue = (now - previous_visit) / interval[account] - 1.0
-            if overdue > 0 and relationship > pipeline.floor:
-                relationship = max(pipeline.floor, relationship * math.exp(-pipeline.decay * overdue))
-            relationship += pipeline.recovery * (1.0 - relationship)
-            account_relationship[account] = relationship
-            # ... and may create an opportunity: the ADBUDG increment of this visit of the quarter
-            draw = VISIT_UNIFORMS * visit_count[account]
-            visit_count[account] += 1
-            count = visits_in_quarter[account]
-            increment = (adbudg(count / required[account], pipeline.r0, pipeline.r_max, pipeline.c, pipeline.d)
-                         - adbudg((count - 1) / required[account], pipeline.r0, pipeline.r_max, pipeline.c, pipeline.d))
-            chance = propensity[account] * relationship * multiplier * increment
-            if change_day[account] != -np.inf:
-                chance *= change_factor(now - change_day[account], change_penalty[account], pipeline.penalty_days)
-            if uniform(keys.visit, account, draw) < chance:
-                value_z = normal(keys.visit, account, draw // 2 + 1)  # uniforms draw + 2, draw + 3
-                cycle_z = normal(keys.visit, account, draw // 2 + 2)  # uniforms draw + 4, draw + 5
-                win_draw = uniform(keys.visit, account, draw + 6)
-                create(account, seat, value_z, cycle_z, win_draw, VISIT, now, pipeline, accounts, opportunities,
-                       counters)
-        if here:
-            leg = matrix[here, 0] * home_noise
-            seats.home_leg_hours[seat, day] = leg
-            clock += leg
-        seats.idle_hours[seat, day] = hours - clock
+            make_visit(account, seat, now, multiplier, pipeline, keys, seats, accounts, opportunities, counters)
+        leg = matrix[here, 0] * base_noise + back if here else back
+        seats.home_leg_hours[seat, day] = out + leg
+        clock += leg
+        left = hours - training[seat] - clock
+        block = admin[seat]
+        if left < 0:  # a trip's long drive overran the day: it comes out of onboarding, then of the admin block
+            lost = min(training[seat], -left)
+            seats.admin_hours[seat, day] -= lost
+            left += lost
+            lost = min(block, -left)
+            block -= lost
+            seats.admin_hours[seat, day] -= lost
+            seats.backlog[seat] += lost
+            left += lost
+            if left < 0:  # rare: the rest of the drive is the evening's (not paid time)
+                seats.home_leg_hours[seat, day] += left
+                clock += left
+                left = 0.0
+        # calls on deals waiting for a touch come before admin: from time left, then from the admin block (the
+        # admin it displaces is put off)
+        spare = max(block - MIN_ADMIN_SHARE * hours, 0.0)
+        if behaviour.remote and left + spare >= behaviour.remote_hours:
+            calls = remote_touches(day, clock, int((left + spare) // behaviour.remote_hours), seat, behaviour,
+                                   pipeline, territories, accounts, opportunities)
+            calling = calls * behaviour.remote_hours
+            seats.remote_hours[seat, day] = calling
+            displaced = max(calling - max(left, 0.0), 0.0)
+            seats.admin_hours[seat, day] -= displaced
+            seats.backlog[seat] += displaced
+            left -= calling - displaced
+        catch_up = min(max(left, 0.0), seats.backlog[seat])
+        seats.backlog[seat] -= catch_up
+        seats.admin_hours[seat, day] += catch_up
+        seats.idle_hours[seat, day] = left - catch_up
+
+
+@njit(cache=True)
+def make_visit(account, seat, now, multiplier, pipeline, keys, seats, accounts, opportunities, counters):
+    """A visit at `now`: relationship mended, effort stock raised, demand found (maybe an opportunity).
+
+    In the quarter's last weeks it may also pull in the account's deals due soon after the quarter.
+    """
+    previous_visit = accounts.last_visit[account]
+    accounts.visit_before_today[account] = previous_visit
+    accounts.last_visit[account] = now
+    # the visit mends the relationship (after decay for the time it was overdue); open deals count as touched
+    # from now on (a stage check compares its stage start with the visits)
+    relationship = accounts.relationship[account]
+    overdue = (now - previous_visit) / accounts.interval[account] - 1.0
+    if overdue > 0 and relationship > pipeline.floor:
+        relationship = max(pipeline.floor, relationship * math.exp(-pipeline.decay * overdue))
+    relationship += pipeline.recovery * (1.0 - relationship)
+    accounts.relationship[account] = relationship
+    stock = add_to_stock(account, now, 1.0, pipeline, accounts)
+    need = demand_now(account, now, accounts)
+    draw = VISIT_UNIFORMS * accounts.visit_count[account]
+    accounts.visit_count[account] += 1
+    # the visit uncovers a share of the open needs, larger the better the rep knows the account (effort stock)
+    x = stock / accounts.required[account]
+    xc = x ** pipeline.c
+    share = pipeline.discovery_max * xc / (pipeline.d + xc) * multiplier
+    if accounts.change_day[account] != -np.inf:
+        share *= change_factor(now - accounts.change_day[account], accounts.change_penalty[account],
+                               pipeline.penalty_days)
+    found = min(share, 1.0) * need
+    if found > 0 and seats.open_deals[seat] < pipeline.max_open:  # a rep at capacity leaves the needs waiting
+        if uniform(keys.visit, account, draw) < -math.expm1(-found):  # at least one need found: a deal
+            # it bundles the needs found: found / P(at least one) of them on average, and its value with them
+            needs = min(found / -math.expm1(-found), max(need, 1.0))
+            value_z = normal(keys.visit, account, draw // 2 + 1)  # uniforms draw + 2, draw + 3
+            cycle_z = normal(keys.visit, account, draw // 2 + 2)  # uniforms draw + 4, draw + 5
+            create(account, seat, value_z, cycle_z, uniform(keys.visit, account, draw + 6),
+                   uniform(keys.visit, account, draw + 7), needs, VISIT, now, pipeline, accounts, opportunities,
+                   counters)
+            seats.open_deals[seat] += 1
+            accounts.need[account] = max(0.0, need - needs)
+    if pipeline.pull_in > 0:
+        pull_in(account, now, pipeline, accounts, opportunities)
 
 
 @njit(cache=True, inline="always")
-def adbudg(x, r0, r_max, c, d):
-    """ADBUDG response r(x) = r0 + (r_max - r0) * x^c / (d + x^c), for x >= 0."""
-    if x <= 0:
-        return r0
-    xc = x ** c
-    return r0 + (r_max - r0) * xc / (d + xc)
+def add_to_stock(account, now, weight, pipeline, accounts):
+    """Decay an account's effort stock (visits per quarter, exponentially weighted) to `now` and add a touch."""
+    stock = accounts.stock[account] * math.exp(-(now - accounts.stock_time[account]) / pipeline.memory_days)
+    stock += weight * pipeline.days_per_quarter / pipeline.memory_days
+    accounts.stock[account] = stock
+    accounts.stock_time[account] = now
+    return stock
+
+
+@njit(cache=True, inline="always")
+def demand_now(account, now, accounts):
+    """The account's demand pool at `now`: needs arrive (scaled by the relationship) and expire meanwhile."""
+    expiry = accounts.need_expiry[account]
+    kept = math.exp(-expiry * (now - accounts.need_time[account]))
+    need = (accounts.need[account] * kept
+            + accounts.need_rate[account] * accounts.relationship[account] / expiry * (1.0 - kept))
+    accounts.need[account] = need
+    accounts.need_time[account] = now
+    return need
+
+
+@njit(cache=True)
+def remote_touches(day, clock, most, seat, behaviour, pipeline, territories, accounts, opportunities):
+    """Up to `most` calls from `clock` on; returns how many were made.
+
+    Calls go to accounts of the territory with a deal that waits for a touch a call can give (not a visit-only
+    segment, not the last stage).
+    """
+    hours = behaviour.workday_hours
+    start, n = territories.start[seat], territories.start[seat + 1] - territories.start[seat]
+    made = 0
+    for i in range(n):
+        if made == most:
+            break
+        account = territories.accounts[start + (day * 7 + i) % n]  # a different first account each day
+        if accounts.visit_only[account]:
+            continue
+        touched = max(accounts.last_visit[account], accounts.last_remote[account])
+        if accounts.newest_stage_start[account] < touched:
+            continue
+        waiting = False
+        o = accounts.first_opportunity[account]
+        while o >= 0:
+            if (opportunities.status[o] == OPEN and opportunities.stage[o] < pipeline.stages - 1
+                    and opportunities.stage_began[o] >= touched):  # a deal made at a visit needs a later touch
+                waiting = True
+                break
+            o = opportunities.next_of_account[o]
+        if not waiting:
+            continue
+        made += 1
+        now = day + (clock + made * behaviour.remote_hours) / hours
+        accounts.remote_before_today[account] = accounts.last_remote[account]
+        accounts.last_remote[account] = now
+        accounts.relationship[account] += behaviour.remote_weight * pipeline.recovery * (
+            1.0 - accounts.relationship[account])
+        add_to_stock(account, now, behaviour.remote_weight, pipeline, accounts)
+    return made

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulator.alignment import travel_per_visit_hours
 from simulator.behaviour import cv_to_sigma
 from simulator.engine.kernels import MANAGER_DAY, NO_WORK, REP_DAY, play_days
 from simulator.engine.pipeline import PipelineModel
@@ -35,7 +36,13 @@ class Workday:
             admin_share_sd=float(behaviour.admin_share_sd), manager_share=float(state.scenario.workforce.manager_share),
             travel_sigma=cv_to_sigma(behaviour.travel_time_cv), visit_sigma=cv_to_sigma(behaviour.visit_duration_cv),
             due_threshold=float(behaviour.due_threshold), overdue_weight=float(behaviour.overdue_weight),
-            opportunity_weight=float(behaviour.opportunity_weight))
+            opportunity_weight=float(behaviour.opportunity_weight), max_detour=float(behaviour.max_detour_hours),
+            trips=bool(behaviour.trips.enabled), overnight_beyond=float(behaviour.trips.overnight_beyond_hours),
+            trip_max_days=int(behaviour.trips.max_days), trip_radius=float(behaviour.trips.radius_hours),
+            remote=bool(behaviour.remote.enabled), remote_hours=float(behaviour.remote.hours),
+            remote_weight=float(behaviour.remote.relationship_weight))
+        # expected drive per stop to each account, from the local account density: sizes a day's plan
+        self.drive_per_visit = travel_per_visit_hours(state.world, state.world.hours_per_km)
         self.potential_weight = float(behaviour.potential_weight)
         n = state.n_seats
         # per seat: its home (position 0) and accounts (1..n), as unit vectors (great circle) or a travel matrix
@@ -43,9 +50,10 @@ class Workday:
         self.hours_per_km = float(getattr(state.world.travel, "hours_per_km", 0.0))
         self.xyz: list[np.ndarray] = [np.zeros((1, 3))] * n
         self.matrices: list[np.ndarray] = [np.zeros((1, 1))] * n
-        self.round_trip: list[np.ndarray] = [np.empty(0)] * n
+        self.from_home: list[np.ndarray] = [np.empty(0)] * n
         self.potential_score: list[np.ndarray] = [np.empty(0)] * n
         self.mean_visit = np.ones(n)
+        self.drive_per_stop = np.full(n, 0.5)
         self.version = np.full(n, -1, dtype=np.int64)
         self.territories: Territories | None = None
 
@@ -53,19 +61,22 @@ class Workday:
         """Play days first_day .. last_day - 1 of every seat (a stretch after a workforce tick, none in between)."""
         state = self.state
         if self.territories is None or np.any(self.version != state.territory_version):
+            state.trip_left[self.version != state.territory_version] = 0  # positions change: a trip ends
             self.territories = self._territories()
         kind = np.where(state.seat_state == FILLED, REP_DAY,
                         np.where((state.seat_state == VACANT) & state.manager_covered, MANAGER_DAY, NO_WORK))
         state.day_kind[:, first_day:last_day] = kind[:, None]
         days = np.arange(first_day, last_day)
         months = np.array([state.month_of_quarter(int(day)) for day in days])
-        multipliers = np.array([self.pipeline.seat_multipliers(int(day)) for day in days])
-        seats = Seats(kind.astype(np.int8), multipliers[0].copy(), ~state.seat_has_rep, state.admin_hours,
-                      state.home_leg_hours, state.idle_hours, state.seat_revenue)
+        ramps = np.array([self.pipeline.seat_ramps(int(day)) for day in days])
+        seats = Seats(kind.astype(np.int8), self.pipeline.seat_skills(), ramps[0].copy(), ~state.seat_has_rep,
+                      self.pipeline.open_deals(), state.backlog, state.trip_base, state.trip_left, state.trip_day,
+                      state.admin_hours, state.home_leg_hours, state.idle_hours, state.remote_hours, state.nights,
+                      state.seat_revenue)
         room = len(days) * state.n_seats * MAX_STOPS
         state.reserve(room, room)
         play_days(first_day, last_day, np.asarray(state.effort, dtype=float)[months],
-                  np.asarray(state.effectiveness, dtype=float)[months], multipliers, self.behaviour,
+                  np.asarray(state.effectiveness, dtype=float)[months], ramps, self.behaviour,
                   self.pipeline.params, state.keys, seats, self.territories, state.accounts(), state.opportunities,
                   state.visits, state.counters)
 
@@ -85,7 +96,7 @@ class Workday:
         start = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
         accounts = np.concatenate(members).astype(np.int64)
         no_score = np.zeros(int(sizes[n]))
-        round_trip = np.concatenate([*self.round_trip, no_score])
+        from_home = np.concatenate([*self.from_home, no_score])
         potential_score = np.concatenate([*self.potential_score, no_score])
         if self.great_circle:
             xyz = np.concatenate(self.xyz)
@@ -95,8 +106,9 @@ class Workday:
             xyz, xyz_start = np.zeros((0, 3)), np.zeros(n, dtype=np.int64)
             travel = np.concatenate([m.ravel() for m in self.matrices])
             travel_start = np.concatenate(([0], np.cumsum([m.size for m in self.matrices])[:-1])).astype(np.int64)
-        return Territories(start, accounts, round_trip, potential_score, self.mean_visit.copy(), travel_start,
-                           travel, xyz_start, xyz, np.array([self.hours_per_km]))
+        return Territories(start, accounts, from_home, potential_score, self.mean_visit.copy(),
+                           self.drive_per_stop.copy(), travel_start, travel, xyz_start, xyz,
+                           np.array([self.hours_per_km]))
 
     def _refresh(self, seat: int) -> None:
         """Recompute one seat's travel data and planning constants after its territory changed."""
@@ -110,7 +122,8 @@ class Workday:
         else:
             self.matrices[seat] = np.asarray(travel.pairwise(locations), dtype=float)
             from_home = self.matrices[seat][0, 1:]
-        self.round_trip[seat] = 2 * from_home + state.visit_hours[members]
+        self.from_home[seat] = np.asarray(from_home, dtype=float)
         self.potential_score[seat] = self.potential_weight * state.potential_rank[seat]
         self.mean_visit[seat] = float(state.visit_hours[members].mean()) if len(members) else 1.0
+        self.drive_per_stop[seat] = float(self.drive_per_visit[members].mean()) if len(members) else 0.5
         self.version[seat] = state.territory_version[seat]

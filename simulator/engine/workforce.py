@@ -107,7 +107,7 @@ class WorkforceModel:
         state.orphan_potential_by_day[day + 1:until] = state.orphan_potential_by_day[day]
 
     def quarter_start(self, quarter: int) -> None:
-        """Score the last quarter, reset visit counts, set quotas and fairness, schedule inbound demand."""
+        """Score the last quarter, set quotas and fairness, schedule inbound demand."""
         state = self.state
         open_seats = np.flatnonzero((state.seat_state == FILLED) | (state.seat_state == VACANT))
         if quarter > 0:
@@ -116,7 +116,6 @@ class WorkforceModel:
                                    where=quota > 0)
             bad = attainment < self.attrition.low_attainment
             self.bad_quarters = np.where(bad, self.bad_quarters + 1, 0)
-        state.visits_in_quarter[:] = 0
         potential = np.array([float(state.potential[state.territory[s]].sum()) for s in range(state.n_seats)])
         quota = state.scenario.quota
         target = quota.company_target or quota.share_of_potential * float(state.potential.sum())

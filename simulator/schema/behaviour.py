@@ -4,43 +4,85 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from simulator.schema.base import NonNegative, Strict
 
 
 class Response(Strict):
-    """ADBUDG response of opportunities per quarter to the call frequency (visits / required visits)."""
+    """How visits turn an account's needs into opportunities: a demand pool found by visits, with memory.
 
-    r0: float = Field(0.12, ge=0, description="Opportunities per quarter with no visit (inbound).")
-    r_max: float = Field(1.0, gt=0, description="Saturation level of opportunities per quarter.")
-    c: float = Field(1.0, gt=0, description="Shape (c > 1: S-shaped, c <= 1: concave).")
-    d: float = Field(0.3, gt=0, description="Half-saturation constant.")
+    Needs arise at `demand_per_quarter` x propensity x relationship and are met elsewhere (a competitor, the
+    customer's own staff) after `demand_life_days` on average, so an account left alone holds a finite pool of
+    them. A visit uncovers a share of the pool that grows with the
+    account's effort stock (an exponentially weighted visit rate, `memory_days`) along an ADBUDG curve
+    s(x) = discovery_max * x^c / (d + x^c), x = stock / required visits; the needs it finds leave the pool. A
+    visit a week after the last one finds little; one after a long gap finds the needs that waited.
+    """
 
-    @model_validator(mode="after")
-    def _ordered(self) -> Response:
-        if self.r_max < self.r0:
-            raise ValueError("r_max must be at least r0")
-        return self
+    inbound: float = Field(0.12, ge=0, description="Opportunities per quarter an account brings in with no call.")
+    demand_per_quarter: float = Field(0.33, ge=0, description="Needs per quarter of a mean-propensity account.")
+    demand_life_days: float = Field(
+        365.0, gt=0, description="Mean calendar days before a need nobody finds is met elsewhere (a budget year).")
+    discovery_max: float = Field(0.9, gt=0, le=1, description="Largest share of the pool one visit uncovers.")
+    c: float = Field(1.0, gt=0, description="Shape of discovery in the effort stock (c > 1: S-shaped).")
+    d: float = Field(0.1, gt=0, description="Half-saturation of discovery in the effort stock (x = stock/required).")
+    memory_days: float = Field(90.0, gt=0, description="Calendar days over which the effort stock decays (e-fold).")
+    max_open_deals: int = Field(45, ge=1, description="Open deals one rep can actively work; visits beyond it "
+                                                      "leave needs in the pool.")
 
 
 class Pipeline(Strict):
-    """Opportunities: value, stages, sales cycle, stalling and winning."""
+    """Opportunities: value, stages, sales cycle, stalling, winning, quarter-end closing and hand-overs."""
 
     stages: int = Field(3, ge=1, description="Stages an opportunity goes through; each needs a touch.")
     sales_cycle_median_days: float = Field(75.0, gt=0, description="Median calendar days from creation to close.")
     sales_cycle_sigma: float = Field(0.45, ge=0, description="Log-sd of the sales cycle.")
-    stall_days: float = Field(12.0, gt=0, description="Calendar days an untouched stage waits before re-checking.")
-    max_stalls: int = Field(2, ge=0, description="Consecutive untouched checks after which it is lost.")
+    stall_days: float = Field(15.0, gt=0, description="Calendar days an untouched stage waits before re-checking.")
+    max_stalls: int = Field(3, ge=0, description="Consecutive untouched checks after which it is lost.")
     deal_value_share: float = Field(0.45, gt=0, description="Mean deal value as a share of annual potential.")
     deal_value_sigma: float = Field(0.5, ge=0, description="Log-sd of deal value.")
     win_probability: float = Field(0.3, gt=0, le=1, description="Win probability at close for a skill-1 rep.")
+    quarter_end_days: float = Field(
+        21.0, ge=0, description="Calendar days at the end of a quarter when deals are pulled in or slip.")
+    pull_in_probability: float = Field(
+        0.35, ge=0, le=1, description="Chance a visit in the quarter's last weeks pulls in a late-stage deal due "
+                                      "to close within that many days after the quarter ends.")
+    pull_in_discount: float = Field(0.08, ge=0, lt=1, description="Price discount on a pulled-in deal.")
+    slip_probability: float = Field(
+        0.25, ge=0, le=1, description="Chance a deal due to close in the quarter's last weeks slips to the next "
+                                      "quarter when its account was not visited in those weeks.")
+
+
+class Trips(Strict):
+    """Overnight trips to accounts beyond a day trip."""
+
+    enabled: bool = Field(True, description="Reps cover remote accounts with overnight trips (false: day trips).")
+    overnight_beyond_hours: float = Field(
+        1.5, gt=0, description="One-way drive from home beyond which an account is covered by overnight trips.")
+    max_days: int = Field(4, ge=2, le=5, description="Longest trip in working days (3 nights).")
+    radius_hours: float = Field(1.0, gt=0, description="Drive from the trip's lodging within which it visits.")
+    night_cost: float = Field(178.0, ge=0, description="Cost of a night away ($: lodging + meals; GSA FY2025 "
+                                                      "standard CONUS per diem, $110 + $68).")
+
+
+class RemoteTouches(Strict):
+    """Phone and video touches between visits."""
+
+    enabled: bool = Field(True, description="Reps advance deals by phone/video where a visit is not needed.")
+    hours: float = Field(0.25, gt=0, description="Hours of one remote touch.")
+    relationship_weight: float = Field(
+        0.3, ge=0, le=1, description="Weight of a remote touch against a visit in relationship and effort stock.")
+    visit_segments: list[str] = Field(
+        default_factory=lambda: ["A"],
+        description="Segments whose deals need an in-person visit at every stage (others only at the last).")
 
 
 class Behaviour(Strict):
     """How reps spend their days and how customers respond."""
 
-    admin_share: float = Field(0.38, ge=0, lt=1, description="Mean share of the workday on admin / non-selling.")
+    admin_share: float = Field(
+        0.36, ge=0, lt=1, description="Mean share of the workday on admin, internal meetings and waiting.")
     admin_share_sd: float = Field(0.08, ge=0, description="Day-to-day sd of the admin share.")
     visit_duration_cv: float = Field(0.3, ge=0, description="CV of simulated visit durations (lognormal).")
     travel_time_cv: float = Field(0.25, ge=0, description="CV of simulated drive times (lognormal).")
@@ -49,12 +91,17 @@ class Behaviour(Strict):
     due_threshold: float = Field(0.85, ge=0, description="Share of the visit interval after which an account is due.")
     overdue_weight: float = Field(1.0, ge=0, description="Planning weight of how overdue an account is.")
     potential_weight: float = Field(0.5, ge=0, description="Planning weight of potential (rank in territory).")
-    opportunity_weight: float = Field(1.0, ge=0, description="Planning weight of an open opportunity needing a touch.")
+    opportunity_weight: float = Field(5.0, ge=0, description="Planning weight of an open opportunity needing a touch.")
+    max_detour_hours: float = Field(
+        1.0, gt=0, description="A day's stops lie within this drive of its most urgent account (its anchor).")
     ramp: list[tuple[float, float]] = Field(
         default_factory=lambda: [(3.0, 0.3), (6.0, 0.7)],
-        description="New-hire productivity: [months since hire, multiplier] steps; full productivity after.")
+        description="New-hire selling capacity: [months since hire, share of a settled rep's field time] steps; "
+                    "the rest is onboarding. Full capacity after the last step.")
     response: Response = Response()
     pipeline: Pipeline = Pipeline()
+    trips: Trips = Trips()
+    remote: RemoteTouches = RemoteTouches()
 
     @field_validator("ramp")
     @classmethod
@@ -81,6 +128,6 @@ class Quota(Strict):
         "potential", description="equal split, share of potential, or share of the potential a rep can cover "
                                  "(potential x min(1, field capacity / territory workload incl. travel)).")
     share_of_potential: float = Field(
-        0.07, gt=0, description="Company quarterly target as a share of total annual potential.")
+        0.045, gt=0, description="Company quarterly target as a share of total annual potential.")
     company_target: float | None = Field(None, gt=0, description="Explicit company target per quarter ($).")
 

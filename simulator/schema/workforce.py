@@ -42,9 +42,15 @@ class Relationships(Strict):
     floor: float = Field(0.4, ge=0, le=1, description="Propensity multiplier never falls below this.")
     recovery_per_visit: float = Field(0.3, ge=0, le=1, description="Share of lost propensity regained per visit.")
     change_penalty: float = Field(
-        0.2, ge=0, le=1, description="Cut in opportunity creation and win rate right after an account changes rep.")
-    new_hire_change_penalty: float = Field(0.35, ge=0, le=1, description="The same when the new rep is ramping.")
-    penalty_days: float = Field(90.0, gt=0, description="Calendar days over which the change penalty fades.")
+        0.15, ge=0, le=1, description="Cut in needs found and win rate right after an account changes rep (with the "
+                                      "hand-over losses: ~15% of a year's sales, Shi et al. 2017).")
+    new_hire_change_penalty: float = Field(0.25, ge=0, le=1, description="The same when the new rep is ramping.")
+    penalty_days: float = Field(365.0, gt=0, description="Calendar days over which the change penalty fades.")
+    handover_loss: float = Field(
+        0.1, ge=0, le=1, description="Share of an account's open deals lost when it changes rep.")
+    new_hire_handover_loss: float = Field(0.2, ge=0, le=1, description="The same when the new rep is ramping.")
+    handover_slip_days: float = Field(
+        30.0, ge=0, description="Calendar days the other open deals of an account slip when it changes rep.")
 
 
 class Workforce(Strict):
