@@ -12,10 +12,10 @@ an input parameter:
   reps. Pipeline created is the measure, not revenue: revenue lags creation by the sales cycle (about 75 days),
   so a new hire's wins in months 4-6 mostly price the pipeline of months 1-3, and wins of the first months are
   largely the inherited pipeline of the rep before;
-- the elasticity of revenue to call effort is measured, as Albers et al. measure it, by a second run with every
-  rep's field time raised a few percent, paired with the base run replication by replication (the same seed and
-  replication numbers, so both face the same random draws: common random numbers), over at least
-  `ELASTICITY_REPLICATIONS` pairs, with a t-based 95% interval (`paired_elasticities`, `mean_interval`).
+- the elasticity of revenue to call effort (calls: visits per rep-day) is measured by a second run with every
+  rep's call capacity (field time) raised `EFFORT_STEP`, paired with the base run replication by replication
+  (the same seed and replication numbers, so both face the same random draws: common random numbers), over at
+  least `ELASTICITY_REPLICATIONS` pairs, with a t-based 95% interval (`paired_elasticities`, `mean_interval`).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from scipy import stats
 from simulator.experiment import run_experiment
 from simulator.scenario import Scenario
 
-EFFORT_STEP = 0.10  # field time raised by this share for the elasticity run (a 10% push: the arc elasticity)
+EFFORT_STEP = 0.10  # call capacity (field time) raised by this share for the elasticity run
 ELASTICITY_REPLICATIONS = 20  # paired replications the elasticity interval is measured over, at least
 CALENDAR_DAYS_PER_YEAR = 365.25
 CALENDAR_DAYS_PER_MONTH = CALENDAR_DAYS_PER_YEAR / 12
@@ -193,19 +193,20 @@ def _ramp_row(target: dict, table: pd.DataFrame) -> dict:
 
 # -- elasticity -----------------------------------------------------------------------------------------------
 def paired_elasticities(base: pd.DataFrame, pushed: pd.DataFrame) -> pd.Series:
-    """Per replication: log(revenue ratio) / log(field-hours ratio) of the pushed run over the base run.
+    """Per replication: log(revenue ratio) / log(calls ratio) of the pushed run over the base run.
 
-    Field hours are selling plus travel as shares of paid time (the same paid time in both runs). Replications
-    present in both summaries are paired; the result is indexed by replication.
+    Call effort is what the row names (the elasticity of revenue to call effort, at the default call frequency):
+    the visits reps make, per rep-day worked (the same paid time in both runs). The push that raises it is call
+    capacity (field time). Replications present in both summaries are paired; the result is indexed by
+    replication.
     """
     def per_replication(summary: pd.DataFrame, metric: str) -> pd.Series:
         return summary[summary["metric"] == metric].groupby("replication")["value"].mean()
 
     revenue = per_replication(pushed, "revenue") / per_replication(base, "revenue")
-    field = ((per_replication(pushed, "selling_share") + per_replication(pushed, "travel_share"))
-             / (per_replication(base, "selling_share") + per_replication(base, "travel_share")))
+    calls = per_replication(pushed, "visits_per_rep_day") / per_replication(base, "visits_per_rep_day")
     with np.errstate(divide="ignore", invalid="ignore"):
-        return (np.log(revenue) / np.log(field)).dropna().rename("elasticity")
+        return (np.log(revenue) / np.log(calls)).dropna().rename("elasticity")
 
 
 def mean_interval(values: pd.Series | np.ndarray, level: float = 0.95) -> dict[str, float]:

@@ -92,14 +92,14 @@ def test_ramp_follows_potential_by_quarter_when_given():
 
 
 def paired_summaries(elasticities: list[float]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Base and pushed summaries whose per-replication elasticities are the ones given (field time +5%)."""
+    """Base and pushed summaries whose per-replication elasticities are the ones given (calls +5%)."""
     base, pushed = [], []
     for replication, elasticity in enumerate(elasticities):
-        revenue, selling, travel = 1e6 * (1 + replication / 10), 0.35 + replication / 100, 0.2
+        revenue, calls = 1e6 * (1 + replication / 10), 3.0 + replication / 10
         for rows, factor, rev in ((base, 1.0, revenue), (pushed, 1.05, revenue * 1.05 ** elasticity)):
             rows += [{"replication": replication, "metric": "revenue", "value": rev},
-                     {"replication": replication, "metric": "selling_share", "value": selling * factor},
-                     {"replication": replication, "metric": "travel_share", "value": travel * factor},
+                     {"replication": replication, "metric": "visits_per_rep_day", "value": calls * factor},
+                     {"replication": replication, "metric": "selling_share", "value": 0.3 * factor ** 2},
                      {"replication": replication, "metric": "win_rate", "value": 0.2}]
     return pd.DataFrame(base), pd.DataFrame(pushed)
 

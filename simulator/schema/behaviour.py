@@ -95,9 +95,10 @@ class Behaviour(Strict):
     max_detour_hours: float = Field(
         1.0, gt=0, description="A day's stops lie within this drive of its most urgent account (its anchor).")
     ramp: list[tuple[float, float]] = Field(
-        default_factory=lambda: [(3.0, 0.3), (6.0, 0.7)],
+        default_factory=lambda: [(3.0, 0.3), (6.0, 0.6)],
         description="New-hire selling capacity: [months since hire, share of a settled rep's field time] steps; "
-                    "the rest is onboarding. Full capacity after the last step.")
+                    "the rest is onboarding. Full capacity after the last step. (Output ramps a little faster: "
+                    "a seat that stood vacant has needs waiting.)")
     response: Response = Response()
     pipeline: Pipeline = Pipeline()
     trips: Trips = Trips()
