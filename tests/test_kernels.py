@@ -149,7 +149,9 @@ def test_stretches_between_workforce_events_change_nothing():
     """Playing the days between workforce events in one call gives the tables of ticking every day.
 
     A day hook makes the calendar tick every day; without one it ticks only on days when something can happen
-    (quarter starts, notices, hires, planned events, the next quit foreseen from its keyed draw).
+    (quarter starts, notices, hires, planned events, the next quit foreseen from its keyed draw). Each stretch
+    starts with every seat's `calls_due` set, so ticking every day also checks that skipping the search for
+    deals to call (when no stage began since a search that called them all) changes nothing.
     """
     from simulator.engine import simulate
     from simulator.metrics import run_tables
@@ -166,6 +168,7 @@ def test_stretches_between_workforce_events_change_nothing():
         runs.append(run_tables(state))
     assert ticks == list(range(80))
     assert runs[0].summary["quits"] > 0
+    assert runs[0].rep_days["remote_hours"].sum() > 0 and runs[0].rep_days["nights_away"].sum() >= 0
     for name in ("visits", "opportunities", "rep_days", "rep_quarters", "accounts", "events"):
         pd.testing.assert_frame_equal(getattr(runs[0], name), getattr(runs[1], name), check_exact=True, obj=name)
     assert runs[0].summary == pytest.approx(runs[1].summary, nan_ok=True, rel=0, abs=0)

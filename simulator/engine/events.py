@@ -120,6 +120,7 @@ def resolve_events(until, pipeline, seats, territories, accounts, opportunities)
                         next_check[o] = when + stage_days[o]
                         if owner >= 0:
                             seats.open_deals[owner] += 1
+                            seats.calls_due[owner] = True
                         continue
                     if opportunities.handover[o] == LOST_AT_HANDOVER:
                         outcome = LOST
@@ -137,6 +138,8 @@ def resolve_events(until, pipeline, seats, territories, accounts, opportunities)
                                 stalls[o] = 0
                                 stage_began[o] = when
                                 next_check[o] = when + stage_days[o]
+                                if owner >= 0:
+                                    seats.calls_due[owner] = True
                                 continue
                             quarter_end = (math.floor(when / days_per_quarter) + 1.0) * days_per_quarter
                             if (not opportunities.pulled[o] and not opportunities.slipped[o]
@@ -186,7 +189,7 @@ def resolve_events(until, pipeline, seats, territories, accounts, opportunities)
             newest_stage_start[account] = newest
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def pull_in(account, now, pipeline, accounts, opportunities):
     """A visit in the quarter's last weeks may pull in the account's late-stage deals due soon after it ends.
 

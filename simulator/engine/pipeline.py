@@ -70,11 +70,14 @@ class PipelineModel:
         state = self.state
         return np.where(state.seat_has_rep, state.seat_skill, MANAGER_MULTIPLIER)
 
-    def seat_ramps(self, day: float) -> np.ndarray:
-        """Share of a settled rep's field time the rep in every seat can sell on `day` (the rest: onboarding)."""
+    def seat_ramps(self, days: np.ndarray) -> np.ndarray:
+        """Share of a settled rep's field time each seat's rep can sell on each of `days` (days x seats).
+
+        The rest is onboarding.
+        """
         state = self.state
-        months = (day - state.seat_hired) * state.calendar_days_per_day / DAYS_PER_MONTH
-        return np.where(state.seat_has_rep, ramp_multiplier(months, self.ramp), 1.0)
+        months = (np.asarray(days, dtype=float)[:, None] - state.seat_hired) * state.calendar_days_per_day
+        return np.where(state.seat_has_rep, ramp_multiplier(months / DAYS_PER_MONTH, self.ramp), 1.0)
 
     def open_deals(self) -> np.ndarray:
         """Open deals of every seat now (on the accounts it owns)."""

@@ -99,7 +99,7 @@ def plan_day(day, field, working, may_travel, behaviour, seats, territories, acc
         chosen[seat, :picked.shape[0]] = picked
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def urgency(day, account, position_score, behaviour, accounts):
     """(score, urgent) of an account today: how overdue, its potential, whether a deal waits for a touch."""
     last = accounts.last_visit[account]
@@ -114,7 +114,7 @@ def urgency(day, account, position_score, behaviour, accounts):
     return value, urgent, overdue >= LONG_OVERDUE
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def start_trip(day, field_hours, seat, behaviour, seats, start, n, territories, accounts, travel, xyz, first,
                hours_per_km):
     """Start an overnight trip today if remote accounts are due: anchored at the most urgent, sized by the work.

@@ -281,9 +281,6 @@ class RunState:
         decayed = self.relationship[accounts] * np.exp(-behaviour.decay_per_interval * overdue)
         return np.maximum(decayed, np.minimum(behaviour.floor, self.relationship[accounts]))
 
-    def month_of_quarter(self, day: float) -> int:
-        """0, 1 or 2."""
-        return int((day % self.days_per_quarter) * 3 // self.days_per_quarter)
 
 
 def _mean_one_lognormal(rng: np.random.Generator, n: int, sigma: float) -> np.ndarray:

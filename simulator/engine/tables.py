@@ -21,8 +21,8 @@ PipelineParams = namedtuple("PipelineParams", [
     "max_open", "quarter_end_days", "pull_in", "pull_in_discount", "slip", "days_per_quarter"])
 Keys = namedtuple("Keys", ["workday", "visit"])
 Seats = namedtuple("Seats", [
-    "kind", "multiplier", "ramp", "empty", "open_deals", "backlog", "trip_base", "trip_left", "trip_day", "admin_hours",
-    "home_leg_hours", "idle_hours", "remote_hours", "nights", "revenue"])
+    "kind", "multiplier", "ramp", "empty", "open_deals", "calls_due", "backlog", "trip_base", "trip_left", "trip_day",
+    "admin_hours", "home_leg_hours", "idle_hours", "remote_hours", "nights", "revenue"])
 Territories = namedtuple("Territories", [
     "start", "accounts", "from_home", "potential_score", "mean_visit", "drive_per_stop", "travel_start", "travel",
     "xyz_start", "xyz", "hours_per_km"])

@@ -111,9 +111,12 @@ def drive_routes(day, admin, field, training, working, planned, n_planned, bases
         # calls on deals waiting for a touch come before admin: from time left, then from the admin block (the
         # admin it displaces is put off)
         spare = max(block - MIN_ADMIN_SHARE * hours, 0.0)
-        if behaviour.remote and left + spare >= behaviour.remote_hours:
-            calls = remote_touches(day, clock, int((left + spare) // behaviour.remote_hours), seat, behaviour,
-                                   pipeline, territories, accounts, opportunities)
+        if behaviour.remote and seats.calls_due[seat] and left + spare >= behaviour.remote_hours:
+            most = int((left + spare) // behaviour.remote_hours)
+            calls = remote_touches(day, clock, most, seat, behaviour, pipeline, territories, accounts,
+                                   opportunities)
+            # fewer calls than time for: every deal waiting was called, and none waits until a new stage begins
+            seats.calls_due[seat] = calls == most
             calling = calls * behaviour.remote_hours
             seats.remote_hours[seat, day] = calling
             displaced = max(calling - max(left, 0.0), 0.0)
@@ -126,7 +129,7 @@ def drive_routes(day, admin, field, training, working, planned, n_planned, bases
         seats.idle_hours[seat, day] = left - catch_up
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def make_visit(account, seat, now, multiplier, pipeline, keys, seats, accounts, opportunities, counters):
     """A visit at `now`: relationship mended, effort stock raised, demand found (maybe an opportunity).
 
@@ -165,6 +168,7 @@ def make_visit(account, seat, now, multiplier, pipeline, keys, seats, accounts, 
                    uniform(keys.visit, account, draw + 7), needs, VISIT, now, pipeline, accounts, opportunities,
                    counters)
             seats.open_deals[seat] += 1
+            seats.calls_due[seat] = True
             accounts.need[account] = max(0.0, need - needs)
     if pipeline.pull_in > 0:
         pull_in(account, now, pipeline, accounts, opportunities)
@@ -192,7 +196,7 @@ def demand_now(account, now, accounts):
     return need
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def remote_touches(day, clock, most, seat, behaviour, pipeline, territories, accounts, opportunities):
     """Up to `most` calls from `clock` on; returns how many were made.
 

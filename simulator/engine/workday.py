@@ -67,12 +67,12 @@ class Workday:
                         np.where((state.seat_state == VACANT) & state.manager_covered, MANAGER_DAY, NO_WORK))
         state.day_kind[:, first_day:last_day] = kind[:, None]
         days = np.arange(first_day, last_day)
-        months = np.array([state.month_of_quarter(int(day)) for day in days])
-        ramps = np.array([self.pipeline.seat_ramps(int(day)) for day in days])
+        months = (days % state.days_per_quarter) * 3 // state.days_per_quarter  # month of the quarter: 0, 1, 2
+        ramps = self.pipeline.seat_ramps(days)
         seats = Seats(kind.astype(np.int8), self.pipeline.seat_skills(), ramps[0].copy(), ~state.seat_has_rep,
-                      self.pipeline.open_deals(), state.backlog, state.trip_base, state.trip_left, state.trip_day,
-                      state.admin_hours, state.home_leg_hours, state.idle_hours, state.remote_hours, state.nights,
-                      state.seat_revenue)
+                      self.pipeline.open_deals(), np.ones(state.n_seats, dtype=np.bool_), state.backlog,
+                      state.trip_base, state.trip_left, state.trip_day, state.admin_hours, state.home_leg_hours,
+                      state.idle_hours, state.remote_hours, state.nights, state.seat_revenue)
         room = len(days) * state.n_seats * MAX_STOPS
         state.reserve(room, room)
         play_days(first_day, last_day, np.asarray(state.effort, dtype=float)[months],
