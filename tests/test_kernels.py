@@ -168,7 +168,7 @@ def test_stretches_between_workforce_events_change_nothing():
         runs.append(run_tables(state))
     assert ticks == list(range(80))
     assert runs[0].summary["quits"] > 0
-    assert runs[0].rep_days["remote_hours"].sum() > 0 and runs[0].rep_days["nights_away"].sum() >= 0
+    assert runs[0].rep_days["remote_hours"].sum() > 0
     for name in ("visits", "opportunities", "rep_days", "rep_quarters", "accounts", "events"):
         pd.testing.assert_frame_equal(getattr(runs[0], name), getattr(runs[1], name), check_exact=True, obj=name)
     assert runs[0].summary == pytest.approx(runs[1].summary, nan_ok=True, rel=0, abs=0)
