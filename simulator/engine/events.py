@@ -190,11 +190,12 @@ def resolve_events(until, pipeline, seats, territories, accounts, opportunities)
 
 
 @njit(cache=True, inline="always")
-def pull_in(account, now, pipeline, accounts, opportunities):
+def pull_in(account, now, chance, pipeline, accounts, opportunities):
     """A visit in the quarter's last weeks may pull in the account's late-stage deals due soon after it ends.
 
     Each such deal (last stage, closing within `quarter_end_days` after the quarter) is pulled in with
-    probability `pull_in_probability`: its close is checked now (this visit is its touch), at a discount.
+    probability `chance` (`pull_in_probability` x the month's pacing effort, leaving room for the slip draw): its
+    close is checked now (this visit is its touch), at a discount.
     """
     quarter_end = (math.floor(now / pipeline.days_per_quarter) + 1.0) * pipeline.days_per_quarter
     if quarter_end - now > pipeline.quarter_end_days:
@@ -203,7 +204,7 @@ def pull_in(account, now, pipeline, accounts, opportunities):
     while o >= 0:
         if (opportunities.status[o] == OPEN and opportunities.stage[o] == pipeline.stages - 1
                 and quarter_end <= opportunities.next_check[o] <= quarter_end + pipeline.quarter_end_days
-                and opportunities.handover[o] == 0 and opportunities.push_draw[o] < pipeline.pull_in):
+                and opportunities.handover[o] == 0 and opportunities.push_draw[o] < chance):
             opportunities.pulled[o] = True
             opportunities.next_check[o] = now
             accounts.next_event[account] = min(accounts.next_event[account], now)

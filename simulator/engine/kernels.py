@@ -71,8 +71,9 @@ def play_day(day, effort, effectiveness, behaviour, pipeline, keys, seats, terri
     training = np.zeros(n_seats)
     plan_time = np.full(n_seats + 1, -np.inf)
     for seat in range(n_seats):
+        if seats.kind[seat] != REP_DAY:
+            seats.trip_left[seat] = 0  # nobody, or a manager covering the seat, carries on its rep's trip
         if seats.kind[seat] == NO_WORK:
-            seats.trip_left[seat] = 0
             continue
         on_trip = seats.trip_left[seat] > 0
         admin[seat], field[seat], training[seat] = admin_block(seat, day, effort, seats.kind[seat] == MANAGER_DAY,
@@ -87,7 +88,8 @@ def play_day(day, effort, effectiveness, behaviour, pipeline, keys, seats, terri
     legs = np.zeros((n_seats, 2))
     plan_day(day, field, working, seats.kind == REP_DAY, behaviour, seats, territories, accounts, planned, n_planned,
              bases, legs)
-    drive_routes(day, admin, field, training, working, planned, n_planned, bases, legs, effectiveness, behaviour,
+    drive_routes(day, admin, field, training, working, planned, n_planned, bases, legs, effort, effectiveness,
+                 behaviour,
                  pipeline, keys, seats, territories, accounts, opportunities, visits, counters)
     for seat in range(n_seats):  # a trip day is over: a night away unless it was the last
         if seats.trip_left[seat] > 0:

@@ -29,7 +29,8 @@ VISIT_UNIFORMS = 8
 
 
 @njit(cache=True)
-def drive_routes(day, admin, field, training, working, planned, n_planned, bases, legs, effectiveness, behaviour,
+def drive_routes(day, admin, field, training, working, planned, n_planned, bases, legs, effort, effectiveness,
+                 behaviour,
                  pipeline, keys, seats, territories, accounts, opportunities, visits, counters):
     """Every working seat drives its planned route and makes the visits that fit; then calls and put-off admin.
 
@@ -89,7 +90,8 @@ def drive_routes(day, admin, field, training, working, planned, n_planned, bases
             visits.visit_hours[row] = visit
             clock += drive + visit
             here = stop
-            make_visit(account, seat, now, multiplier, pipeline, keys, seats, accounts, opportunities, counters)
+            make_visit(account, seat, now, multiplier, effort, pipeline, keys, seats, accounts, opportunities,
+                       counters)
         leg = matrix[here, 0] * base_noise + back if here else back
         seats.home_leg_hours[seat, day] = out + leg
         clock += leg
@@ -130,10 +132,11 @@ def drive_routes(day, admin, field, training, working, planned, n_planned, bases
 
 
 @njit(cache=True, inline="always")
-def make_visit(account, seat, now, multiplier, pipeline, keys, seats, accounts, opportunities, counters):
+def make_visit(account, seat, now, multiplier, effort, pipeline, keys, seats, accounts, opportunities, counters):
     """A visit at `now`: relationship mended, effort stock raised, demand found (maybe an opportunity).
 
-    In the quarter's last weeks it may also pull in the account's deals due soon after the quarter.
+    In the quarter's last weeks it may also pull in the account's deals due soon after the quarter, the more
+    likely the harder the rep pushes (`effort`, the pacing profile's field-time effort this month).
     """
     previous_visit = accounts.last_visit[account]
     accounts.visit_before_today[account] = previous_visit
@@ -171,7 +174,7 @@ def make_visit(account, seat, now, multiplier, pipeline, keys, seats, accounts, 
             seats.calls_due[seat] = True
             accounts.need[account] = max(0.0, need - needs)
     if pipeline.pull_in > 0:
-        pull_in(account, now, pipeline, accounts, opportunities)
+        pull_in(account, now, min(pipeline.pull_in * effort, 1.0 - pipeline.slip), pipeline, accounts, opportunities)
 
 
 @njit(cache=True, inline="always")
