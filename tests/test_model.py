@@ -9,6 +9,7 @@ import pytest
 
 from simulator.calibration import calibration_targets, pool_ramp_sums, ramp_productivity, ramp_sums
 from simulator.engine import simulate
+from simulator.engine.events import OPEN
 from simulator.experiment import run_experiment
 from simulator.metrics import run_tables
 from simulator.policies import get_policy
@@ -145,3 +146,18 @@ def test_back_loaded_pacing_moves_revenue_into_month_three():
     assert more.mean() / (more.std(ddof=1) / np.sqrt(len(more))) > 2.0  # paired t over the replications
     assert (pushed["pulled_in_revenue_share"] > even["pulled_in_revenue_share"]).all()
     assert (pushed["pull_in_discount_share"] > 0).all()
+
+
+def test_open_deals_kept_by_the_day_step_match_a_count_from_the_pool():
+    # quits, vacancies covered by neighbours and hires move accounts between seats during the run
+    scenario = small_scenario(**{"calendar.quarters": 2, "workforce.attrition.annual_quit_rate": 0.6,
+                                 "workforce.attrition.enabled": True, "workforce.vacancy_policy": "neighbours"})
+    prepared = prepare(scenario)
+    state = simulate(prepared.world, prepared.alignments["as_is"], scenario, Streams(3, 0))
+    assert state.ownership_changes > 0
+    used = int(state.counters[0])
+    pool = state.opportunities
+    owner = state.account_seat[pool.account[:used][pool.status[:used] == OPEN]]
+    counted = np.bincount(owner[owner >= 0], minlength=state.n_seats)
+    assert counted.sum() > 0
+    assert np.array_equal(state.open_deals, counted)

@@ -240,3 +240,25 @@ def link_opportunities(first, count, accounts, opportunities):
         if opportunities.status[o] == OPEN:
             accounts.newest_stage_start[account] = max(accounts.newest_stage_start[account],
                                                        opportunities.stage_began[o])
+
+
+@njit(cache=True)
+def open_deals_of(accounts, first_opportunity, next_of_account, status, handover):
+    """Pool rows of the open, unmarked deals of the given accounts (in increasing row order)."""
+    count = 0
+    for i in range(accounts.shape[0]):
+        o = first_opportunity[accounts[i]]
+        while o >= 0:
+            if status[o] == OPEN and handover[o] == 0:
+                count += 1
+            o = next_of_account[o]
+    rows = np.empty(count, dtype=np.int64)
+    count = 0
+    for i in range(accounts.shape[0]):
+        o = first_opportunity[accounts[i]]
+        while o >= 0:
+            if status[o] == OPEN and handover[o] == 0:
+                rows[count] = o
+                count += 1
+            o = next_of_account[o]
+    return np.sort(rows)

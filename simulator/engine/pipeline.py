@@ -15,7 +15,16 @@ import numpy as np
 from scipy.special import ndtr
 
 from simulator.behaviour import ramp_multiplier
-from simulator.engine.events import CARRIED, INBOUND, LOST_AT_HANDOVER, OPEN, PENDING, STILL_OPEN, link_opportunities
+from simulator.engine.events import (
+    CARRIED,
+    INBOUND,
+    LOST_AT_HANDOVER,
+    OPEN,
+    PENDING,
+    STILL_OPEN,
+    link_opportunities,
+    open_deals_of,
+)
 from simulator.engine.state import DAYS_PER_MONTH, RunState
 from simulator.engine.tables import PipelineParams
 
@@ -47,6 +56,7 @@ class PipelineModel:
         self.handover = (float(relationships.handover_loss), float(relationships.new_hire_handover_loss),
                          relationships.handover_slip_days / per_day)
         state.hand_over = self.hand_over
+        self.counted_at = -1  # ownership changes when open deals per seat were last counted from the pool
 
     def realigned_from_day_0(self) -> None:
         """A plan compared from day 0 pays its change cost.
@@ -80,12 +90,19 @@ class PipelineModel:
         return np.where(state.seat_has_rep, ramp_multiplier(months / DAYS_PER_MONTH, self.ramp), 1.0)
 
     def open_deals(self) -> np.ndarray:
-        """Open deals of every seat now (on the accounts it owns)."""
+        """Open deals of every seat now (on the accounts it owns).
+
+        This is `state.open_deals`, which the day step keeps current as deals open and close; it is counted afresh
+        from the pool after accounts changed owner.
+        """
         state = self.state
-        used = int(state.counters[0])
-        pool = state.opportunities
-        owner = state.account_seat[pool.account[:used][pool.status[:used] == OPEN]]
-        return np.bincount(owner[owner >= 0], minlength=state.n_seats).astype(np.int64)
+        if self.counted_at != state.ownership_changes:
+            used = int(state.counters[0])
+            pool = state.opportunities
+            owner = state.account_seat[pool.account[:used][pool.status[:used] == OPEN]]
+            state.open_deals[:] = np.bincount(owner[owner >= 0], minlength=state.n_seats)
+            self.counted_at = state.ownership_changes
+        return state.open_deals
 
     def steady_state(self) -> dict[str, np.ndarray]:
         """Effort stock, demand pool and visit-made opportunities per quarter of every account on day 0.
@@ -150,10 +167,8 @@ class PipelineModel:
         pool = state.opportunities
         loss = np.zeros(state.n_accounts)
         loss[accounts] = np.where(ramping, self.handover[1], self.handover[0])
-        moved = np.zeros(state.n_accounts, dtype=bool)
-        moved[accounts] = True
-        rows = np.flatnonzero((pool.status[:used] == OPEN) & moved[pool.account[:used]]
-                              & (pool.handover[:used] == 0))
+        rows = open_deals_of(np.asarray(accounts, dtype=np.int64), state.first_opportunity, pool.next_of_account,
+                             pool.status, pool.handover)
         if not len(rows):
             return
         lost = rng.random(len(rows)) < loss[pool.account[rows]]

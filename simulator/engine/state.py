@@ -172,6 +172,7 @@ class RunState:
         self.nights = np.zeros((n_seats, self.n_days))
         # seat state the day step carries from day to day: admin put off, the trip under way
         self.backlog = np.zeros(n_seats)
+        self.open_deals = np.zeros(n_seats, dtype=np.int64)
         self.trip_base = np.zeros(n_seats, dtype=np.int64)
         self.trip_left = np.zeros(n_seats, dtype=np.int64)
         self.trip_day = np.zeros(n_seats, dtype=np.int64)
