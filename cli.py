@@ -231,7 +231,8 @@ def align(ctx: click.Context, scenario_file: Path, policy_name: str, as_json: bo
 
 @main.command()
 @click.argument("scenario_file", type=click.Path(path_type=Path), required=False)
-@click.option("--replications", type=click.IntRange(min=1), default=2, show_default=True)
+@click.option("--replications", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Replications for every row (the elasticity row runs at least 20 pairs).")
 @click.option("--quarters", type=click.IntRange(min=1), default=8, show_default=True,
               help="Simulated quarters (the published figures assume at least 8).")
 @click.option("--workers", type=click.IntRange(min=1), help="Local processes (default: all cores).")

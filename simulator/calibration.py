@@ -15,7 +15,8 @@ an input parameter:
 - the elasticity of revenue to call effort (calls: visits per rep-day) is measured by a second run with every
   rep's call capacity (field time) raised `EFFORT_STEP`, paired with the base run replication by replication
   (the same seed and replication numbers, so both face the same random draws: common random numbers), over at
-  least `ELASTICITY_REPLICATIONS` pairs, with a t-based 95% interval (`paired_elasticities`, `mean_interval`).
+  least `ELASTICITY_REPLICATIONS` pairs and more until its t-based 95% interval is narrow enough
+  (`paired_elasticities`, `mean_interval`, `_precise_elasticity`).
 """
 
 from __future__ import annotations
@@ -28,11 +29,15 @@ import pandas as pd
 import yaml
 from scipy import stats
 
+from simulator.executors import execute
 from simulator.experiment import run_experiment
+from simulator.runs import Task, prepare
 from simulator.scenario import Scenario
 
 EFFORT_STEP = 0.10  # call capacity (field time) raised by this share for the elasticity run
 ELASTICITY_REPLICATIONS = 20  # paired replications the elasticity interval is measured over, at least
+ELASTICITY_HALF_WIDTH = 0.05  # more pairs, 20 at a time, until the 95% interval is this narrow...
+ELASTICITY_MAX_PAIRS = 160  # ...or this many pairs have run
 CALENDAR_DAYS_PER_YEAR = 365.25
 CALENDAR_DAYS_PER_MONTH = CALENDAR_DAYS_PER_YEAR / 12
 SETTLED = "settled"
@@ -66,7 +71,7 @@ def calibrate(scenario: Scenario, **options: object) -> pd.DataFrame:
     own = base.summary[base.summary["replication"] < asked]
     values = own.groupby("metric")["value"].mean().to_dict()
     values["time_to_fill_days"] = _time_to_fill(base.events[base.events["replication"] < asked], scenario)
-    elasticity = mean_interval(paired_elasticities(base.summary, pushed.summary))
+    elasticity = _precise_elasticity(scenario, more, base.summary, pushed.summary, options)
     policy = scenario.policies[0].key
     territories = base.territories[base.territories["policy"] == policy]
     calendar_days_per_day = CALENDAR_DAYS_PER_YEAR / 4 / scenario.calendar.days_per_quarter
@@ -81,8 +86,9 @@ def calibrate(scenario: Scenario, **options: object) -> pd.DataFrame:
                     for (_policy, replication), run in base.runs.items() if replication < asked]
             rows.append(_ramp_row(target, ramp_productivity(pool_ramp_sums(sums), target["min_rep_days"])))
         elif metric == "elasticity":
-            note = (f"elasticity over {paired} paired replications ({asked} asked: its 95% interval needs at least "
-                    f"{ELASTICITY_REPLICATIONS}); other rows over {asked}" if paired > asked else "")
+            note = (f"elasticity over {elasticity['n']} paired replications (at least {ELASTICITY_REPLICATIONS}, "
+                    f"more until its 95% interval is within +-{ELASTICITY_HALF_WIDTH:.2f} or "
+                    f"{ELASTICITY_MAX_PAIRS} ran); other rows over {asked}")
             rows.append(_elasticity_row(target, elasticity, note))
         else:
             value = values.get(metric, np.nan)
@@ -207,6 +213,37 @@ def paired_elasticities(base: pd.DataFrame, pushed: pd.DataFrame) -> pd.Series:
     calls = per_replication(pushed, "visits_per_rep_day") / per_replication(base, "visits_per_rep_day")
     with np.errstate(divide="ignore", invalid="ignore"):
         return (np.log(revenue) / np.log(calls)).dropna().rename("elasticity")
+
+
+def _precise_elasticity(scenario: Scenario, more: Scenario, base: pd.DataFrame, pushed: pd.DataFrame,
+                        options: dict) -> dict[str, float]:
+    """The elasticity's mean and 95% interval, adding batches of paired replications until it is precise.
+
+    Starts from the pairs already run; adds `ELASTICITY_REPLICATIONS` more pairs at a time until the interval's
+    half-width is at most `ELASTICITY_HALF_WIDTH` or `ELASTICITY_MAX_PAIRS` pairs have run (a small world is
+    noisier: its reps are few).
+    """
+    interval = mean_interval(paired_elasticities(base, pushed))
+    first = int(base["replication"].max()) + 1
+    while (not interval["high"] - interval["mean"] <= ELASTICITY_HALF_WIDTH) and first < ELASTICITY_MAX_PAIRS:
+        batch = range(first, min(first + ELASTICITY_REPLICATIONS, ELASTICITY_MAX_PAIRS))
+        base = pd.concat([base, _summaries(scenario, batch, options)], ignore_index=True)
+        pushed = pd.concat([pushed, _summaries(more, batch, options)], ignore_index=True)
+        interval = mean_interval(paired_elasticities(base, pushed))
+        first = batch.stop
+    return interval
+
+
+def _summaries(scenario: Scenario, replications: range, options: dict) -> pd.DataFrame:
+    """Summary rows of the scenario's first policy for the given replications (no run folder)."""
+    prepared = prepare(scenario)
+    spec = scenario.policies[0]
+    tasks = [Task(scenario, 0, (), spec.key, 0, replication, tuple(prepared.alignments.items()))
+             for replication in replications]
+    rows: dict[int, pd.DataFrame] = {}
+    execute(tasks, lambda task, tables: rows.__setitem__(task.replication, tables["summary"]),
+            str(options.get("executor", "serial")), options.get("workers"))
+    return pd.concat([rows[r] for r in replications], ignore_index=True)
 
 
 def mean_interval(values: pd.Series | np.ndarray, level: float = 0.95) -> dict[str, float]:

@@ -59,7 +59,7 @@ class Trips(Strict):
 
     enabled: bool = Field(True, description="Reps cover remote accounts with overnight trips (false: day trips).")
     overnight_beyond_hours: float = Field(
-        1.5, gt=0, description="One-way drive from home beyond which an account is covered by overnight trips.")
+        1.25, gt=0, description="One-way drive from home beyond which an account is covered by overnight trips.")
     max_days: int = Field(4, ge=2, le=5, description="Longest trip in working days (3 nights).")
     radius_hours: float = Field(1.0, gt=0, description="Drive from the trip's lodging within which it visits.")
     night_cost: float = Field(178.0, ge=0, description="Cost of a night away ($: lodging + meals; GSA FY2025 "
