@@ -100,11 +100,14 @@ def plan_day(day, field, working, may_travel, behaviour, seats, territories, acc
 
 
 @njit(cache=True, inline="always")
-def urgency(day, account, position_score, behaviour, accounts):
-    """(score, urgent) of an account today: how overdue, its potential, whether a deal waits for a touch."""
-    last = accounts.last_visit[account]
-    overdue = (day - last) * accounts.inverse_interval[account]  # intervals
-    touch = accounts.newest_stage_start[account] >= max(last, accounts.last_remote[account])
+def urgency(day, account, position_score, behaviour, last_visit, last_remote, inverse_interval, newest_stage_start):
+    """(score, urgent, long overdue) of an account today: how overdue, its potential, whether a deal waits.
+
+    Takes the account arrays themselves, taken out of the named tuple once by the caller, not once per account.
+    """
+    last = last_visit[account]
+    overdue = (day - last) * inverse_interval[account]  # intervals
+    touch = newest_stage_start[account] >= max(last, last_remote[account])
     value = behaviour.overdue_weight * min(overdue, DUE_CAP) + position_score
     if touch:
         value += behaviour.opportunity_weight
@@ -123,13 +126,16 @@ def start_trip(day, field_hours, seat, behaviour, seats, start, n, territories, 
     drives out and back), at least two days, at most `trips.max_days` and never past the week's last day.
     """
     members, from_home, potential_score = territories.accounts, territories.from_home, territories.potential_score
+    last_visit, last_remote, visit_hours = accounts.last_visit, accounts.last_remote, accounts.visit_hours
+    inverse_interval, newest_stage_start = accounts.inverse_interval, accounts.newest_stage_start
     best, best_score, pressing = -1, -np.inf, False
     for position in range(n):
         away = from_home[start + position]
-        if away <= behaviour.overnight_beyond or away + accounts.visit_hours[members[start + position]] > field_hours:
+        if away <= behaviour.overnight_beyond or away + visit_hours[members[start + position]] > field_hours:
             continue  # near enough for a day trip, or too far to reach and visit in a day's drive
         value, urgent, long_overdue = urgency(day, members[start + position], potential_score[start + position],
-                                              behaviour, accounts)
+                                              behaviour, last_visit, last_remote, inverse_interval,
+                                              newest_stage_start)
         if urgent and value > best_score:
             best, best_score, pressing = position, value, long_overdue
     if best < 0:
@@ -142,9 +148,10 @@ def start_trip(day, field_hours, seat, behaviour, seats, start, n, territories, 
         if position_hours(travel, xyz, first, hours_per_km, best + 1, position + 1) > behaviour.trip_radius:
             continue
         account = members[start + position]
-        soon = (day + SOON_DAYS - accounts.last_visit[account]) * accounts.inverse_interval[account]
+        soon = (day + SOON_DAYS - last_visit[account]) * inverse_interval[account]
         if soon >= behaviour.due_threshold or urgency(day, account, potential_score[start + position], behaviour,
-                                                      accounts)[1]:
+                                                      last_visit, last_remote, inverse_interval,
+                                                      newest_stage_start)[1]:
             work += per_stop
     if work < TRIP_MIN_WORK * field_hours and not pressing:
         return
@@ -168,6 +175,8 @@ def plan(day, field_hours, base, remote_limit, behaviour, start, n, per_stop, me
     within `max_detour_hours` of it (a due account farther off waits for a day near it); the day holds about
     field time / (visit + expected drive per stop) stops, plus one (stops that do not fit are skipped on the road).
     """
+    last_visit, last_remote, visit_hours = accounts.last_visit, accounts.last_remote, accounts.visit_hours
+    inverse_interval, newest_stage_start = accounts.inverse_interval, accounts.newest_stage_start
     reachable = np.empty(n, dtype=np.int64)
     score = np.empty(n)
     urgent = np.empty(n, dtype=np.bool_)
@@ -183,9 +192,10 @@ def plan(day, field_hours, base, remote_limit, behaviour, start, n, per_stop, me
             away = position_hours(travel, xyz, first, hours_per_km, base, position + 1)
             if away > behaviour.trip_radius:
                 continue
-        if 2.0 * away + accounts.visit_hours[account] > field_hours:
+        if 2.0 * away + visit_hours[account] > field_hours:
             continue
-        value, is_urgent, _ = urgency(day, account, potential_score[start + position], behaviour, accounts)
+        value, is_urgent, _ = urgency(day, account, potential_score[start + position], behaviour, last_visit,
+                                      last_remote, inverse_interval, newest_stage_start)
         reachable[n_reachable] = position
         away_of[n_reachable] = away
         score[n_reachable], urgent[n_reachable] = value, is_urgent
