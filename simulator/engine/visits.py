@@ -44,6 +44,7 @@ def drive_routes(day, admin, field, training, working, planned, n_planned, bases
     members, visit_hours = territories.accounts, accounts.visit_hours
     travel_all, travel_start, xyz, hours_per_km = (territories.travel, territories.travel_start, territories.xyz,
                                                    territories.hours_per_km[0])
+    arrays = visit_arrays(accounts)
     for seat in range(working.shape[0]):
         if not working[seat]:
             continue
@@ -91,7 +92,7 @@ def drive_routes(day, admin, field, training, working, planned, n_planned, bases
             clock += drive + visit
             here = stop
             make_visit(account, seat, now, multiplier, effort, pipeline, keys, seats, accounts, opportunities,
-                       counters)
+                       counters, arrays)
         leg = matrix[here, 0] * base_noise + back if here else back
         seats.home_leg_hours[seat, day] = out + leg
         clock += leg
@@ -132,70 +133,82 @@ def drive_routes(day, admin, field, training, working, planned, n_planned, bases
 
 
 @njit(cache=True, inline="always")
-def make_visit(account, seat, now, multiplier, effort, pipeline, keys, seats, accounts, opportunities, counters):
+def make_visit(account, seat, now, multiplier, effort, pipeline, keys, seats, accounts, opportunities, counters,
+               arrays):
     """A visit at `now`: relationship mended, effort stock raised, demand found (maybe an opportunity).
 
     In the quarter's last weeks it may also pull in the account's deals due soon after the quarter, the more
-    likely the harder the rep pushes (`effort`, the pacing profile's field-time effort this month).
+    likely the harder the rep pushes (`effort`, the pacing profile's field-time effort this month). `arrays` are
+    the account arrays a visit updates (`visit_arrays`), taken out of the named tuple once per day: taking one out
+    per visit costs a reference count each time.
     """
-    previous_visit = accounts.last_visit[account]
-    accounts.visit_before_today[account] = previous_visit
-    accounts.last_visit[account] = now
+    (last_visit, visit_before_today, relationships, intervals, stocks, stock_times, needs, need_times, need_rates,
+     need_expiries, required, change_day, change_penalty, visit_count) = arrays
+    previous_visit = last_visit[account]
+    visit_before_today[account] = previous_visit
+    last_visit[account] = now
     # the visit mends the relationship (after decay for the time it was overdue); open deals count as touched
     # from now on (a stage check compares its stage start with the visits)
-    relationship = accounts.relationship[account]
-    overdue = (now - previous_visit) / accounts.interval[account] - 1.0
+    relationship = relationships[account]
+    overdue = (now - previous_visit) / intervals[account] - 1.0
     if overdue > 0 and relationship > pipeline.floor:
         relationship = max(pipeline.floor, relationship * math.exp(-pipeline.decay * overdue))
     relationship += pipeline.recovery * (1.0 - relationship)
-    accounts.relationship[account] = relationship
-    stock = add_to_stock(account, now, 1.0, pipeline, accounts)
-    need = demand_now(account, now, accounts)
-    draw = VISIT_UNIFORMS * accounts.visit_count[account]
-    accounts.visit_count[account] += 1
+    relationships[account] = relationship
+    stock = add_to_stock(account, now, 1.0, pipeline, stocks, stock_times)
+    need = demand_now(account, now, needs, need_times, need_rates, need_expiries, relationships)
+    draw = VISIT_UNIFORMS * visit_count[account]
+    visit_count[account] += 1
     # the visit uncovers a share of the open needs, larger the better the rep knows the account (effort stock)
-    x = stock / accounts.required[account]
+    x = stock / required[account]
     xc = x ** pipeline.c
     share = pipeline.discovery_max * xc / (pipeline.d + xc) * multiplier
-    if accounts.change_day[account] != -np.inf:
-        share *= change_factor(now - accounts.change_day[account], accounts.change_penalty[account],
-                               pipeline.penalty_days)
+    if change_day[account] != -np.inf:
+        share *= change_factor(now - change_day[account], change_penalty[account], pipeline.penalty_days)
     found = min(share, 1.0) * need
     if found > 0 and seats.open_deals[seat] < pipeline.max_open:  # a rep at capacity leaves the needs waiting
         if uniform(keys.visit, account, draw) < -math.expm1(-found):  # at least one need found: a deal
             # it bundles the needs found: found / P(at least one) of them on average, and its value with them
-            needs = min(found / -math.expm1(-found), max(need, 1.0))
+            bundled = min(found / -math.expm1(-found), max(need, 1.0))
             value_z = normal(keys.visit, account, draw // 2 + 1)  # uniforms draw + 2, draw + 3
             cycle_z = normal(keys.visit, account, draw // 2 + 2)  # uniforms draw + 4, draw + 5
             create(account, seat, value_z, cycle_z, uniform(keys.visit, account, draw + 6),
-                   uniform(keys.visit, account, draw + 7), needs, VISIT, now, pipeline, accounts, opportunities,
+                   uniform(keys.visit, account, draw + 7), bundled, VISIT, now, pipeline, accounts, opportunities,
                    counters)
             seats.open_deals[seat] += 1
             seats.calls_due[seat] = True
-            accounts.need[account] = max(0.0, need - needs)
+            needs[account] = max(0.0, need - bundled)
     if pipeline.pull_in > 0:
         pull_in(account, now, min(pipeline.pull_in * effort, 1.0 - pipeline.slip), pipeline, accounts, opportunities)
 
 
 @njit(cache=True, inline="always")
-def add_to_stock(account, now, weight, pipeline, accounts):
+def visit_arrays(accounts):
+    """The account arrays `make_visit` updates, in its order."""
+    return (accounts.last_visit, accounts.visit_before_today, accounts.relationship, accounts.interval,
+            accounts.stock, accounts.stock_time, accounts.need, accounts.need_time, accounts.need_rate,
+            accounts.need_expiry, accounts.required, accounts.change_day, accounts.change_penalty,
+            accounts.visit_count)
+
+
+@njit(cache=True, inline="always")
+def add_to_stock(account, now, weight, pipeline, stocks, stock_times):
     """Decay an account's effort stock (visits per quarter, exponentially weighted) to `now` and add a touch."""
-    stock = accounts.stock[account] * math.exp(-(now - accounts.stock_time[account]) / pipeline.memory_days)
+    stock = stocks[account] * math.exp(-(now - stock_times[account]) / pipeline.memory_days)
     stock += weight * pipeline.days_per_quarter / pipeline.memory_days
-    accounts.stock[account] = stock
-    accounts.stock_time[account] = now
+    stocks[account] = stock
+    stock_times[account] = now
     return stock
 
 
 @njit(cache=True, inline="always")
-def demand_now(account, now, accounts):
+def demand_now(account, now, needs, need_times, need_rates, need_expiries, relationships):
     """The account's demand pool at `now`: needs arrive (scaled by the relationship) and expire meanwhile."""
-    expiry = accounts.need_expiry[account]
-    kept = math.exp(-expiry * (now - accounts.need_time[account]))
-    need = (accounts.need[account] * kept
-            + accounts.need_rate[account] * accounts.relationship[account] / expiry * (1.0 - kept))
-    accounts.need[account] = need
-    accounts.need_time[account] = now
+    expiry = need_expiries[account]
+    kept = math.exp(-expiry * (now - need_times[account]))
+    need = needs[account] * kept + need_rates[account] * relationships[account] / expiry * (1.0 - kept)
+    needs[account] = need
+    need_times[account] = now
     return need
 
 
@@ -208,31 +221,37 @@ def remote_touches(day, clock, most, seat, behaviour, pipeline, territories, acc
     """
     hours = behaviour.workday_hours
     start, n = territories.start[seat], territories.start[seat + 1] - territories.start[seat]
+    # the arrays, taken out of the named tuples once (not once per account)
+    members, visit_only, last_visit, last_remote = (territories.accounts, accounts.visit_only, accounts.last_visit,
+                                                    accounts.last_remote)
+    newest_stage_start, first_opportunity = accounts.newest_stage_start, accounts.first_opportunity
+    status, stage, stage_began, next_of_account = (opportunities.status, opportunities.stage,
+                                                   opportunities.stage_began, opportunities.next_of_account)
     made = 0
     for i in range(n):
         if made == most:
             break
-        account = territories.accounts[start + (day * 7 + i) % n]  # a different first account each day
-        if accounts.visit_only[account]:
+        account = members[start + (day * 7 + i) % n]  # a different first account each day
+        if visit_only[account]:
             continue
-        touched = max(accounts.last_visit[account], accounts.last_remote[account])
-        if accounts.newest_stage_start[account] < touched:
+        touched = max(last_visit[account], last_remote[account])
+        if newest_stage_start[account] < touched:
             continue
         waiting = False
-        o = accounts.first_opportunity[account]
+        o = first_opportunity[account]
         while o >= 0:
-            if (opportunities.status[o] == OPEN and opportunities.stage[o] < pipeline.stages - 1
-                    and opportunities.stage_began[o] >= touched):  # a deal made at a visit needs a later touch
+            if (status[o] == OPEN and stage[o] < pipeline.stages - 1
+                    and stage_began[o] >= touched):  # a deal made at a visit needs a later touch
                 waiting = True
                 break
-            o = opportunities.next_of_account[o]
+            o = next_of_account[o]
         if not waiting:
             continue
         made += 1
         now = day + (clock + made * behaviour.remote_hours) / hours
-        accounts.remote_before_today[account] = accounts.last_remote[account]
-        accounts.last_remote[account] = now
+        accounts.remote_before_today[account] = last_remote[account]
+        last_remote[account] = now
         accounts.relationship[account] += behaviour.remote_weight * pipeline.recovery * (
             1.0 - accounts.relationship[account])
-        add_to_stock(account, now, behaviour.remote_weight, pipeline, accounts)
+        add_to_stock(account, now, behaviour.remote_weight, pipeline, accounts.stock, accounts.stock_time)
     return made
