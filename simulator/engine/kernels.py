@@ -2,8 +2,9 @@
 
 Seats interact only at day boundaries (ownership changes at the daily tick), so `play_day` plays a day in phases,
 each over all seats: every seat's admin block; the pipeline events of each seat's accounts due before it plans;
-every plan (due accounts and open deals near the day's anchor, topped up); every route (nearest neighbour +
-2-opt), drive and visit (each visit can create an opportunity); and the rest of the day's pipeline events. One call
+every plan (a trip started or carried on; due accounts and open deals near the day's anchor, topped up); every
+route (nearest neighbour + 2-opt), drive and visit (each visit can find needs and make an opportunity), then the
+calls and the admin put off; and the rest of the day's pipeline events. One call
 per phase, not per seat, matters for speed: a call between compiled functions increfs and decrefs every array of
 the named tuples it is handed.
 
@@ -89,8 +90,7 @@ def play_day(day, effort, effectiveness, behaviour, pipeline, keys, seats, terri
     plan_day(day, field, working, seats.kind == REP_DAY, behaviour, seats, territories, accounts, planned, n_planned,
              bases, legs)
     drive_routes(day, admin, field, training, working, planned, n_planned, bases, legs, effort, effectiveness,
-                 behaviour,
-                 pipeline, keys, seats, territories, accounts, opportunities, visits, counters)
+                 behaviour, pipeline, keys, seats, territories, accounts, opportunities, visits, counters)
     for seat in range(n_seats):  # a trip day is over: a night away unless it was the last
         if seats.trip_left[seat] > 0:
             seats.trip_left[seat] -= 1

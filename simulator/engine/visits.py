@@ -30,8 +30,7 @@ VISIT_UNIFORMS = 8
 
 @njit(cache=True)
 def drive_routes(day, admin, field, training, working, planned, n_planned, bases, legs, effort, effectiveness,
-                 behaviour,
-                 pipeline, keys, seats, territories, accounts, opportunities, visits, counters):
+                 behaviour, pipeline, keys, seats, territories, accounts, opportunities, visits, counters):
     """Every working seat drives its planned route and makes the visits that fit; then calls and put-off admin.
 
     The stops are ordered by `plan_route` around the day's base (home or lodging); each drive and visit takes a
