@@ -73,6 +73,8 @@ def create(account, seat, value_z, cycle_z, win_draw, push_draw, needs, source, 
     accounts.first_opportunity[account] = o
     accounts.next_event[account] = min(accounts.next_event[account], now + stage_days)
     accounts.newest_stage_start[account] = max(accounts.newest_stage_start[account], now)
+    if pipeline.stages > 1:  # its first stage can be advanced by a call
+        accounts.newest_call_start[account] = max(accounts.newest_call_start[account], now)
 
 
 @njit(cache=True, inline="always")
@@ -91,6 +93,7 @@ def resolve_events(until, pipeline, seats, territories, accounts, opportunities)
     """
     members, first_opportunity, account_seat = territories.accounts, accounts.first_opportunity, accounts.seat
     next_event, newest_stage_start = accounts.next_event, accounts.newest_stage_start
+    newest_call_start = accounts.newest_call_start
     next_check, status, next_of_account = opportunities.next_check, opportunities.status, opportunities.next_of_account
     stage_began, created, stage_days = opportunities.stage_began, opportunities.created, opportunities.stage_days
     stage, stalls, win_draw = opportunities.stage, opportunities.stalls, opportunities.win_draw
@@ -104,7 +107,7 @@ def resolve_events(until, pipeline, seats, territories, accounts, opportunities)
             if next_event[account] >= limit:
                 continue
             previous = -1
-            soonest, newest = np.inf, -np.inf
+            soonest, newest, newest_call = np.inf, -np.inf, -np.inf
             o = first_opportunity[account]
             while o >= 0:
                 following = next_of_account[o]
@@ -184,9 +187,12 @@ def resolve_events(until, pipeline, seats, territories, accounts, opportunities)
                     soonest = min(soonest, next_check[o])
                     if status[o] == OPEN:
                         newest = max(newest, stage_began[o])
+                        if stage[o] < pipeline.stages - 1:
+                            newest_call = max(newest_call, stage_began[o])
                 o = following
             next_event[account] = soonest
             newest_stage_start[account] = newest
+            newest_call_start[account] = newest_call
 
 
 @njit(cache=True, inline="always")
@@ -230,7 +236,7 @@ def close(o, seat, outcome, now, days_per_quarter, outcomes, closed, seat_closed
 
 
 @njit(cache=True)
-def link_opportunities(first, count, accounts, opportunities):
+def link_opportunities(first, count, stages, accounts, opportunities):
     """Put pool entries first..first+count-1 at the head of their accounts' lists (Python-made entries)."""
     for o in range(first, first + count):
         account = opportunities.account[o]
@@ -240,6 +246,9 @@ def link_opportunities(first, count, accounts, opportunities):
         if opportunities.status[o] == OPEN:
             accounts.newest_stage_start[account] = max(accounts.newest_stage_start[account],
                                                        opportunities.stage_began[o])
+            if opportunities.stage[o] < stages - 1:
+                accounts.newest_call_start[account] = max(accounts.newest_call_start[account],
+                                                          opportunities.stage_began[o])
 
 
 @njit(cache=True)

@@ -229,7 +229,7 @@ class PipelineModel:
         pool.seat_closed[rows] = -1
         pool.vacancy[rows] = False
         state.counters[0] += n
-        link_opportunities(first, n, state.accounts(), pool)
+        link_opportunities(first, n, self.params.stages, state.accounts(), pool)
 
 
 def _uniform(z: np.ndarray) -> np.ndarray:

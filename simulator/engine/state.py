@@ -134,6 +134,7 @@ class RunState:
         self.first_opportunity = np.full(n_acc, -1, dtype=np.int64)  # each account's open opportunities: a list
         self.next_event = np.full(n_acc, np.inf)  # the time of the account's next pipeline event
         self.newest_stage_start = np.full(n_acc, -np.inf)  # the newest stage start among its open opportunities
+        self.newest_call_start = np.full(n_acc, -np.inf)  # ... among those a call can advance (not the last stage)
 
         # ownership: seat of every account, -1 = explicitly orphaned (changed in place, the kernels hold it)
         self.account_seat = self.alignment.account_seats(world).astype(np.int64)
@@ -185,7 +186,7 @@ class RunState:
                         self.interval_days, self.visit_hours, self.required_float, self.visit_only, self.propensity,
                         self.relationship, self.stock, self.stock_time, self.need, self.need_time, self.need_rate,
                         self.need_expiry, self.change_day, self.change_penalty, self.potential_float,
-                        self.first_opportunity, self.next_event, self.newest_stage_start)
+                        self.first_opportunity, self.next_event, self.newest_stage_start, self.newest_call_start)
 
     def reserve(self, opportunities: int, visits: int) -> None:
         """Make room for this many more opportunities and visits."""

@@ -30,7 +30,7 @@ Accounts = namedtuple("Accounts", [
     "seat", "covering_for", "last_visit", "visit_before_today", "last_remote", "remote_before_today", "visit_count",
     "inverse_interval", "interval", "visit_hours", "required", "visit_only", "propensity", "relationship",
     "stock", "stock_time", "need", "need_time", "need_rate", "need_expiry", "change_day", "change_penalty",
-    "potential", "first_opportunity", "next_event", "newest_stage_start"])
+    "potential", "first_opportunity", "next_event", "newest_stage_start", "newest_call_start"])
 
 OPPORTUNITY_TYPES = {
     "account": np.int64, "seat_created": np.int64, "value": np.float64, "created": np.float64, "stage": np.int64,

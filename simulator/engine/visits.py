@@ -15,7 +15,7 @@ import numpy as np
 from numba import njit
 
 from simulator.engine.draws import normal, uniform
-from simulator.engine.events import OPEN, VISIT, change_factor, create, pull_in
+from simulator.engine.events import VISIT, change_factor, create, pull_in
 from simulator.engine.planning import MAX_STOPS, position_hours, travel_view
 from simulator.engine.routing import plan_route
 
@@ -223,9 +223,7 @@ def remote_touches(day, clock, most, seat, behaviour, pipeline, territories, acc
     # the arrays, taken out of the named tuples once (not once per account)
     members, visit_only, last_visit, last_remote = (territories.accounts, accounts.visit_only, accounts.last_visit,
                                                     accounts.last_remote)
-    newest_stage_start, first_opportunity = accounts.newest_stage_start, accounts.first_opportunity
-    status, stage, stage_began, next_of_account = (opportunities.status, opportunities.stage,
-                                                   opportunities.stage_began, opportunities.next_of_account)
+    newest_call_start = accounts.newest_call_start
     made = 0
     for i in range(n):
         if made == most:
@@ -233,18 +231,9 @@ def remote_touches(day, clock, most, seat, behaviour, pipeline, territories, acc
         account = members[start + (day * 7 + i) % n]  # a different first account each day
         if visit_only[account]:
             continue
-        touched = max(last_visit[account], last_remote[account])
-        if newest_stage_start[account] < touched:
-            continue
-        waiting = False
-        o = first_opportunity[account]
-        while o >= 0:
-            if (status[o] == OPEN and stage[o] < pipeline.stages - 1
-                    and stage_began[o] >= touched):  # a deal made at a visit needs a later touch
-                waiting = True
-                break
-            o = next_of_account[o]
-        if not waiting:
+        # a deal a call can advance waits if its stage began at or after the account's last touch (a deal made at
+        # a visit needs a later touch); the newest such stage start is kept per account
+        if newest_call_start[account] < max(last_visit[account], last_remote[account]):
             continue
         made += 1
         now = day + (clock + made * behaviour.remote_hours) / hours
