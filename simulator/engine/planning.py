@@ -81,7 +81,8 @@ def plan_day(day, field, working, may_travel, behaviour, seats, territories, acc
         remote_limit = np.inf
         if behaviour.trips and may_travel[seat]:
             remote_limit = behaviour.overnight_beyond
-            if seats.trip_left[seat] == 0 and day % WEEK_DAYS <= WEEK_DAYS - TRIP_MIN_DAYS:
+            if (seats.trip_left[seat] == 0 and day % WEEK_DAYS <= WEEK_DAYS - TRIP_MIN_DAYS
+                    and territories.farthest[seat] > remote_limit):  # (no remote account: no trip to start)
                 start_trip(day, field[seat], seat, behaviour, seats, start, n, territories, accounts, travel, xyz,
                            first, hours_per_km)
         base = 0
