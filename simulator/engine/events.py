@@ -195,26 +195,23 @@ def resolve_events(until, pipeline, seats, territories, accounts, opportunities)
             newest_call_start[account] = newest_call
 
 
-@njit(cache=True, inline="always")
-def pull_in(account, now, chance, pipeline, accounts, opportunities):
-    """A visit in the quarter's last weeks may pull in the account's late-stage deals due soon after it ends.
+@njit(cache=True)
+def pull_in(account, now, quarter_end, chance, stages, window, first_opportunity, next_event, status, stage,
+            next_check, handover, push_draw, pulled, next_of_account):
+    """A visit in the quarter's last weeks (`window` days before `quarter_end`) may pull in late-stage deals.
 
-    Each such deal (last stage, closing within `quarter_end_days` after the quarter) is pulled in with
+    Each of the account's deals in its last stage and closing within `window` after the quarter is pulled in with
     probability `chance` (`pull_in_probability` x the month's pacing effort, leaving room for the slip draw): its
     close is checked now (this visit is its touch), at a discount.
     """
-    quarter_end = (math.floor(now / pipeline.days_per_quarter) + 1.0) * pipeline.days_per_quarter
-    if quarter_end - now > pipeline.quarter_end_days:
-        return
-    o = accounts.first_opportunity[account]
+    o = first_opportunity[account]
     while o >= 0:
-        if (opportunities.status[o] == OPEN and opportunities.stage[o] == pipeline.stages - 1
-                and quarter_end <= opportunities.next_check[o] <= quarter_end + pipeline.quarter_end_days
-                and opportunities.handover[o] == 0 and opportunities.push_draw[o] < chance):
-            opportunities.pulled[o] = True
-            opportunities.next_check[o] = now
-            accounts.next_event[account] = min(accounts.next_event[account], now)
-        o = opportunities.next_of_account[o]
+        if (status[o] == OPEN and stage[o] == stages - 1 and quarter_end <= next_check[o] <= quarter_end + window
+                and handover[o] == 0 and push_draw[o] < chance):
+            pulled[o] = True
+            next_check[o] = now
+            next_event[account] = min(next_event[account], now)
+        o = next_of_account[o]
 
 
 @njit(cache=True)

@@ -71,6 +71,7 @@ def play_day(day, effort, effectiveness, behaviour, pipeline, keys, seats, terri
     field = np.zeros(n_seats)
     training = np.zeros(n_seats)
     plan_time = np.full(n_seats + 1, -np.inf)
+    backlog, ramp = seats.backlog, seats.ramp  # taken out of the named tuple once, not per seat
     for seat in range(n_seats):
         if seats.kind[seat] != REP_DAY:
             seats.trip_left[seat] = 0  # nobody, or a manager covering the seat, carries on its rep's trip
@@ -78,7 +79,7 @@ def play_day(day, effort, effectiveness, behaviour, pipeline, keys, seats, terri
             continue
         on_trip = seats.trip_left[seat] > 0
         admin[seat], field[seat], training[seat] = admin_block(seat, day, effort, seats.kind[seat] == MANAGER_DAY,
-                                                               on_trip, behaviour, seats, keys)
+                                                               on_trip, behaviour, backlog, ramp, keys.workday)
         seats.admin_hours[seat, day] = admin[seat] + training[seat]
         plan_time[seat] = day + admin[seat] / hours
     resolve_events(plan_time, pipeline, seats, territories, accounts, opportunities)
@@ -101,7 +102,7 @@ def play_day(day, effort, effectiveness, behaviour, pipeline, keys, seats, terri
 
 
 @njit(cache=True)
-def admin_block(seat, day, effort, manager, on_trip, behaviour, seats, keys):
+def admin_block(seat, day, effort, manager, on_trip, behaviour, backlog, ramp, workday_key):
     """A seat's admin hours (spent first), field hours and onboarding hours today.
 
     Today's admin need is drawn around its mean share and joins the admin the rep has put off; the morning
@@ -111,15 +112,15 @@ def admin_block(seat, day, effort, manager, on_trip, behaviour, seats, keys):
     share of the field day it cannot yet sell in onboarding; a manager covering a vacancy gives a share of it.
     """
     hours = behaviour.workday_hours
-    share = min(max(behaviour.admin_share + behaviour.admin_share_sd * normal(keys.workday, seat, day * DAY_SLOTS),
+    share = min(max(behaviour.admin_share + behaviour.admin_share_sd * normal(workday_key, seat, day * DAY_SLOTS),
                     MIN_ADMIN_SHARE), 0.95)
     need = hours * share
-    seats.backlog[seat] += need
-    block = MIN_ADMIN_SHARE * hours if on_trip else min(need * (1.0 + CATCH_UP), seats.backlog[seat])
+    backlog[seat] += need
+    block = MIN_ADMIN_SHARE * hours if on_trip else min(need * (1.0 + CATCH_UP), backlog[seat])
     field = min((hours - block) * effort, hours * (1.0 - MIN_ADMIN_SHARE))
     block = min(block, hours - field)
-    seats.backlog[seat] = max(seats.backlog[seat] - block, 0.0)
+    backlog[seat] = max(backlog[seat] - block, 0.0)
     if manager:
         field *= behaviour.manager_share
-    training = field * (1.0 - seats.ramp[seat])
+    training = field * (1.0 - ramp[seat])
     return block, field - training, training

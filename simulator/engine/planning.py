@@ -68,8 +68,13 @@ def plan_day(day, field, working, may_travel, behaviour, seats, territories, acc
     `bases[seat]` gets today's base (0 = home, else the lodging's position) and `legs[seat]` the long drives out
     to the lodging (first trip day) and back home (last trip day).
     """
-    members, potential_score = territories.accounts, territories.potential_score
+    members, potential_score, from_home = territories.accounts, territories.potential_score, territories.from_home
     xyz, hours_per_km = territories.xyz, territories.hours_per_km[0]
+    # the arrays planning reads, taken out of the named tuples once: handing a tuple of arrays to a function costs
+    # a reference count per array per call
+    arrays = (accounts.last_visit, accounts.last_remote, accounts.visit_hours, accounts.inverse_interval,
+              accounts.newest_stage_start)
+    trip_base, trip_left, trip_day = seats.trip_base, seats.trip_left, seats.trip_day
     for seat in range(working.shape[0]):
         bases[seat], legs[seat, 0], legs[seat, 1] = 0, 0.0, 0.0
         if not working[seat]:
@@ -81,21 +86,24 @@ def plan_day(day, field, working, may_travel, behaviour, seats, territories, acc
         remote_limit = np.inf
         if behaviour.trips and may_travel[seat]:
             remote_limit = behaviour.overnight_beyond
-            if (seats.trip_left[seat] == 0 and day % WEEK_DAYS <= WEEK_DAYS - TRIP_MIN_DAYS
+            if (trip_left[seat] == 0 and day % WEEK_DAYS <= WEEK_DAYS - TRIP_MIN_DAYS
                     and territories.farthest[seat] > remote_limit):  # (no remote account: no trip to start)
-                start_trip(day, field[seat], seat, behaviour, seats, start, n, territories, accounts, travel, xyz,
-                           first, hours_per_km)
+                days, anchor = start_trip(day, field[seat], behaviour, start, n,
+                                          territories.mean_visit[seat] + territories.drive_per_stop[seat], members,
+                                          from_home, potential_score, arrays, travel, xyz, first, hours_per_km)
+                if days > 0:
+                    trip_base[seat], trip_left[seat], trip_day[seat] = anchor, days, 0
         base = 0
-        if seats.trip_left[seat] > 0:
-            base = seats.trip_base[seat]
+        if trip_left[seat] > 0:
+            base = trip_base[seat]
             bases[seat] = base
-            if seats.trip_day[seat] == 0:
-                legs[seat, 0] = territories.from_home[start + base - 1]
-            if seats.trip_left[seat] == 1:
-                legs[seat, 1] = territories.from_home[start + base - 1]
+            if trip_day[seat] == 0:
+                legs[seat, 0] = from_home[start + base - 1]
+            if trip_left[seat] == 1:
+                legs[seat, 1] = from_home[start + base - 1]
         picked = plan(day, field[seat] - legs[seat, 0] - legs[seat, 1], base, remote_limit, behaviour, start, n,
-                      territories.mean_visit[seat] + territories.drive_per_stop[seat], members,
-                      territories.from_home, potential_score, accounts, travel, xyz, first, hours_per_km)
+                      territories.mean_visit[seat] + territories.drive_per_stop[seat], members, from_home,
+                      potential_score, arrays, travel, xyz, first, hours_per_km)
         n_chosen[seat] = picked.shape[0]
         chosen[seat, :picked.shape[0]] = picked
 
@@ -118,17 +126,16 @@ def urgency(day, account, position_score, behaviour, last_visit, last_remote, in
     return value, urgent, overdue >= LONG_OVERDUE
 
 
-@njit(cache=True, inline="always")
-def start_trip(day, field_hours, seat, behaviour, seats, start, n, territories, accounts, travel, xyz, first,
-               hours_per_km):
-    """Start an overnight trip today if remote accounts are due: anchored at the most urgent, sized by the work.
+@njit(cache=True)
+def start_trip(day, field_hours, behaviour, start, n, per_stop, members, from_home, potential_score, arrays, travel,
+               xyz, first, hours_per_km):
+    """(days, anchor position) of an overnight trip to start today if remote accounts are due, else (0, 0).
 
-    The trip lasts long enough for the due remote work within `trips.radius_hours` of its anchor (plus the
-    drives out and back), at least two days, at most `trips.max_days` and never past the week's last day.
+    The trip is anchored at the most urgent remote account. It lasts long enough for the due remote work within
+    `trips.radius_hours` of its anchor (plus the drives out and back), at least two days, at most `trips.max_days`
+    and never past the week's last day.
     """
-    members, from_home, potential_score = territories.accounts, territories.from_home, territories.potential_score
-    last_visit, last_remote, visit_hours = accounts.last_visit, accounts.last_remote, accounts.visit_hours
-    inverse_interval, newest_stage_start = accounts.inverse_interval, accounts.newest_stage_start
+    last_visit, last_remote, visit_hours, inverse_interval, newest_stage_start = arrays
     best, best_score, pressing = -1, -np.inf, False
     for position in range(n):
         away = from_home[start + position]
@@ -140,8 +147,7 @@ def start_trip(day, field_hours, seat, behaviour, seats, start, n, territories, 
         if urgent and value > best_score:
             best, best_score, pressing = position, value, long_overdue
     if best < 0:
-        return
-    per_stop = territories.mean_visit[seat] + territories.drive_per_stop[seat]
+        return 0, 0
     work = 0.0
     for position in range(n):
         if from_home[start + position] <= behaviour.overnight_beyond:
@@ -155,19 +161,17 @@ def start_trip(day, field_hours, seat, behaviour, seats, start, n, territories, 
                                                       newest_stage_start)[1]:
             work += per_stop
     if work < TRIP_MIN_WORK * field_hours and not pressing:
-        return
+        return 0, 0
     legs = 2.0 * from_home[start + best]
     # long enough for the work and the drives, and for the drives out and back to take at most LEG_SHARE of it
     days = max(TRIP_MIN_DAYS, int(math.ceil((work + legs) / max(field_hours, 1e-9))),
                int(math.ceil(legs / (LEG_SHARE * max(field_hours, 1e-9)))))
-    seats.trip_base[seat] = best + 1
-    seats.trip_left[seat] = min(days, behaviour.trip_max_days, WEEK_DAYS - day % WEEK_DAYS)
-    seats.trip_day[seat] = 0
+    return min(days, behaviour.trip_max_days, WEEK_DAYS - day % WEEK_DAYS), best + 1
 
 
 @njit(cache=True)
 def plan(day, field_hours, base, remote_limit, behaviour, start, n, per_stop, members, from_home, potential_score,
-         accounts, travel, xyz, first, hours_per_km):
+         arrays, travel, xyz, first, hours_per_km):
     """Positions (in a seat's territory: members[start:start + n]) of the accounts to route today.
 
     From home (`base` 0): accounts within `remote_limit` whose round trip fits in today's field time. From a
@@ -176,8 +180,7 @@ def plan(day, field_hours, base, remote_limit, behaviour, start, n, per_stop, me
     within `max_detour_hours` of it (a due account farther off waits for a day near it); the day holds about
     field time / (visit + expected drive per stop) stops, plus one (stops that do not fit are skipped on the road).
     """
-    last_visit, last_remote, visit_hours = accounts.last_visit, accounts.last_remote, accounts.visit_hours
-    inverse_interval, newest_stage_start = accounts.inverse_interval, accounts.newest_stage_start
+    last_visit, last_remote, visit_hours, inverse_interval, newest_stage_start = arrays
     reachable = np.empty(n, dtype=np.int64)
     score = np.empty(n)
     urgent = np.empty(n, dtype=np.bool_)

@@ -43,7 +43,18 @@ def drive_routes(day, admin, field, training, working, planned, n_planned, bases
     members, visit_hours = territories.accounts, accounts.visit_hours
     travel_all, travel_start, xyz, hours_per_km = (territories.travel, territories.travel_start, territories.xyz,
                                                    territories.hours_per_km[0])
-    arrays = visit_arrays(accounts)
+    # every array a visit touches, taken out of the named tuples once: handing a tuple of arrays to a function,
+    # even an inlined one, costs a reference count per array per call, which per visit was a third of the run
+    (last_visit, visit_before_today, relationships, intervals, stocks, stock_times, needs, need_times, need_rates,
+     need_expiries, required, change_day, change_penalty, visit_count) = visit_arrays(accounts)
+    open_deals, calls_due = seats.open_deals, seats.calls_due
+    first_opportunity, next_event = accounts.first_opportunity, accounts.next_event
+    status, stage, next_check, handover, push_draw, pulled, next_of_account = (
+        opportunities.status, opportunities.stage, opportunities.next_check, opportunities.handover,
+        opportunities.push_draw, opportunities.pulled, opportunities.next_of_account)
+    visit_only, last_remote, remote_before_today, newest_call_start = (
+        accounts.visit_only, accounts.last_remote, accounts.remote_before_today, accounts.newest_call_start)
+    pull_chance = min(pipeline.pull_in * effort, 1.0 - pipeline.slip)
     for seat in range(working.shape[0]):
         if not working[seat]:
             continue
@@ -90,8 +101,39 @@ def drive_routes(day, admin, field, training, working, planned, n_planned, bases
             visits.visit_hours[row] = visit
             clock += drive + visit
             here = stop
-            make_visit(account, seat, now, multiplier, effort, pipeline, keys, seats, accounts, opportunities,
-                       counters, arrays)
+            # the visit: relationship mended, effort stock raised, demand found (maybe an opportunity)
+            previous_visit = last_visit[account]
+            visit_before_today[account] = previous_visit
+            last_visit[account] = now
+            relationships[account] = mended(relationships[account], (now - previous_visit) / intervals[account] - 1.0,
+                                            pipeline)
+            stock = add_to_stock(account, now, 1.0, pipeline, stocks, stock_times)
+            need = demand_now(account, now, needs, need_times, need_rates, need_expiries, relationships)
+            draw = VISIT_UNIFORMS * visit_count[account]
+            visit_count[account] += 1
+            share = discovery(stock / required[account], pipeline) * multiplier
+            if change_day[account] != -np.inf:
+                share *= change_factor(now - change_day[account], change_penalty[account], pipeline.penalty_days)
+            found = min(share, 1.0) * need
+            if found > 0 and open_deals[seat] < pipeline.max_open:  # a rep at capacity leaves the needs waiting
+                if uniform(keys.visit, account, draw) < -math.expm1(-found):  # at least one need found: a deal
+                    # it bundles the needs found: found / P(at least one) of them on average, its value with them
+                    bundled = min(found / -math.expm1(-found), max(need, 1.0))
+                    value_z = normal(keys.visit, account, draw // 2 + 1)  # uniforms draw + 2, draw + 3
+                    cycle_z = normal(keys.visit, account, draw // 2 + 2)  # uniforms draw + 4, draw + 5
+                    create(account, seat, value_z, cycle_z, uniform(keys.visit, account, draw + 6),
+                           uniform(keys.visit, account, draw + 7), bundled, VISIT, now, pipeline, accounts,
+                           opportunities, counters)
+                    open_deals[seat] += 1
+                    calls_due[seat] = True
+                    needs[account] = max(0.0, need - bundled)
+            # in the quarter's last weeks it may pull in the account's deals due soon after the quarter, the more
+            # likely the harder the rep pushes (`effort`, the month's pacing effort)
+            quarter_end = (math.floor(now / pipeline.days_per_quarter) + 1.0) * pipeline.days_per_quarter
+            if pipeline.pull_in > 0 and quarter_end - now <= pipeline.quarter_end_days:
+                pull_in(account, now, quarter_end, pull_chance, pipeline.stages, pipeline.quarter_end_days,
+                        first_opportunity, next_event, status, stage, next_check, handover, push_draw, pulled,
+                        next_of_account)
         leg = matrix[here, 0] * base_noise + back if here else back
         seats.home_leg_hours[seat, day] = out + leg
         clock += leg
@@ -115,8 +157,9 @@ def drive_routes(day, admin, field, training, working, planned, n_planned, bases
         spare = max(block - MIN_ADMIN_SHARE * hours, 0.0)
         if behaviour.remote and seats.calls_due[seat] and left + spare >= behaviour.remote_hours:
             most = int((left + spare) // behaviour.remote_hours)
-            calls = remote_touches(day, clock, most, seat, behaviour, pipeline, territories, accounts,
-                                   opportunities)
+            calls = remote_touches(day, clock, most, members[territories.start[seat]:territories.start[seat + 1]],
+                                   behaviour, pipeline, visit_only, last_visit, last_remote, remote_before_today,
+                                   newest_call_start, relationships, stocks, stock_times)
             # fewer calls than time for: every deal waiting was called, and none waits until a new stage begins
             seats.calls_due[seat] = calls == most
             calling = calls * behaviour.remote_hours
@@ -132,58 +175,26 @@ def drive_routes(day, admin, field, training, working, planned, n_planned, bases
 
 
 @njit(cache=True, inline="always")
-def make_visit(account, seat, now, multiplier, effort, pipeline, keys, seats, accounts, opportunities, counters,
-               arrays):
-    """A visit at `now`: relationship mended, effort stock raised, demand found (maybe an opportunity).
-
-    In the quarter's last weeks it may also pull in the account's deals due soon after the quarter, the more
-    likely the harder the rep pushes (`effort`, the pacing profile's field-time effort this month). `arrays` are
-    the account arrays a visit updates (`visit_arrays`), taken out of the named tuple once per day: taking one out
-    per visit costs a reference count each time.
-    """
-    (last_visit, visit_before_today, relationships, intervals, stocks, stock_times, needs, need_times, need_rates,
-     need_expiries, required, change_day, change_penalty, visit_count) = arrays
-    previous_visit = last_visit[account]
-    visit_before_today[account] = previous_visit
-    last_visit[account] = now
-    # the visit mends the relationship (after decay for the time it was overdue); open deals count as touched
-    # from now on (a stage check compares its stage start with the visits)
-    relationship = relationships[account]
-    overdue = (now - previous_visit) / intervals[account] - 1.0
+def mended(relationship, overdue, pipeline):
+    """The relationship after a visit: decayed for the intervals it was overdue (to the floor), then mended."""
     if overdue > 0 and relationship > pipeline.floor:
         relationship = max(pipeline.floor, relationship * math.exp(-pipeline.decay * overdue))
-    relationship += pipeline.recovery * (1.0 - relationship)
-    relationships[account] = relationship
-    stock = add_to_stock(account, now, 1.0, pipeline, stocks, stock_times)
-    need = demand_now(account, now, needs, need_times, need_rates, need_expiries, relationships)
-    draw = VISIT_UNIFORMS * visit_count[account]
-    visit_count[account] += 1
-    # the visit uncovers a share of the open needs, larger the better the rep knows the account (effort stock)
-    x = stock / required[account]
+    return relationship + pipeline.recovery * (1.0 - relationship)
+
+
+@njit(cache=True, inline="always")
+def discovery(x, pipeline):
+    """Share of an account's open needs a visit uncovers at effort stock x (visits per quarter / required).
+
+    ADBUDG in the stock: discovery_max x^c / (d + x^c).
+    """
     xc = x ** pipeline.c
-    share = pipeline.discovery_max * xc / (pipeline.d + xc) * multiplier
-    if change_day[account] != -np.inf:
-        share *= change_factor(now - change_day[account], change_penalty[account], pipeline.penalty_days)
-    found = min(share, 1.0) * need
-    if found > 0 and seats.open_deals[seat] < pipeline.max_open:  # a rep at capacity leaves the needs waiting
-        if uniform(keys.visit, account, draw) < -math.expm1(-found):  # at least one need found: a deal
-            # it bundles the needs found: found / P(at least one) of them on average, and its value with them
-            bundled = min(found / -math.expm1(-found), max(need, 1.0))
-            value_z = normal(keys.visit, account, draw // 2 + 1)  # uniforms draw + 2, draw + 3
-            cycle_z = normal(keys.visit, account, draw // 2 + 2)  # uniforms draw + 4, draw + 5
-            create(account, seat, value_z, cycle_z, uniform(keys.visit, account, draw + 6),
-                   uniform(keys.visit, account, draw + 7), bundled, VISIT, now, pipeline, accounts, opportunities,
-                   counters)
-            seats.open_deals[seat] += 1
-            seats.calls_due[seat] = True
-            needs[account] = max(0.0, need - bundled)
-    if pipeline.pull_in > 0:
-        pull_in(account, now, min(pipeline.pull_in * effort, 1.0 - pipeline.slip), pipeline, accounts, opportunities)
+    return pipeline.discovery_max * xc / (pipeline.d + xc)
 
 
 @njit(cache=True, inline="always")
 def visit_arrays(accounts):
-    """The account arrays `make_visit` updates, in its order."""
+    """The account arrays a visit updates, in the order `drive_routes` takes them."""
     return (accounts.last_visit, accounts.visit_before_today, accounts.relationship, accounts.interval,
             accounts.stock, accounts.stock_time, accounts.need, accounts.need_time, accounts.need_rate,
             accounts.need_expiry, accounts.required, accounts.change_day, accounts.change_penalty,
@@ -211,24 +222,21 @@ def demand_now(account, now, needs, need_times, need_rates, need_expiries, relat
     return need
 
 
-@njit(cache=True, inline="always")
-def remote_touches(day, clock, most, seat, behaviour, pipeline, territories, accounts, opportunities):
-    """Up to `most` calls from `clock` on; returns how many were made.
+@njit(cache=True)
+def remote_touches(day, clock, most, members, behaviour, pipeline, visit_only, last_visit, last_remote,
+                   remote_before_today, newest_call_start, relationships, stocks, stock_times):
+    """Up to `most` calls from `clock` on, to the accounts of a territory (`members`); returns how many were made.
 
-    Calls go to accounts of the territory with a deal that waits for a touch a call can give (not a visit-only
-    segment, not the last stage).
+    Calls go to accounts with a deal that waits for a touch a call can give (not a visit-only segment, not the
+    last stage).
     """
     hours = behaviour.workday_hours
-    start, n = territories.start[seat], territories.start[seat + 1] - territories.start[seat]
-    # the arrays, taken out of the named tuples once (not once per account)
-    members, visit_only, last_visit, last_remote = (territories.accounts, accounts.visit_only, accounts.last_visit,
-                                                    accounts.last_remote)
-    newest_call_start = accounts.newest_call_start
+    n = members.shape[0]
     made = 0
     for i in range(n):
         if made == most:
             break
-        account = members[start + (day * 7 + i) % n]  # a different first account each day
+        account = members[(day * 7 + i) % n]  # a different first account each day
         if visit_only[account]:
             continue
         # a deal a call can advance waits if its stage began at or after the account's last touch (a deal made at
@@ -237,9 +245,8 @@ def remote_touches(day, clock, most, seat, behaviour, pipeline, territories, acc
             continue
         made += 1
         now = day + (clock + made * behaviour.remote_hours) / hours
-        accounts.remote_before_today[account] = last_remote[account]
+        remote_before_today[account] = last_remote[account]
         last_remote[account] = now
-        accounts.relationship[account] += behaviour.remote_weight * pipeline.recovery * (
-            1.0 - accounts.relationship[account])
-        add_to_stock(account, now, behaviour.remote_weight, pipeline, accounts.stock, accounts.stock_time)
+        relationships[account] += behaviour.remote_weight * pipeline.recovery * (1.0 - relationships[account])
+        add_to_stock(account, now, behaviour.remote_weight, pipeline, stocks, stock_times)
     return made
