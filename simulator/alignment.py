@@ -14,7 +14,6 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from simulator.world.geography import local_km, tour_km_per_stop
 from simulator.world.model import World
 
 
@@ -119,10 +118,8 @@ def footprints(world: World, alignment: Alignment) -> list[list[int]]:
 
 
 def travel_per_visit_hours(world: World, hours_per_km: float) -> np.ndarray:
-    """Expected drive per visit to each account, from the local account density (`tour_km_per_stop`)."""
-    xy = local_km(world.accounts["lat"].to_numpy(), world.accounts["lon"].to_numpy(),
-                  float(world.accounts["lat"].mean()), float(world.accounts["lon"].mean()))
-    return tour_km_per_stop(xy) * hours_per_km
+    """Expected drive per visit to each account, from the local account density (`World.tour_km_per_visit`)."""
+    return world.tour_km_per_visit * hours_per_km
 
 
 def account_workload(world: World, hours_per_km: float) -> np.ndarray:

@@ -36,19 +36,21 @@ def change_factor(days_since_change, penalty, penalty_days):
 
 
 @njit(cache=True)
-def create(account, seat, value_z, cycle_z, win_draw, push_draw, needs, source, now, pipeline, accounts,
-           opportunities, counters):
+def create(account, seat, value_z, cycle_z, win_draw, push_draw, needs, source, now, pipeline, potential,
+           first_opportunity, next_event, newest_stage_start, newest_call_start, group_next, opportunities,
+           counters):
     """Open an opportunity for `needs` of the account's needs at `now`, untouched.
 
     Its first stage ends a stage's length later; its value is a deal's value per need (lognormal around its mean)
-    times the needs.
+    times the needs. The account arrays come one by one (a named tuple of them costs a reference count per array
+    per call); `group_next` is the earliest next event of each seat's accounts (`resolve_events`).
     """
     o = counters[0]
     counters[0] += 1
     sigma = pipeline.value_sigma
     opportunities.account[o] = account
     opportunities.seat_created[o] = seat
-    opportunities.value[o] = needs * accounts.potential[account] * pipeline.value_share * math.exp(
+    opportunities.value[o] = needs * potential[account] * pipeline.value_share * math.exp(
         sigma * value_z - 0.5 * sigma * sigma)
     stage_days = pipeline.cycle_median_days * math.exp(pipeline.cycle_sigma * cycle_z) / pipeline.stages
     opportunities.stage_days[o] = stage_days
@@ -69,12 +71,13 @@ def create(account, seat, value_z, cycle_z, win_draw, push_draw, needs, source, 
     opportunities.closed[o] = np.nan
     opportunities.seat_closed[o] = -1
     opportunities.vacancy[o] = False
-    opportunities.next_of_account[o] = accounts.first_opportunity[account]
-    accounts.first_opportunity[account] = o
-    accounts.next_event[account] = min(accounts.next_event[account], now + stage_days)
-    accounts.newest_stage_start[account] = max(accounts.newest_stage_start[account], now)
+    opportunities.next_of_account[o] = first_opportunity[account]
+    first_opportunity[account] = o
+    next_event[account] = min(next_event[account], now + stage_days)
+    group_next[seat] = min(group_next[seat], now + stage_days)
+    newest_stage_start[account] = max(newest_stage_start[account], now)
     if pipeline.stages > 1:  # its first stage can be advanced by a call
-        accounts.newest_call_start[account] = max(accounts.newest_call_start[account], now)
+        newest_call_start[account] = max(newest_call_start[account], now)
 
 
 @njit(cache=True, inline="always")
@@ -87,9 +90,10 @@ def latest(last, before_today, when):
 def resolve_events(until, pipeline, seats, territories, accounts, opportunities):
     """Fire every seat's pipeline events before `until[seat]` (the last group: unowned accounts).
 
-    Per account: arrivals, stage ends, stalls, slips and closes, each opportunity's in time order. An account
-    whose next event is not due is skipped at the cost of one read; the walk over its opportunities also
-    refreshes its next event time and the newest stage start among its open deals.
+    Per account: arrivals, stage ends, stalls, slips and closes, each opportunity's in time order. A group whose
+    earliest next event (`seats.group_next`) is not due is skipped at the cost of one read, and so is an account
+    whose next event is not due; the walk over an account's opportunities also refreshes its next event time and
+    the newest stage starts among its open deals.
     """
     members, first_opportunity, account_seat = territories.accounts, accounts.first_opportunity, accounts.seat
     next_event, newest_stage_start = accounts.next_event, accounts.newest_stage_start
@@ -100,11 +104,16 @@ def resolve_events(until, pipeline, seats, territories, accounts, opportunities)
     last_visit, visit_before_today = accounts.last_visit, accounts.visit_before_today
     change_day, change_penalty, multiplier = accounts.change_day, accounts.change_penalty, seats.multiplier
     quarter_end_days, days_per_quarter = pipeline.quarter_end_days, pipeline.days_per_quarter
+    group_next = seats.group_next
     for seat in range(until.shape[0]):
         limit = until[seat]
+        if group_next[seat] >= limit:  # none of the group's accounts has an event due
+            continue
+        earliest = np.inf
         for i in range(territories.start[seat], territories.start[seat + 1]):
             account = members[i]
             if next_event[account] >= limit:
+                earliest = min(earliest, next_event[account])
                 continue
             previous = -1
             soonest, newest, newest_call = np.inf, -np.inf, -np.inf
@@ -191,13 +200,15 @@ def resolve_events(until, pipeline, seats, territories, accounts, opportunities)
                             newest_call = max(newest_call, stage_began[o])
                 o = following
             next_event[account] = soonest
+            earliest = min(earliest, soonest)
             newest_stage_start[account] = newest
             newest_call_start[account] = newest_call
+        group_next[seat] = earliest
 
 
 @njit(cache=True)
-def pull_in(account, now, quarter_end, chance, stages, window, first_opportunity, next_event, status, stage,
-            next_check, handover, push_draw, pulled, next_of_account):
+def pull_in(account, seat, now, quarter_end, chance, stages, window, first_opportunity, next_event, group_next,
+            status, stage, next_check, handover, push_draw, pulled, next_of_account):
     """A visit in the quarter's last weeks (`window` days before `quarter_end`) may pull in late-stage deals.
 
     Each of the account's deals in its last stage and closing within `window` after the quarter is pulled in with
@@ -211,6 +222,7 @@ def pull_in(account, now, quarter_end, chance, stages, window, first_opportunity
             pulled[o] = True
             next_check[o] = now
             next_event[account] = min(next_event[account], now)
+            group_next[seat] = min(group_next[seat], now)
         o = next_of_account[o]
 
 

@@ -75,6 +75,11 @@ def plan_day(day, field, working, may_travel, behaviour, seats, territories, acc
     arrays = (accounts.last_visit, accounts.last_remote, accounts.visit_hours, accounts.inverse_interval,
               accounts.newest_stage_start)
     trip_base, trip_left, trip_day = seats.trip_base, seats.trip_left, seats.trip_day
+    largest = 0
+    for seat in range(working.shape[0]):
+        largest = max(largest, territories.start[seat + 1] - territories.start[seat])
+    scratch = (np.empty(largest, dtype=np.int64), np.empty(largest), np.empty(largest, dtype=np.bool_),
+               np.empty(largest), np.empty(largest))
     for seat in range(working.shape[0]):
         bases[seat], legs[seat, 0], legs[seat, 1] = 0, 0.0, 0.0
         if not working[seat]:
@@ -103,7 +108,7 @@ def plan_day(day, field, working, may_travel, behaviour, seats, territories, acc
                 legs[seat, 1] = from_home[start + base - 1]
         picked = plan(day, field[seat] - legs[seat, 0] - legs[seat, 1], base, remote_limit, behaviour, start, n,
                       territories.mean_visit[seat] + territories.drive_per_stop[seat], members, from_home,
-                      potential_score, arrays, travel, xyz, first, hours_per_km)
+                      potential_score, arrays, scratch, travel, xyz, first, hours_per_km)
         n_chosen[seat] = picked.shape[0]
         chosen[seat, :picked.shape[0]] = picked
 
@@ -171,7 +176,7 @@ def start_trip(day, field_hours, behaviour, start, n, per_stop, members, from_ho
 
 @njit(cache=True)
 def plan(day, field_hours, base, remote_limit, behaviour, start, n, per_stop, members, from_home, potential_score,
-         arrays, travel, xyz, first, hours_per_km):
+         arrays, scratch, travel, xyz, first, hours_per_km):
     """Positions (in a seat's territory: members[start:start + n]) of the accounts to route today.
 
     From home (`base` 0): accounts within `remote_limit` whose round trip fits in today's field time. From a
@@ -181,10 +186,7 @@ def plan(day, field_hours, base, remote_limit, behaviour, start, n, per_stop, me
     field time / (visit + expected drive per stop) stops, plus one (stops that do not fit are skipped on the road).
     """
     last_visit, last_remote, visit_hours, inverse_interval, newest_stage_start = arrays
-    reachable = np.empty(n, dtype=np.int64)
-    score = np.empty(n)
-    urgent = np.empty(n, dtype=np.bool_)
-    away_of = np.empty(n)
+    reachable, score, urgent, away_of, cost = scratch  # room for the largest territory, allocated once a day
     n_reachable = 0
     for position in range(n):
         account = members[start + position]
@@ -212,11 +214,10 @@ def plan(day, field_hours, base, remote_limit, behaviour, start, n, per_stop, me
         value = score[i] - ANCHOR_DISTANCE * away_of[i]
         if value > best:
             best, anchor = value, reachable[i] + 1
-    cost = np.empty(n_reachable)
     for i in range(n_reachable):
         detour = position_hours(travel, xyz, first, hours_per_km, anchor, reachable[i] + 1)
         cost[i] = DETOUR_PENALTY * detour - score[i] if detour <= behaviour.max_detour or not urgent[i] else np.inf
-    order = cheapest(cost, wanted)
+    order = cheapest(cost[:n_reachable], wanted)
     k = 0
     while k < order.shape[0] and cost[order[k]] < np.inf:
         k += 1

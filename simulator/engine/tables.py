@@ -22,7 +22,7 @@ PipelineParams = namedtuple("PipelineParams", [
 Keys = namedtuple("Keys", ["workday", "visit"])
 Seats = namedtuple("Seats", [
     "kind", "multiplier", "ramp", "empty", "open_deals", "calls_due", "backlog", "trip_base", "trip_left", "trip_day",
-    "admin_hours", "home_leg_hours", "idle_hours", "remote_hours", "nights", "revenue"])
+    "admin_hours", "home_leg_hours", "idle_hours", "remote_hours", "nights", "revenue", "group_next"])
 Territories = namedtuple("Territories", [
     "start", "accounts", "from_home", "farthest", "potential_score", "mean_visit", "drive_per_stop", "travel_start",
     "travel",

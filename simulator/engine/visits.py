@@ -49,6 +49,7 @@ def drive_routes(day, admin, field, training, working, planned, n_planned, bases
      need_expiries, required, change_day, change_penalty, visit_count) = visit_arrays(accounts)
     open_deals, calls_due = seats.open_deals, seats.calls_due
     first_opportunity, next_event = accounts.first_opportunity, accounts.next_event
+    potential, newest_stage_start, group_next = accounts.potential, accounts.newest_stage_start, seats.group_next
     status, stage, next_check, handover, push_draw, pulled, next_of_account = (
         opportunities.status, opportunities.stage, opportunities.next_check, opportunities.handover,
         opportunities.push_draw, opportunities.pulled, opportunities.next_of_account)
@@ -122,7 +123,8 @@ def drive_routes(day, admin, field, training, working, planned, n_planned, bases
                     value_z = normal(keys.visit, account, draw // 2 + 1)  # uniforms draw + 2, draw + 3
                     cycle_z = normal(keys.visit, account, draw // 2 + 2)  # uniforms draw + 4, draw + 5
                     create(account, seat, value_z, cycle_z, uniform(keys.visit, account, draw + 6),
-                           uniform(keys.visit, account, draw + 7), bundled, VISIT, now, pipeline, accounts,
+                           uniform(keys.visit, account, draw + 7), bundled, VISIT, now, pipeline, potential,
+                           first_opportunity, next_event, newest_stage_start, newest_call_start, group_next,
                            opportunities, counters)
                     open_deals[seat] += 1
                     calls_due[seat] = True
@@ -131,9 +133,9 @@ def drive_routes(day, admin, field, training, working, planned, n_planned, bases
             # likely the harder the rep pushes (`effort`, the month's pacing effort)
             quarter_end = (math.floor(now / pipeline.days_per_quarter) + 1.0) * pipeline.days_per_quarter
             if pipeline.pull_in > 0 and quarter_end - now <= pipeline.quarter_end_days:
-                pull_in(account, now, quarter_end, pull_chance, pipeline.stages, pipeline.quarter_end_days,
-                        first_opportunity, next_event, status, stage, next_check, handover, push_draw, pulled,
-                        next_of_account)
+                pull_in(account, seat, now, quarter_end, pull_chance, pipeline.stages, pipeline.quarter_end_days,
+                        first_opportunity, next_event, group_next, status, stage, next_check, handover, push_draw,
+                        pulled, next_of_account)
         leg = matrix[here, 0] * base_noise + back if here else back
         seats.home_leg_hours[seat, day] = out + leg
         clock += leg

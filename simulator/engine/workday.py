@@ -54,6 +54,7 @@ class Workday:
         self.potential_score: list[np.ndarray] = [np.empty(0)] * n
         self.mean_visit = np.ones(n)
         self.drive_per_stop = np.full(n, 0.5)
+        self.farthest = np.zeros(n)  # hours from home to the territory's farthest account
         self.version = np.full(n, -1, dtype=np.int64)
         self.territories: Territories | None = None
 
@@ -72,13 +73,23 @@ class Workday:
         seats = Seats(kind.astype(np.int8), self.pipeline.seat_skills(), ramps[0].copy(), ~state.seat_has_rep,
                       self.pipeline.open_deals(), np.ones(state.n_seats, dtype=np.bool_), state.backlog,
                       state.trip_base, state.trip_left, state.trip_day, state.admin_hours, state.home_leg_hours,
-                      state.idle_hours, state.remote_hours, state.nights, state.seat_revenue)
+                      state.idle_hours, state.remote_hours, state.nights, state.seat_revenue,
+                      self._group_next())
         room = len(days) * state.n_seats * MAX_STOPS
         state.reserve(room, room)
         play_days(first_day, last_day, np.asarray(state.effort, dtype=float)[months],
                   np.asarray(state.effectiveness, dtype=float)[months], ramps, self.behaviour,
                   self.pipeline.params, state.keys, seats, self.territories, state.accounts(), state.opportunities,
                   state.visits, state.counters)
+
+    def _group_next(self) -> np.ndarray:
+        """The earliest next pipeline event of each seat's accounts (and of the unowned ones, last); inf if none."""
+        territories = self.territories
+        times = self.state.next_event[territories.accounts]
+        group = np.repeat(np.arange(len(territories.start) - 1), np.diff(territories.start))
+        earliest = np.full(len(territories.start) - 1, np.inf)
+        np.minimum.at(earliest, group, times)
+        return earliest
 
     def _territories(self) -> Territories:
         """Accounts grouped by seat (unowned last), with each territory's travel and planning constants.
@@ -106,8 +117,7 @@ class Workday:
             xyz, xyz_start = np.zeros((0, 3)), np.zeros(n, dtype=np.int64)
             travel = np.concatenate([m.ravel() for m in self.matrices])
             travel_start = np.concatenate(([0], np.cumsum([m.size for m in self.matrices])[:-1])).astype(np.int64)
-        farthest = np.array([h.max() if len(h) else 0.0 for h in self.from_home])
-        return Territories(start, accounts, from_home, farthest, potential_score, self.mean_visit.copy(),
+        return Territories(start, accounts, from_home, self.farthest.copy(), potential_score, self.mean_visit.copy(),
                            self.drive_per_stop.copy(), travel_start, travel, xyz_start, xyz,
                            np.array([self.hours_per_km]))
 
@@ -124,6 +134,7 @@ class Workday:
             self.matrices[seat] = np.asarray(travel.pairwise(locations), dtype=float)
             from_home = self.matrices[seat][0, 1:]
         self.from_home[seat] = np.asarray(from_home, dtype=float)
+        self.farthest[seat] = float(self.from_home[seat].max()) if len(members) else 0.0
         self.potential_score[seat] = self.potential_weight * state.potential_rank[seat]
         self.mean_visit[seat] = float(state.visit_hours[members].mean()) if len(members) else 1.0
         self.drive_per_stop[seat] = float(self.drive_per_visit[members].mean()) if len(members) else 0.5

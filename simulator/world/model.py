@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.scenario import Segment
+from simulator.world.geography import local_km, tour_km_per_stop
 from simulator.world.travel import Travel
 
 
@@ -81,6 +82,12 @@ class World:
         """Mean visit duration (hours) of each account."""
         per_segment = {name: seg.visit_hours for name, seg in self.segments.items()}
         return self.accounts["segment"].map(per_segment).to_numpy(dtype=float)
+
+    @cached_property
+    def tour_km_per_visit(self) -> np.ndarray:
+        """Expected km driven per visit to each account on a day's tour, from the local account density."""
+        lat, lon = self.accounts["lat"].to_numpy(), self.accounts["lon"].to_numpy()
+        return tour_km_per_stop(local_km(lat, lon, float(lat.mean()), float(lon.mean())))
 
     @cached_property
     def account_potential(self) -> np.ndarray:
