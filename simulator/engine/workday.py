@@ -84,11 +84,12 @@ class Workday:
 
     def _group_next(self) -> np.ndarray:
         """The earliest next pipeline event of each seat's accounts (and of the unowned ones, last); inf if none."""
-        territories = self.territories
-        times = self.state.next_event[territories.accounts]
-        group = np.repeat(np.arange(len(territories.start) - 1), np.diff(territories.start))
-        earliest = np.full(len(territories.start) - 1, np.inf)
-        np.minimum.at(earliest, group, times)
+        start = self.territories.start
+        earliest = np.full(len(start) - 1, np.inf)
+        filled = np.flatnonzero(np.diff(start) > 0)
+        if len(filled):
+            times = self.state.next_event[self.territories.accounts]
+            earliest[filled] = np.minimum.reduceat(times, start[filled])
         return earliest
 
     def _territories(self) -> Territories:
