@@ -226,7 +226,7 @@ def pull_in(account, seat, now, quarter_end, chance, stages, window, first_oppor
         o = next_of_account[o]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def close(o, seat, outcome, now, days_per_quarter, outcomes, closed, seat_closed, vacancy, value, status, next_check,
           covered, seat_empty, revenue):
     """Close opportunity `o`; a win is revenue of the seat that owns the account now.

@@ -214,9 +214,25 @@ def plan(day, field_hours, base, remote_limit, behaviour, start, n, per_stop, me
         value = score[i] - ANCHOR_DISTANCE * away_of[i]
         if value > best:
             best, anchor = value, reachable[i] + 1
+    # urgent accounts first: an urgent one within the detour bound costs at most DETOUR_PENALTY x max_detour -
+    # URGENT_BONUS; if that is below any account not due can cost and there are enough of them, the others cannot
+    # be chosen and their detours need not be computed
+    close_urgent = 0
     for i in range(n_reachable):
-        detour = position_hours(travel, xyz, first, hours_per_km, anchor, reachable[i] + 1)
-        cost[i] = DETOUR_PENALTY * detour - score[i] if detour <= behaviour.max_detour or not urgent[i] else np.inf
+        if urgent[i]:
+            detour = position_hours(travel, xyz, first, hours_per_km, anchor, reachable[i] + 1)
+            cost[i] = DETOUR_PENALTY * detour - score[i] if detour <= behaviour.max_detour else np.inf
+            if detour <= behaviour.max_detour:
+                close_urgent += 1
+    others_lose = (DETOUR_PENALTY * behaviour.max_detour - URGENT_BONUS
+                   < -(behaviour.overdue_weight * behaviour.due_threshold + behaviour.potential_weight))
+    for i in range(n_reachable):
+        if not urgent[i]:
+            if others_lose and close_urgent >= wanted:
+                cost[i] = np.inf
+            else:
+                cost[i] = DETOUR_PENALTY * position_hours(travel, xyz, first, hours_per_km, anchor,
+                                                          reachable[i] + 1) - score[i]
     order = cheapest(cost[:n_reachable], wanted)
     k = 0
     while k < order.shape[0] and cost[order[k]] < np.inf:

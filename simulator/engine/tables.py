@@ -13,8 +13,8 @@ import numpy as np
 
 Behaviour = namedtuple("Behaviour", [
     "workday_hours", "admin_share", "admin_share_sd", "manager_share", "travel_sigma", "visit_sigma",
-    "due_threshold", "overdue_weight", "opportunity_weight", "max_detour", "trips", "overnight_beyond", "trip_max_days",
-    "trip_radius", "remote", "remote_hours", "remote_weight"])
+    "due_threshold", "overdue_weight", "opportunity_weight", "potential_weight", "max_detour", "trips",
+    "overnight_beyond", "trip_max_days", "trip_radius", "remote", "remote_hours", "remote_weight"])
 PipelineParams = namedtuple("PipelineParams", [
     "stages", "max_stalls", "cycle_median_days", "cycle_sigma", "stall_days", "value_share", "value_sigma",
     "win_probability", "decay", "floor", "recovery", "penalty_days", "discovery_max", "c", "d", "memory_days",
