@@ -108,7 +108,7 @@ def plan_day(day, field, working, may_travel, behaviour, seats, territories, acc
                 legs[seat, 1] = from_home[start + base - 1]
         picked = plan(day, field[seat] - legs[seat, 0] - legs[seat, 1], base, remote_limit, behaviour, start, n,
                       territories.mean_visit[seat] + territories.drive_per_stop[seat], members, from_home,
-                      potential_score, arrays, scratch, travel, xyz, first, hours_per_km)
+                      territories.visit_hours, potential_score, arrays, scratch, travel, xyz, first, hours_per_km)
         n_chosen[seat] = picked.shape[0]
         chosen[seat, :picked.shape[0]] = picked
 
@@ -175,8 +175,8 @@ def start_trip(day, field_hours, behaviour, start, n, per_stop, members, from_ho
 
 
 @njit(cache=True)
-def plan(day, field_hours, base, remote_limit, behaviour, start, n, per_stop, members, from_home, potential_score,
-         arrays, scratch, travel, xyz, first, hours_per_km):
+def plan(day, field_hours, base, remote_limit, behaviour, start, n, per_stop, members, from_home, visit_at,
+         potential_score, arrays, scratch, travel, xyz, first, hours_per_km):
     """Positions (in a seat's territory: members[start:start + n]) of the accounts to route today.
 
     From home (`base` 0): accounts within `remote_limit` whose round trip fits in today's field time. From a
@@ -189,7 +189,6 @@ def plan(day, field_hours, base, remote_limit, behaviour, start, n, per_stop, me
     reachable, score, urgent, away_of, cost = scratch  # room for the largest territory, allocated once a day
     n_reachable = 0
     for position in range(n):
-        account = members[start + position]
         if base == 0:
             away = from_home[start + position]
             if away > remote_limit:
@@ -198,8 +197,9 @@ def plan(day, field_hours, base, remote_limit, behaviour, start, n, per_stop, me
             away = position_hours(travel, xyz, first, hours_per_km, base, position + 1)
             if away > behaviour.trip_radius:
                 continue
-        if 2.0 * away + visit_hours[account] > field_hours:
+        if 2.0 * away + visit_at[start + position] > field_hours:
             continue
+        account = members[start + position]
         value, is_urgent, _ = urgency(day, account, potential_score[start + position], behaviour, last_visit,
                                       last_remote, inverse_interval, newest_stage_start)
         reachable[n_reachable] = position
