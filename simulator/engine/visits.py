@@ -2,9 +2,12 @@
 
 Each drive and visit takes a simulated time (lognormal noise from counter-based draws). A visit mends the
 account's relationship, adds to its effort stock and uncovers a share of its demand pool (`Response`): the needs
-it finds may make an opportunity. The day ends at home, or at a trip's lodging. Field time left at the end of the
-day goes to remote touches (calls on deals that need one and may be advanced remotely), then to admin the rep
-put off; what is left is idle.
+it finds may make an opportunity. The day ends at home, or at a trip's lodging. Calls on deals that wait for a
+touch a call can give come before admin: from the time left at the end of the day, then from the morning's admin
+block (that admin is put off); time still left goes to admin put off earlier; what is left is idle.
+
+The visit is written out in the route loop, over arrays taken out of the named tuples once a day: a named tuple
+of arrays handed to a function, even an inlined one, costs a reference count per array per call.
 """
 
 from __future__ import annotations
