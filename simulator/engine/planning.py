@@ -79,7 +79,7 @@ def plan_day(day, field, working, may_travel, behaviour, seats, territories, acc
     for seat in range(working.shape[0]):
         largest = max(largest, territories.start[seat + 1] - territories.start[seat])
     scratch = (np.empty(largest, dtype=np.int64), np.empty(largest), np.empty(largest, dtype=np.bool_),
-               np.empty(largest), np.empty(largest))
+               np.empty(largest), np.empty(largest), np.empty(MAX_STOPS, dtype=np.int64), np.empty(MAX_STOPS))
     for seat in range(working.shape[0]):
         bases[seat], legs[seat, 0], legs[seat, 1] = 0, 0.0, 0.0
         if not working[seat]:
@@ -106,11 +106,10 @@ def plan_day(day, field, working, may_travel, behaviour, seats, territories, acc
                 legs[seat, 0] = from_home[start + base - 1]
             if trip_left[seat] == 1:
                 legs[seat, 1] = from_home[start + base - 1]
-        picked = plan(day, field[seat] - legs[seat, 0] - legs[seat, 1], base, remote_limit, behaviour, start, n,
-                      territories.mean_visit[seat] + territories.drive_per_stop[seat], members, from_home,
-                      territories.visit_hours, potential_score, arrays, scratch, travel, xyz, first, hours_per_km)
-        n_chosen[seat] = picked.shape[0]
-        chosen[seat, :picked.shape[0]] = picked
+        n_chosen[seat] = plan(day, field[seat] - legs[seat, 0] - legs[seat, 1], base, remote_limit, behaviour,
+                              start, n, territories.mean_visit[seat] + territories.drive_per_stop[seat], members,
+                              from_home, territories.visit_hours, potential_score, arrays, scratch, travel, xyz,
+                              first, hours_per_km, chosen[seat])
 
 
 @njit(cache=True, inline="always")
@@ -176,8 +175,10 @@ def start_trip(day, field_hours, behaviour, start, n, per_stop, members, from_ho
 
 @njit(cache=True)
 def plan(day, field_hours, base, remote_limit, behaviour, start, n, per_stop, members, from_home, visit_at,
-         potential_score, arrays, scratch, travel, xyz, first, hours_per_km):
-    """Positions (in a seat's territory: members[start:start + n]) of the accounts to route today.
+         potential_score, arrays, scratch, travel, xyz, first, hours_per_km, out):
+    """How many accounts to route today; their positions in the seat's territory go to `out`.
+
+    Positions index members[start:start + n].
 
     From home (`base` 0): accounts within `remote_limit` whose round trip fits in today's field time. From a
     trip's lodging (`base` = its position): accounts within `trips.radius_hours` of it whose round trip from it
@@ -186,7 +187,7 @@ def plan(day, field_hours, base, remote_limit, behaviour, start, n, per_stop, me
     field time / (visit + expected drive per stop) stops, plus one (stops that do not fit are skipped on the road).
     """
     last_visit, last_remote, visit_hours, inverse_interval, newest_stage_start = arrays
-    reachable, score, urgent, away_of, cost = scratch  # room for the largest territory, allocated once a day
+    reachable, score, urgent, away_of, cost = scratch[:5]  # room for the largest territory, allocated once a day
     n_reachable = 0
     for position in range(n):
         if base == 0:
@@ -207,7 +208,7 @@ def plan(day, field_hours, base, remote_limit, behaviour, start, n, per_stop, me
         score[n_reachable], urgent[n_reachable] = value, is_urgent
         n_reachable += 1
     if n_reachable == 0:
-        return reachable[:0].copy()
+        return 0
     wanted = min(MAX_STOPS, n_reachable, int(field_hours / per_stop) + 1)
     best, anchor = -np.inf, 0
     for i in range(n_reachable):  # the most urgent account, a little nearer preferred
@@ -233,11 +234,13 @@ def plan(day, field_hours, base, remote_limit, behaviour, start, n, per_stop, me
             else:
                 cost[i] = DETOUR_PENALTY * position_hours(travel, xyz, first, hours_per_km, anchor,
                                                           reachable[i] + 1) - score[i]
-    order = cheapest(cost[:n_reachable], wanted)
+    order, best = scratch[5], scratch[6]
+    cheapest_into(cost[:n_reachable], wanted, order, best)
     k = 0
-    while k < order.shape[0] and cost[order[k]] < np.inf:
+    while k < wanted and cost[order[k]] < np.inf:
+        out[k] = reachable[order[k]]
         k += 1
-    return reachable[order[:k]]
+    return k
 
 
 @njit(cache=True)
@@ -248,7 +251,13 @@ def cheapest(cost, wanted):
     only if strictly below the buffer's worst (an equal cost came later, so it loses the tie).
     """
     chosen = np.empty(wanted, dtype=np.int64)
-    best = np.empty(wanted)
+    cheapest_into(cost, wanted, chosen, np.empty(wanted))
+    return chosen
+
+
+@njit(cache=True)
+def cheapest_into(cost, wanted, chosen, best):
+    """`cheapest`, written into `chosen` (and `best`, the buffer of costs), each with room for `wanted`."""
     size = 0
     for i in range(cost.shape[0]):
         value = cost[i]
@@ -264,4 +273,3 @@ def cheapest(cost, wanted):
         best[place] = value
         chosen[place] = i
         size += 1
-    return chosen
