@@ -1,4 +1,4 @@
-"""Small, pure behavioural functions: call response, pacing, ramp-up, noise and quota.
+"""Small, pure behavioural functions: pacing, ramp-up, noise, quota and inequality.
 
 Kept free of SimPy and of the world so each one can be tested on its own.
 """
@@ -18,27 +18,6 @@ PACING_PROFILES: dict[str, tuple[tuple[float, float, float], tuple[float, float,
 }
 
 
-def adbudg(x: float, r0: float, r_max: float, c: float, d: float) -> float:
-    """ADBUDG response r(x) = r0 + (r_max - r0) * x^c / (d + x^c), for x >= 0."""
-    if x <= 0:
-        return r0
-    xc = x**c
-    return r0 + (r_max - r0) * xc / (d + xc)
-
-
-def visit_opportunity_probability(visit_number: int, required: float, r0: float, r_max: float, c: float,
-                                  d: float) -> float:
-    """Chance that the k-th visit of a quarter creates an opportunity, before multipliers.
-
-    The quarter's expected number of call-driven opportunities follows ADBUDG in the normalised frequency
-    x = visits / required; the k-th visit adds the increment r(k/required) - r((k-1)/required), so extra
-    calls show diminishing returns.
-    """
-    upper = adbudg(visit_number / required, r0, r_max, c, d)
-    lower = adbudg((visit_number - 1) / required, r0, r_max, c, d)
-    return upper - lower
-
-
 def ramp_multiplier(months_since_hire: float | np.ndarray, steps: Sequence[tuple[float, float]]) -> float | np.ndarray:
     """Productivity of a rep `months_since_hire` into the job: the first step whose month bound is above it.
 
@@ -51,19 +30,9 @@ def ramp_multiplier(months_since_hire: float | np.ndarray, steps: Sequence[tuple
     return float(ramp) if ramp.ndim == 0 else ramp
 
 
-def mean_one_lognormal(z: float, sigma: float) -> float:
-    """Lognormal multiplier with mean 1 and log-sd `sigma`, from a standard normal `z`."""
-    return math.exp(sigma * z - 0.5 * sigma * sigma)
-
-
 def cv_to_sigma(cv: float) -> float:
     """Log-sd of a lognormal with the given coefficient of variation."""
     return math.sqrt(math.log1p(cv * cv))
-
-
-def normal_cdf(z: float) -> float:
-    """Standard normal CDF (turns a normal draw into a uniform one)."""
-    return 0.5 * math.erfc(-z / math.sqrt(2.0))
 
 
 def pacing_profile(pacing: object) -> tuple[tuple[float, ...], tuple[float, ...]]:
@@ -109,12 +78,6 @@ def gini(values: np.ndarray) -> float:
         return 0.0
     ranks = np.arange(1, n + 1)
     return float((2 * ranks - n - 1) @ values / (n * values.sum()))
-
-
-def quit_probability_per_day(annual_probability: float, days_per_year: float) -> float:
-    """Daily quit probability that compounds to `annual_probability` over a year of working days."""
-    annual_probability = min(max(annual_probability, 0.0), 0.999)
-    return 1.0 - (1.0 - annual_probability) ** (1.0 / days_per_year)
 
 
 def time_to_fill_lognormal(mean_days: float, sd_days: float) -> tuple[float, float]:

@@ -42,7 +42,8 @@ def create(account, seat, value_z, cycle_z, win_draw, push_draw, needs, source, 
     """Open an opportunity for `needs` of the account's needs at `now`, untouched.
 
     Its first stage ends a stage's length later; its value is a deal's value per need (lognormal around its mean)
-    times the needs. The account arrays come one by one (a named tuple of them costs a reference count per array
+    times the needs (its hand-over, discount and pull-in/slip flags are the pool's zeros: rows are never reused).
+    The account arrays come one by one (a named tuple of them costs a reference count per array
     per call); `group_next` is the earliest next event of each seat's accounts (`resolve_events`).
     """
     o = counters[0]
@@ -57,10 +58,6 @@ def create(account, seat, value_z, cycle_z, win_draw, push_draw, needs, source, 
     opportunities.created[o] = now
     opportunities.win_draw[o] = win_draw
     opportunities.push_draw[o] = push_draw
-    opportunities.handover[o] = 0
-    opportunities.discount[o] = 0.0
-    opportunities.pulled[o] = False
-    opportunities.slipped[o] = False
     opportunities.source[o] = source
     opportunities.stage[o] = 0
     opportunities.stalls[o] = 0

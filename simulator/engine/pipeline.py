@@ -191,14 +191,17 @@ class PipelineModel:
         value_z, cycle_z, win_z, push_z = rng.standard_normal((len(accounts), 4)).T
         stage_days = self.cycle_median_days * np.exp(self.params.cycle_sigma * cycle_z) / self.params.stages
         self._add(accounts, np.full(len(accounts), -1), value_z, stage_days, _uniform(win_z), _uniform(push_z),
-                  INBOUND, PENDING,
-                  created=arrival, stage=np.zeros(len(accounts), dtype=np.int64), stage_began=arrival,
-                  next_check=arrival)
+                  INBOUND, PENDING, created=arrival, stage=np.zeros(len(accounts), dtype=np.int64),
+                  stage_began=arrival, next_check=arrival)
 
     def _add(self, accounts: np.ndarray, seat: np.ndarray, value_z: np.ndarray, stage_days: np.ndarray,
              win_draw: np.ndarray, push_draw: np.ndarray, source: int, status: int, created: np.ndarray,
              stage: np.ndarray, stage_began: np.ndarray, next_check: np.ndarray) -> None:
-        """Append opportunities made in Python (carried over, inbound) to the pool and their accounts' lists."""
+        """Append opportunities made in Python (carried over, inbound) to the pool and their accounts' lists.
+
+        Columns left unwritten (hand-over mark, discount, pulled in, slipped) keep the pool's zeros: rows are
+        never reused.
+        """
         state = self.state
         n = len(accounts)
         state.reserve(n, 0)
@@ -215,10 +218,6 @@ class PipelineModel:
         pool.stalls[rows] = 0
         pool.win_draw[rows] = win_draw
         pool.push_draw[rows] = push_draw
-        pool.handover[rows] = 0
-        pool.discount[rows] = 0.0
-        pool.pulled[rows] = False
-        pool.slipped[rows] = False
         pool.stage_began[rows] = stage_began
         pool.next_check[rows] = next_check
         pool.stage_days[rows] = stage_days
