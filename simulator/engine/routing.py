@@ -20,8 +20,20 @@ def plan_route(hours: np.ndarray) -> np.ndarray:
 
     """
     k = hours.shape[0] - 1
-    tour = np.zeros(k + 2, dtype=np.int64)  # home, the stops, home
-    visited = np.zeros(k + 1, dtype=np.bool_)
+    return plan_route_into(hours, np.empty(k + 2, dtype=np.int64), np.empty(k + 1, dtype=np.bool_)).copy()
+
+
+@njit(cache=True)
+def plan_route_into(hours, tour, visited):
+    """`plan_route` in scratch buffers (`tour`: room for k + 2 stops, `visited`: k + 1), no allocation.
+
+    Returns a view of `tour`: the stops in visiting order. The day kernel routes every seat every day, so the
+    buffers are allocated once a day, not once a route.
+    """
+    k = hours.shape[0] - 1
+    tour[0] = 0  # home, the stops, home
+    tour[k + 1] = 0
+    visited[:k + 1] = False
     here = 0
     for position in range(1, k + 1):
         best, best_hours = -1, np.inf
@@ -32,8 +44,8 @@ def plan_route(hours: np.ndarray) -> np.ndarray:
         tour[position] = best
         here = best
     if k >= 3:
-        _two_opt(tour, hours)
-    return tour[1:k + 1].copy()
+        _two_opt(tour[:k + 2], hours)
+    return tour[1:k + 1]
 
 
 @njit(cache=True)
@@ -47,7 +59,11 @@ def _two_opt(tour: np.ndarray, hours: np.ndarray) -> None:
             for j in range(i + 1, n - 1):
                 a, b, c, d = tour[i - 1], tour[i], tour[j], tour[j + 1]
                 if hours[a, c] + hours[b, d] < hours[a, b] + hours[c, d] - IMPROVEMENT:
-                    tour[i:j + 1] = tour[i:j + 1][::-1].copy()
+                    low, high = i, j  # reverse tour[i..j] in place
+                    while low < high:
+                        tour[low], tour[high] = tour[high], tour[low]
+                        low += 1
+                        high -= 1
                     improved = True
 
 

@@ -20,7 +20,7 @@ from numba import njit
 from simulator.engine.draws import normal, uniform
 from simulator.engine.events import VISIT, change_factor, create, pull_in
 from simulator.engine.planning import MAX_STOPS, position_hours, travel_view
-from simulator.engine.routing import plan_route
+from simulator.engine.routing import plan_route_into
 
 MIN_ADMIN_SHARE = 0.02  # even a rep in a month-end push or on a trip spends this share of the day on admin
 
@@ -59,6 +59,9 @@ def drive_routes(day, admin, field, training, working, planned, n_planned, bases
     visit_only, last_remote, remote_before_today, newest_call_start = (
         accounts.visit_only, accounts.last_remote, accounts.remote_before_today, accounts.newest_call_start)
     pull_chance = min(pipeline.pull_in * effort, 1.0 - pipeline.slip)
+    # a route's travel matrix and tour in buffers allocated once a day, not once a seat
+    cells = np.empty((MAX_STOPS + 1) * (MAX_STOPS + 1))
+    tour, visited = np.empty(MAX_STOPS + 2, dtype=np.int64), np.empty(MAX_STOPS + 1, dtype=np.bool_)
     for seat in range(working.shape[0]):
         if not working[seat]:
             continue
@@ -70,14 +73,15 @@ def drive_routes(day, admin, field, training, working, planned, n_planned, bases
         travel = travel_view(travel_all, travel_start[seat], territories.start[seat + 1] - start + 1)
         first = territories.xyz_start[seat]
         base = bases[seat]
-        matrix = np.zeros((k + 1, k + 1))
+        matrix = cells[:(k + 1) * (k + 1)].reshape((k + 1, k + 1))
         for i in range(k + 1):
             row = base if i == 0 else chosen[i - 1] + 1
+            matrix[i, i] = 0.0
             for j in range(i + 1, k + 1):  # travel is symmetric: each pair once
                 matrix[i, j] = position_hours(travel, xyz, first, hours_per_km, row, chosen[j - 1] + 1)
                 matrix[j, i] = matrix[i, j] if travel.shape[0] == 0 else position_hours(
                     travel, xyz, first, hours_per_km, chosen[j - 1] + 1, row)
-        order = plan_route(matrix)
+        order = plan_route_into(matrix, tour, visited)
         multiplier = seats.multiplier[seat] * effectiveness
         slot0 = day * DAY_SLOTS
         base_noise = math.exp(travel_sigma * normal(keys.workday, seat, slot0 + 1) + travel_mu)
