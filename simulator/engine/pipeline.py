@@ -11,6 +11,8 @@ one thing, the share of field time it can sell), its open deals, and what a hand
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy.special import ndtr
 
@@ -73,7 +75,7 @@ class PipelineModel:
         state.change_day[moved] = 0.0
         state.change_penalty[moved] = relationships.change_penalty
         state.rep_changes[moved] += 1
-        self.hand_over(moved, np.zeros(len(moved), dtype=bool), 0.0, state.streams.generator("handover.day0"))
+        self.hand_over(moved, np.zeros(len(moved), dtype=bool), 0.0, lambda: state.streams.generator("handover.day0"))
 
     def seat_skills(self) -> np.ndarray:
         """Skill of the rep in every seat; a manager covering an empty seat counts as an average, settled rep."""
@@ -154,24 +156,26 @@ class PipelineModel:
                   CARRIED, OPEN, created=-ages, stage=stage, stage_began=np.full(len(accounts), -np.inf),
                   next_check=np.maximum((stage + 1) * stage_days - ages, 1e-9))
 
-    def hand_over(self, accounts: np.ndarray, ramping: np.ndarray, now: float, rng: np.random.Generator) -> None:
+    def hand_over(self, accounts: np.ndarray, ramping: np.ndarray, now: float,
+                  rng: Callable[[], np.random.Generator]) -> None:
         """Open deals of accounts that changed rep: some are lost (more with a ramping rep), the rest slip.
 
         A lost deal closes as lost at once (marked, closed by the day step); the others' next check moves
-        `handover_slip_days` later (the new rep has to pick the thread up).
+        `handover_slip_days` later (the new rep has to pick the thread up). `rng` makes the stream of the loss
+        draws, only when there are deals to draw for (making a generator costs more than most hand-overs).
         """
         state = self.state
         used = int(state.counters[0])
         if not len(accounts) or not used:
             return
         pool = state.opportunities
-        loss = np.zeros(state.n_accounts)
-        loss[accounts] = np.where(ramping, self.handover[1], self.handover[0])
         rows = open_deals_of(np.asarray(accounts, dtype=np.int64), state.first_opportunity, pool.next_of_account,
                              pool.status, pool.handover)
         if not len(rows):
             return
-        lost = rng.random(len(rows)) < loss[pool.account[rows]]
+        loss = np.zeros(state.n_accounts)
+        loss[accounts] = np.where(ramping, self.handover[1], self.handover[0])
+        lost = rng().random(len(rows)) < loss[pool.account[rows]]
         gone, kept = rows[lost], rows[~lost]
         pool.handover[gone] = LOST_AT_HANDOVER
         pool.next_check[gone] = now

@@ -113,14 +113,14 @@ def plan_day(day, field, working, may_travel, behaviour, seats, territories, acc
 
 
 @njit(cache=True, inline="always")
-def urgency(day, account, position_score, behaviour, last_visit, last_remote, inverse_interval, newest_stage_start):
+def urgency(day, last, last_remote, inverse_interval, newest_stage_start, position_score, behaviour):
     """(score, urgent, long overdue) of an account today: how overdue, its potential, whether a deal waits.
 
-    Takes the account arrays themselves, taken out of the named tuple once by the caller, not once per account.
+    Takes the account's values, not its arrays: an array handed to a function, even an inlined one, costs a
+    reference count per call, and this runs for every account of every working seat every day.
     """
-    last = last_visit[account]
-    overdue = (day - last) * inverse_interval[account]  # intervals
-    touch = newest_stage_start[account] >= max(last, last_remote[account])
+    overdue = (day - last) * inverse_interval  # intervals
+    touch = newest_stage_start >= max(last, last_remote)
     value = behaviour.overdue_weight * min(overdue, DUE_CAP) + position_score
     if touch:
         value += behaviour.opportunity_weight
@@ -145,9 +145,10 @@ def start_trip(day, field_hours, behaviour, start, n, per_stop, members, from_ho
         away = from_home[start + position]
         if away <= behaviour.overnight_beyond or away + visit_hours[members[start + position]] > field_hours:
             continue  # near enough for a day trip, or too far to reach and visit in a day's drive
-        value, urgent, long_overdue = urgency(day, members[start + position], potential_score[start + position],
-                                              behaviour, last_visit, last_remote, inverse_interval,
-                                              newest_stage_start)
+        account = members[start + position]
+        value, urgent, long_overdue = urgency(day, last_visit[account], last_remote[account],
+                                              inverse_interval[account], newest_stage_start[account],
+                                              potential_score[start + position], behaviour)
         if urgent and value > best_score:
             best, best_score, pressing = position, value, long_overdue
     if best < 0:
@@ -160,9 +161,9 @@ def start_trip(day, field_hours, behaviour, start, n, per_stop, members, from_ho
             continue
         account = members[start + position]
         soon = (day + SOON_DAYS - last_visit[account]) * inverse_interval[account]
-        if soon >= behaviour.due_threshold or urgency(day, account, potential_score[start + position], behaviour,
-                                                      last_visit, last_remote, inverse_interval,
-                                                      newest_stage_start)[1]:
+        if soon >= behaviour.due_threshold or urgency(day, last_visit[account], last_remote[account],
+                                                      inverse_interval[account], newest_stage_start[account],
+                                                      potential_score[start + position], behaviour)[1]:
             work += per_stop
     if work < TRIP_MIN_WORK * field_hours and not pressing:
         return 0, 0
@@ -201,8 +202,8 @@ def plan(day, field_hours, base, remote_limit, behaviour, start, n, per_stop, me
         if 2.0 * away + visit_at[start + position] > field_hours:
             continue
         account = members[start + position]
-        value, is_urgent, _ = urgency(day, account, potential_score[start + position], behaviour, last_visit,
-                                      last_remote, inverse_interval, newest_stage_start)
+        value, is_urgent, _ = urgency(day, last_visit[account], last_remote[account], inverse_interval[account],
+                                      newest_stage_start[account], potential_score[start + position], behaviour)
         reachable[n_reachable] = position
         away_of[n_reachable] = away
         score[n_reachable], urgent[n_reachable] = value, is_urgent

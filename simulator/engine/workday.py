@@ -49,10 +49,10 @@ class Workday:
         # per seat: its home (position 0) and accounts (1..n), as unit vectors (great circle) or a travel matrix
         self.great_circle = isinstance(state.world.travel, GreatCircleTravel)
         self.hours_per_km = float(getattr(state.world.travel, "hours_per_km", 0.0))
-        self.xyz: list[np.ndarray] = [np.zeros((1, 3))] * n
         self.matrices: list[np.ndarray] = [np.zeros((1, 1))] * n
-        self.from_home: list[np.ndarray] = [np.empty(0)] * n
-        self.potential_score: list[np.ndarray] = [np.empty(0)] * n
+        # per account, as of its owner's last refresh: hours from the owner's home, potential score in its territory
+        self.from_home_of = np.zeros(state.n_accounts)
+        self.score_of = np.zeros(state.n_accounts)
         self.mean_visit = np.ones(n)
         self.drive_per_stop = np.full(n, 0.5)
         self.farthest = np.zeros(n)  # hours from home to the territory's farthest account
@@ -98,22 +98,27 @@ class Workday:
 
         Great-circle travel is computed in the kernel from the unit vectors of each territory's home and accounts
         (a few kB per territory, so a day's work stays in cache); any other travel model (a road graph) gives a
-        travel matrix per territory. Only seats whose territory changed are recomputed.
+        travel matrix per territory. Only seats whose territory changed are recomputed; the rest is gathered by
+        account in one pass (per-account values of the owner's territory: hours from its home, potential score).
         """
         state = self.state
         n = state.n_seats
         for seat in np.flatnonzero(self.version != state.territory_version).tolist():
             self._refresh(seat)
         members = [*state.territory, np.flatnonzero(state.account_seat < 0)]
-        sizes = np.array([len(m) for m in members], dtype=np.int64)
-        start = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
-        accounts = np.concatenate(members).astype(np.int64)
-        no_score = np.zeros(int(sizes[n]))
-        from_home = np.concatenate([*self.from_home, no_score])
-        potential_score = np.concatenate([*self.potential_score, no_score])
+        start = np.zeros(n + 2, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, members), dtype=np.int64, count=n + 1), out=start[1:])
+        accounts = np.concatenate(members).astype(np.int64, copy=False)
+        owned = int(start[n])
+        from_home = self.from_home_of[accounts]
+        from_home[owned:] = 0.0
+        potential_score = self.score_of[accounts]
+        potential_score[owned:] = 0.0
         if self.great_circle:
-            xyz = np.concatenate(self.xyz)
-            xyz_start = np.concatenate(([0], np.cumsum([len(x) for x in self.xyz])[:-1])).astype(np.int64)
+            # each territory's home, then its accounts: home position s + start[s]
+            locations = np.insert(accounts[:owned], start[:n], state.world.home_location(np.arange(n)))
+            xyz = np.take(state.world.travel.xyz, locations, axis=0)
+            xyz_start = start[:n] + np.arange(n)
             travel, travel_start = np.zeros(0), np.zeros(n, dtype=np.int64)
         else:
             xyz, xyz_start = np.zeros((0, 3)), np.zeros(n, dtype=np.int64)
@@ -127,17 +132,17 @@ class Workday:
         """Recompute one seat's travel data and planning constants after its territory changed."""
         state = self.state
         members = state.territory[seat]
-        locations = np.concatenate(([state.world.home_location(seat)], members))
         travel = state.world.travel
         if self.great_circle:
-            self.xyz[seat] = travel.xyz[locations]
-            from_home = travel.between(locations[:1], members)[0]
+            from_home = travel.between(np.array([state.world.home_location(seat)]), members)[0]
         else:
+            locations = np.concatenate(([state.world.home_location(seat)], members))
             self.matrices[seat] = np.asarray(travel.pairwise(locations), dtype=float)
             from_home = self.matrices[seat][0, 1:]
-        self.from_home[seat] = np.asarray(from_home, dtype=float)
-        self.farthest[seat] = float(self.from_home[seat].max()) if len(members) else 0.0
-        self.potential_score[seat] = self.potential_weight * state.potential_rank[seat]
+        from_home = np.asarray(from_home, dtype=float)
+        self.from_home_of[members] = from_home
+        self.score_of[members] = self.potential_weight * state.potential_rank[seat]
+        self.farthest[seat] = float(from_home.max()) if len(members) else 0.0
         self.mean_visit[seat] = float(state.visit_hours[members].mean()) if len(members) else 1.0
         self.drive_per_stop[seat] = float(self.drive_per_visit[members].mean()) if len(members) else 0.5
         self.version[seat] = state.territory_version[seat]
