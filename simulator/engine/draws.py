@@ -70,3 +70,21 @@ def uniform_grid(key: int, entities: np.ndarray, first_index: int, count: int) -
         for j in range(count):
             out[i, j] = uniform(key, entities[i], first_index + j)
     return out
+
+
+@njit(cache=True)
+def uniforms_at(key: int, entities: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """`uniform(key, entities[i], indices[i])` for every i."""
+    out = np.empty(entities.shape[0])
+    for i in range(entities.shape[0]):
+        out[i] = uniform(key, entities[i], indices[i])
+    return out
+
+
+@njit(cache=True)
+def normals_at(key: int, entities: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """`normal(key, entities[i], indices[i])` for every i."""
+    out = np.empty(entities.shape[0])
+    for i in range(entities.shape[0]):
+        out[i] = normal(key, entities[i], indices[i])
+    return out

@@ -15,8 +15,10 @@ from collections.abc import Callable
 
 import numpy as np
 from scipy.special import ndtr
+from scipy.stats import poisson
 
 from simulator.behaviour import ramp_multiplier
+from simulator.engine.draws import normals_at, uniforms_at
 from simulator.engine.events import (
     CARRIED,
     INBOUND,
@@ -30,6 +32,10 @@ from simulator.engine.events import (
 from simulator.engine.state import DAYS_PER_MONTH, RunState
 from simulator.engine.tables import PipelineParams
 
+# inbound draws of an account: a block of INBOUND_SLOTS uniforms per quarter, the first for the count, then
+# INBOUND_DRAWS per opportunity (arrival, a spare, deal value (a normal: two uniforms), cycle (two), win, push)
+INBOUND_SLOTS, INBOUND_DRAWS = 1024, 8
+MAX_INBOUND = INBOUND_SLOTS // INBOUND_DRAWS - 1  # inbound opportunities of one account in a quarter, at most
 MANAGER_MULTIPLIER = 1.0  # a sales manager covering a vacant seat sells like an average, settled rep
 
 
@@ -184,17 +190,31 @@ class PipelineModel:
         np.minimum.at(state.next_event, touched, pool.next_check[rows])
 
     def inbound(self, quarter: int) -> None:
-        """Queue this quarter's inbound opportunities (demand that comes with no call) as arrivals."""
+        """Queue this quarter's inbound opportunities (demand that comes with no call) as arrivals.
+
+        Every draw is keyed by (account, quarter, draw) (`draws`): the count is the Poisson quantile of one keyed
+        uniform, so an account whose rate differs between two policies gets a count that differs as little as it
+        can, and no other account's draws move (common random numbers stay common).
+        """
         state = self.state
-        rng = state.streams.generator("inbound", quarter)
         now = float(state.env.now)
         relationship = state.relationship_now(slice(None), now)
-        counts = rng.poisson(state.propensity * relationship * self.response.inbound)
-        accounts = np.repeat(np.arange(state.n_accounts), counts)
-        arrival = quarter * state.days_per_quarter + rng.random(len(accounts)) * state.days_per_quarter
-        value_z, cycle_z, win_z, push_z = rng.standard_normal((len(accounts), 4)).T
+        rate = state.propensity * relationship * self.response.inbound
+        first = quarter * INBOUND_SLOTS
+        every = np.arange(state.n_accounts, dtype=np.int64)
+        chance = uniforms_at(state.inbound_key, every, np.full(state.n_accounts, first, dtype=np.int64))
+        counts = np.minimum(poisson.ppf(chance, rate), MAX_INBOUND).astype(np.int64)
+        accounts = np.repeat(every, counts)
+        starts = np.repeat(np.cumsum(counts) - counts, counts)
+        draw = first + INBOUND_DRAWS * (np.arange(len(accounts)) - starts + 1)  # the account's i-th: draws of i + 1
+        arrival = quarter * state.days_per_quarter + uniforms_at(state.inbound_key, accounts, draw) \
+            * state.days_per_quarter
+        value_z = normals_at(state.inbound_key, accounts, draw // 2 + 1)  # uniforms draw + 2, draw + 3
+        cycle_z = normals_at(state.inbound_key, accounts, draw // 2 + 2)  # uniforms draw + 4, draw + 5
+        win, push = (uniforms_at(state.inbound_key, accounts, draw + 6),
+                     uniforms_at(state.inbound_key, accounts, draw + 7))
         stage_days = self.cycle_median_days * np.exp(self.params.cycle_sigma * cycle_z) / self.params.stages
-        self._add(accounts, np.full(len(accounts), -1), value_z, stage_days, _uniform(win_z), _uniform(push_z),
+        self._add(accounts, np.full(len(accounts), -1), value_z, stage_days, win, push,
                   INBOUND, PENDING, created=arrival, stage=np.zeros(len(accounts), dtype=np.int64),
                   stage_began=arrival, next_check=arrival)
 

@@ -152,6 +152,7 @@ class RunState:
         seed, replication = self.streams.seed, self.streams.replication
         self.keys = Keys(stream_key(seed, replication, "workday"), stream_key(seed, replication, "visit"))
         self.quit_key = stream_key(seed, replication, "quit")
+        self.inbound_key = stream_key(seed, replication, "inbound")
 
         # pools: opportunities (open and closed: the opportunity log) and the visit log, grown by doubling
         self.opportunities = empty_pool(Opportunities, OPPORTUNITY_TYPES, max(1024, n_acc))
