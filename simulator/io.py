@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 TRACKED_PACKAGES = ["territory-sim", "simpy", "numpy", "pandas", "networkx", "pyarrow", "pydantic", "scipy",
                     "pyyaml", "click", "plotly"]
@@ -43,9 +45,13 @@ def _umask() -> int:
     return mask
 
 
-def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
-    """Write a table as parquet, atomically."""
-    return atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
+def write_parquet(frame: pd.DataFrame, path: Path, key_values: dict[bytes, bytes] | None = None) -> Path:
+    """Write a table as parquet, atomically; `key_values` join the schema metadata."""
+    if not key_values:
+        return atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **key_values})
+    return atomic_write(path, lambda tmp: pq.write_table(table, tmp))
 
 
 def write_json(data: Any, path: Path) -> Path:

@@ -19,6 +19,8 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
+from simulator.catalogue import format_level
+from simulator.catalogue import metric as catalogue_metric
 from simulator.io import atomic_write
 
 HEADLINE = ["revenue", "share_rep_quarters_at_quota", "median_attainment", "coverage_gap", "unvisited_account_share",
@@ -103,16 +105,6 @@ def _interval(values: np.ndarray) -> tuple[float, float]:
     return mean, float(stats.t.ppf(0.975, len(values) - 1) * np.std(values, ddof=1) / np.sqrt(len(values)))
 
 
-def _fmt(metric: str, value: float) -> str:
-    if metric == "revenue":
-        return f"{value / 1e6:,.2f}M"
-    if metric in ("vacancy_days", "orphaned_account_days", "territories"):
-        return f"{value:,.0f}"
-    if metric in ("compactness_hours", "workload_cv", "potential_cv"):
-        return f"{value:.3f}"
-    return f"{value:.1%}"
-
-
 def _headline_table(summary: pd.DataFrame, policies: list[str]) -> str:
     rows = summary[summary["sweep_point"] == 0]
     head = "".join(f"<th>{html.escape(p)}</th>" for p in policies)
@@ -125,8 +117,8 @@ def _headline_table(summary: pd.DataFrame, policies: list[str]) -> str:
                 cells.append("<td></td>")
                 continue
             mean, half = _interval(values)
-            cells.append(f"<td>{_fmt(metric, mean)}" + (f" ± {_fmt(metric, half)}" if half else "") + "</td>")
-        body.append(f"<tr><th>{metric}</th>{''.join(cells)}</tr>")
+            cells.append(f"<td>{html.escape(format_level(metric, mean, half))}</td>")
+        body.append(f"<tr><th>{html.escape(catalogue_metric(metric).label)}</th>{''.join(cells)}</tr>")
     return f'<table class="headline"><tr><th></th>{head}</tr>{"".join(body)}</table>'
 
 
@@ -138,7 +130,7 @@ def _forest(comparison: pd.DataFrame, summary: pd.DataFrame, baseline: str) -> g
         scale = block["metric"].map(base).abs().replace(0, np.nan).to_numpy()
         mean = block["mean_diff"].to_numpy() / scale
         figure.add_trace(go.Scatter(
-            x=mean, y=block["metric"], mode="markers", name=policy,
+            x=mean, y=block["metric"].map(lambda key: catalogue_metric(key).label), mode="markers", name=policy,
             error_x=dict(type="data", symmetric=False, array=block["ci_high"].to_numpy() / scale - mean,
                          arrayminus=mean - block["ci_low"].to_numpy() / scale)))
     figure.add_vline(x=0, line_dash="dot")
@@ -261,8 +253,9 @@ def _quality_table(summary: pd.DataFrame, policies: list[str]) -> str:
         cells = []
         for policy in policies:
             values = rows.loc[(rows["policy"] == policy) & (rows["metric"] == metric), "value"].to_numpy()
-            cells.append(f"<td>{_fmt(metric, float(values[0]))}</td>" if len(values) else "<td></td>")
-        body.append(f"<tr><th>{metric}</th>{''.join(cells)}</tr>")
+            cells.append(f"<td>{html.escape(format_level(metric, float(values[0])))}</td>" if len(values)
+                         else "<td></td>")
+        body.append(f"<tr><th>{html.escape(catalogue_metric(metric).label)}</th>{''.join(cells)}</tr>")
     return f'<table class="quality"><tr><th></th>{head}</tr>{"".join(body)}</table>'
 
 
