@@ -9,17 +9,16 @@ from importlib import resources
 from pathlib import Path
 
 import click
-import pandas as pd
 
 from simulator.align_report import align_report, write_alignment
 from simulator.calibration import calibrate as calibrate_scenario
-from simulator.compare import verdicts
 from simulator.crm import CrmError, export_alignment, import_crm
 from simulator.executors import EXECUTORS, ExecutorError
-from simulator.experiment import HEADLINE_METRICS, ExperimentResult, ResumeError, run_experiment
+from simulator.experiment import ExperimentResult, ResumeError, run_experiment
 from simulator.policies.balanced import PolicyError
 from simulator.report import build_report
 from simulator.scenario import Scenario, ScenarioError, load_scenario, scenario_json_schema
+from simulator.verdict import render
 from simulator.world import WorldDataError, build_world
 from simulator.world.planned import check_events
 from simulator.world.travel import TravelError
@@ -108,55 +107,7 @@ def _run(ctx: click.Context, scenario: Scenario, out: Path | None, **options: ob
 
 
 def _print_result(result: ExperimentResult) -> None:
-    scenario = result.scenario
-    points = len(result.sweep)
-    click.echo(f"scenario {scenario.name}: {len(scenario.policies)} policies x "
-               f"{scenario.experiment.replications} replications"
-               + (f" x {points} sweep points" if points > 1 else "")
-               + f", {scenario.calendar.quarters} quarters, seed {scenario.experiment.seed} "
-               f"({result.wall_seconds:.1f} s" + (f", {result.resumed_parts} runs resumed" if result.resumed_parts
-                                                   else "") + ")")
-    for point in result.sweep:
-        if points > 1:
-            click.echo(f"\nsweep point {point.index}: " + ", ".join(f"{k} = {v}" for k, v in point.values.items()))
-        click.echo(format_headline(result, point.index))
-    lines = verdicts(result.comparison)
-    click.echo(f"\npaired differences versus {scenario.baseline_key()} (95% CI excludes zero):")
-    for line in lines or ["  none: no difference is clear at this number of replications"]:
-        click.echo(f"  {line}")
-    if result.folder is not None:
-        click.echo(f"\nresults written to {result.folder.resolve()}")
-        click.echo(f"report: {(result.folder / 'report.html').resolve()}")
-
-
-def format_headline(result: ExperimentResult, sweep_point: int = 0) -> str:
-    """Policies as columns, headline metrics as rows: mean over replications (+/- 95% CI half-width)."""
-    from scipy import stats
-
-    rows = []
-    summary = result.summary[result.summary["sweep_point"] == sweep_point]
-    for policy in [spec.key for spec in result.scenario.policies]:
-        values = summary[summary["policy"] == policy]
-        row = {"policy": policy}
-        for metric in HEADLINE_METRICS:
-            series = values.loc[values["metric"] == metric, "value"].to_numpy()
-            mean = series.mean()
-            half = (stats.t.ppf(0.975, len(series) - 1) * series.std(ddof=1) / len(series) ** 0.5
-                    if len(series) > 1 else 0.0)
-            row[metric] = _fmt(metric, mean, half)
-        rows.append(row)
-    return pd.DataFrame(rows).set_index("policy").T.to_string()
-
-
-def _fmt(metric: str, mean: float, half: float) -> str:
-    if metric == "revenue":
-        text = f"{mean / 1e6:,.2f}M"
-        return text + (f" ±{half / 1e6:.2f}" if half else "")
-    if metric == "workload_cv":
-        return f"{mean:.3f}"
-    if metric in ("vacancy_days", "orphaned_account_days"):
-        return f"{mean:,.0f}" + (f" ±{half:,.0f}" if half else "")
-    return f"{mean:.1%}" + (f" ±{half:.1%}" if half else "")
+    click.echo(render(result, colour=sys.stdout.isatty()), nl=False)
 
 
 @main.command()
@@ -171,14 +122,20 @@ def _fmt(metric: str, mean: float, half: float) -> str:
 @click.option("--scheduler", help="Address of an existing Dask scheduler (with --executor dask).")
 @click.option("--resume", type=click.Path(path_type=Path, file_okay=False),
               help="Finish an interrupted run folder (same scenario and options).")
+@click.option("--precision", type=click.FloatRange(min=0, max=1, min_open=True),
+              help="Replicate until every policy's paired difference on the primary metric is known within this "
+                   "fraction of the baseline (0.01 = ±1%); sets experiment.precision.")
+@click.option("--max-replications", type=click.IntRange(min=2),
+              help="Most replications per policy with a precision target or a selection.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
 def run(ctx: click.Context, scenario_file: Path, out: Path | None, replications: int | None, seed: int | None,
         quarters: int | None, executor: str, workers: int | None, scheduler: str | None, resume: Path | None,
-        quiet: bool) -> None:
-    """Run every policy (x sweep point x replication) of a scenario, print the table, write a run folder."""
+        precision: float | None, max_replications: int | None, quiet: bool) -> None:
+    """Run every policy (x sweep point x replication) of a scenario, print the verdict, write a run folder."""
     scenario = _load(scenario_file)
-    overrides = {"experiment.replications": replications, "experiment.seed": seed, "calendar.quarters": quarters}
+    overrides = {"experiment.replications": replications, "experiment.seed": seed, "calendar.quarters": quarters,
+                 "experiment.precision": precision, "experiment.max_replications": max_replications}
     try:
         scenario = scenario.with_overrides(**{k: v for k, v in overrides.items() if v is not None})
     except ValueError as exc:

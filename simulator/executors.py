@@ -22,27 +22,42 @@ class ExecutorError(Exception):
 
 
 class Progress:
-    """Runs done, rate and time left, on one line of standard error (silent when disabled)."""
+    """Runs done, rate and time left, on one line of standard error (silent when disabled).
+
+    `note` is shown after the counts (the precision reached so far, for a precision-driven experiment); the total
+    grows when a precision-driven experiment adds a batch.
+    """
 
     def __init__(self, total: int, enabled: bool):
-        self.total, self.enabled = total, enabled and total > 0
+        self.total, self.enabled = total, enabled
         self.done = 0
+        self.note = ""
         self.started = time.perf_counter()
+
+    def add(self, runs: int, note: str = "") -> None:
+        """More runs to do (another batch), and what to show beside the counts."""
+        self.total += runs
+        self.note = note
 
     def step(self) -> None:
         """One more run finished."""
         self.done += 1
-        if not self.enabled:
+        if not self.enabled or not self.total:
             return
         elapsed = time.perf_counter() - self.started
         rate = self.done / elapsed if elapsed > 0 else 0.0
         left = (self.total - self.done) / rate if rate > 0 else 0.0
         bar = "#" * int(30 * self.done / self.total)
+        note = f"  {self.note}" if self.note else ""
         sys.stderr.write(f"\r[{bar:<30}] {self.done}/{self.total} runs  {rate:.2f} runs/s  "
-                         f"{int(left) // 60:02d}:{int(left) % 60:02d} left ")
-        if self.done == self.total:
-            sys.stderr.write("\n")
+                         f"{int(left) // 60:02d}:{int(left) % 60:02d} left{note} ")
         sys.stderr.flush()
+
+    def close(self) -> None:
+        """End the progress line."""
+        if self.enabled and self.done:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
 
 
 def default_workers() -> int:
@@ -57,48 +72,79 @@ def execute(tasks: Sequence[Task], done: Callable[[Task, dict], None], executor:
             workers: int | None = None, scheduler: str | None = None, keep: bool = False,
             progress: Progress | None = None) -> None:
     """Run every task with the chosen executor, calling `done(task, tables)` as each one finishes."""
-    progress = progress or Progress(len(tasks), enabled=False)
-    if executor == "serial" or not tasks:
-        for task in tasks:
-            done(task, run_task(task, keep))
-            progress.step()
-    elif executor == "local":
-        with ProcessPoolExecutor(max_workers=workers or default_workers()) as pool:
-            futures = {pool.submit(run_task, task): task for task in tasks}
+    with Session(executor, workers, scheduler, keep) as session:
+        session.run(tasks, done, progress)
+    if progress is not None:
+        progress.close()
+
+
+class Session:
+    """An executor kept open over several batches of tasks (workers keep their prepared worlds between batches).
+
+    Args:
+        executor: "serial", "local" (process pool) or "dask".
+        workers: local processes (default all cores) or Dask workers of a local cluster.
+        scheduler: address of an existing Dask scheduler.
+        keep: keep every run's full tables (serial only).
+    """
+
+    def __init__(self, executor: str = "serial", workers: int | None = None, scheduler: str | None = None,
+                 keep: bool = False):
+        if executor not in EXECUTORS:
+            raise ExecutorError(f"unknown executor {executor!r}; expected one of {', '.join(EXECUTORS)}")
+        self.executor, self.workers, self.scheduler, self.keep = executor, workers, scheduler, keep
+        self.pool: ProcessPoolExecutor | None = None
+        self.client = None
+        self.cluster = None
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+        if self.client is not None:
+            self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+    def run(self, tasks: Sequence[Task], done: Callable[[Task, dict], None], progress: Progress | None = None) -> None:
+        """Run every task, calling `done(task, tables)` as each one finishes (in the order they finish)."""
+        progress = progress or Progress(len(tasks), enabled=False)
+        if self.executor == "serial" or not tasks:
+            for task in tasks:
+                done(task, run_task(task, self.keep))
+                progress.step()
+        elif self.executor == "local":
+            if self.pool is None:  # started on first use: a serial fallback or an empty batch costs nothing
+                self.pool = ProcessPoolExecutor(max_workers=self.workers or default_workers())
+            futures = {self.pool.submit(run_task, task): task for task in tasks}
             for future in as_completed(futures):
                 done(futures[future], future.result())
                 progress.step()
-    elif executor == "dask":
-        _dask(tasks, done, scheduler, workers, progress)
-    else:
-        raise ExecutorError(f"unknown executor {executor!r}; expected one of {', '.join(EXECUTORS)}")
+        else:
+            self._dask(tasks, done, progress)
 
-
-def _dask(tasks: Sequence[Task], done: Callable[[Task, dict], None], scheduler: str | None, workers: int | None,
-          progress: Progress) -> None:
-    try:
-        from distributed import Client, LocalCluster
-        from distributed import as_completed as dask_completed
-    except ImportError as exc:
-        raise ExecutorError("the dask executor needs the optional extra: pip install 'territory-sim[dask]'") from exc
-    cluster = None
-    try:
-        if scheduler:
-            client = Client(scheduler, timeout="10s")
-        else:  # no scheduler given: a local cluster of processes for this experiment
-            cluster = LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1, processes=True,
-                                   dashboard_address=None)
-            client = Client(cluster)
-    except OSError as exc:
-        raise ExecutorError(f"cannot reach the Dask scheduler {scheduler!r}: {exc}") from exc
-    try:
-        futures = [client.submit(run_task, task, pure=False) for task in tasks]
+    def _dask(self, tasks: Sequence[Task], done: Callable[[Task, dict], None], progress: Progress) -> None:
+        try:
+            from distributed import Client, LocalCluster
+            from distributed import as_completed as dask_completed
+        except ImportError as exc:
+            raise ExecutorError("the dask executor needs the optional extra: pip install 'territory-sim[dask]'") \
+                from exc
+        if self.client is None:
+            try:
+                if self.scheduler:
+                    self.client = Client(self.scheduler, timeout="10s")
+                else:  # no scheduler given: a local cluster of processes for this experiment
+                    self.cluster = LocalCluster(n_workers=self.workers or default_workers(), threads_per_worker=1,
+                                                processes=True, dashboard_address=None)
+                    self.client = Client(self.cluster)
+            except OSError as exc:
+                raise ExecutorError(f"cannot reach the Dask scheduler {self.scheduler!r}: {exc}") from exc
+        futures = [self.client.submit(run_task, task, pure=False) for task in tasks]
         by_key = {future.key: task for future, task in zip(futures, tasks, strict=True)}
         for future in dask_completed(futures):
             done(by_key[future.key], future.result())
             future.release()
             progress.step()
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()

@@ -10,6 +10,7 @@ whatever the executor and the number of workers.
 from __future__ import annotations
 
 import json
+import math
 import os
 import secrets
 import shutil
@@ -22,13 +23,15 @@ import pandas as pd
 
 from simulator.align_report import assignments
 from simulator.alignment import territory_table
+from simulator.catalogue import schema_metadata
 from simulator.compare import compare
-from simulator.executors import Progress, execute
+from simulator.executors import Progress, Session
 from simulator.io import git_commit, package_versions, write_json, write_parquet
 from simulator.metrics import RunTables
 from simulator.report import build_report
 from simulator.runs import TABLES, Task, prepare
 from simulator.scenario import Scenario
+from simulator.sequential import Rounds, Status
 from simulator.sweep import SweepPoint, expand
 
 HEADLINE_METRICS = ["revenue", "share_rep_quarters_at_quota", "median_attainment", "coverage_gap",
@@ -60,6 +63,19 @@ class ExperimentResult:
     wall_seconds: float = 0.0
     resumed_parts: int = 0
     runs: dict[tuple[str, int], RunTables] = field(default_factory=dict)
+    replications: int = 0
+    status: Status | None = None
+
+    def selection(self, sweep_point: int = 0) -> dict | None:
+        """The selection of the best policy at a sweep point, by label (None without `experiment.select`)."""
+        if self.status is None or sweep_point not in self.status.selections:
+            return None
+        chosen = self.status.selections[sweep_point]
+        labels = [spec.key for spec in self.scenario.policies]
+        return {"best": labels[chosen.best] if chosen.best is not None else None,
+                "survivors": [labels[i] for i in chosen.survivors],
+                "eliminated_at": {labels[i]: r for i, r in chosen.eliminated_at.items()},
+                "replications": chosen.replications, "indifference": self.status.deltas.get(sweep_point)}
 
     def headline(self, sweep_point: int = 0) -> pd.DataFrame:
         """Mean of each headline metric per policy (policies in scenario order) at one sweep point."""
@@ -69,13 +85,14 @@ class ExperimentResult:
         return wide.loc[order, [m for m in HEADLINE_METRICS if m in wide.columns]]
 
 
-def tasks_of(scenario: Scenario, points: list[SweepPoint]) -> list[Task]:
-    """Every run of the experiment, in the order rows appear in its tables."""
+def tasks_of(scenario: Scenario, points: list[SweepPoint], replications: range | None = None) -> list[Task]:
+    """Every run of the experiment (of some replications), in the order rows appear in its tables."""
+    replications = replications if replications is not None else range(scenario.experiment.replications)
     return [Task(point.scenario, point.index, tuple(point.values.items()), spec.key, index, replication,
                  tuple(prepare(point.scenario).alignments.items()))
             for point in points
             for index, spec in enumerate(scenario.policies)
-            for replication in range(scenario.experiment.replications)]
+            for replication in replications]
 
 
 def run_experiment(scenario: Scenario, *, out: Path | None = None, write: bool = True, keep_runs: bool = False,
@@ -83,6 +100,10 @@ def run_experiment(scenario: Scenario, *, out: Path | None = None, write: bool =
                    scheduler: str | None = None, resume: Path | None = None, progress: bool = False,
                    stop_after: int | None = None) -> ExperimentResult:
     """Run every sweep point x policy x replication of a scenario; write a run folder; compare policies.
+
+    With `experiment.precision` or `experiment.select`, replications run in rounds (the first of
+    `experiment.replications`, then `experiment.batch` more) until the targets hold or `max_replications` is
+    reached (`sequential.Rounds`); otherwise `experiment.replications` of them.
 
     Args:
         scenario: the validated scenario (apply overrides with `Scenario.with_overrides` first).
@@ -103,7 +124,9 @@ def run_experiment(scenario: Scenario, *, out: Path | None = None, write: bool =
     started = time.perf_counter()
     started_at = datetime.now(timezone.utc)
     points = expand(scenario)
-    tasks = tasks_of(scenario, points)  # prepares every sweep point: bad worlds and events fail before any run
+    rounds = Rounds(scenario)
+    batch = rounds.next_batch(0)
+    tasks = tasks_of(scenario, points, batch)  # prepares every sweep point: bad worlds and events fail before any run
     folder = None
     finished: dict[str, dict[str, pd.DataFrame]] = {}
     if resume is not None:
@@ -118,34 +141,63 @@ def run_experiment(scenario: Scenario, *, out: Path | None = None, write: bool =
         done_parts = {p.name for p in (folder / PARTS).glob("s*-p*-r*") if p.is_dir()}
     else:
         done_parts = set()
-    pending = [task for task in tasks if task.part not in done_parts]
-    if stop_after is not None:
-        pending = pending[:stop_after]
     runs: dict[tuple[str, int], RunTables] = {}
+    primary = scenario.experiment.primary
 
     def done(task: Task, tables: dict) -> None:
         if "run" in tables:
             key = (task.policy, task.replication) if len(points) == 1 else (task.sweep_point, task.policy,
                                                                              task.replication)
             runs[key] = tables.pop("run")
+        _record(rounds, task, tables["summary"], primary)
         if folder is not None:
             _write_part(folder, task, tables)
         else:
             finished[task.part] = tables
 
-    execute(pending, done, "serial" if keep_runs else executor, workers, scheduler, keep=keep_runs,
-            progress=Progress(len(pending), progress))
-    if stop_after is not None and len(pending) < len([t for t in tasks if t.part not in done_parts]):
-        raise InterruptedError(f"stopped after {stop_after} runs (as asked); resume with the run folder {folder}")
-    tables = _assemble(tasks, folder, finished)
+    budget = stop_after
+    bar = Progress(0, progress)
+    all_tasks: list[Task] = []
+    status = Status(0)
+    with Session("serial" if keep_runs else executor, workers, scheduler, keep_runs) as session:
+        while True:
+            all_tasks += tasks
+            pending = [task for task in tasks if task.part not in done_parts]
+            for task in tasks:
+                if task.part in done_parts:  # resumed: its result counts towards the stopping rule
+                    _record(rounds, task, pd.read_parquet(folder / PARTS / task.part / "summary.parquet"), primary)
+            cut = budget is not None and len(pending) > budget
+            pending = pending[:budget] if budget is not None else pending
+            bar.add(len(pending), rounds.note(status) if status.replications else "")
+            session.run(pending, done, bar)
+            if cut:
+                bar.close()
+                raise InterruptedError(f"stopped after {stop_after} runs (as asked); resume with the run folder "
+                                       f"{folder}")
+            if budget is not None:
+                budget -= len(pending)
+            status = rounds.check([p.index for p in points], batch.stop)
+            if not scenario.experiment.sequential or status.met or batch.stop >= scenario.experiment.max_replications:
+                break
+            batch = rounds.next_batch(batch.stop)
+            tasks = tasks_of(scenario, points, batch)
+    bar.close()
+    tables = _assemble(all_tasks, folder, finished)
     result = _finish(scenario, points, tables, folder, runs, len(done_parts))
+    result.replications, result.status = status.replications, status
     result.wall_seconds = time.perf_counter() - started
     if folder is not None:
         _write_tables(folder, result)
         build_report(folder)
         _manifest(folder, scenario, points, started_at, command, status="complete",
-                  wall_seconds=result.wall_seconds, resumed_parts=len(done_parts))
+                  wall_seconds=result.wall_seconds, resumed_parts=len(done_parts), result=result)
     return result
+
+
+def _record(rounds: Rounds, task: Task, summary: pd.DataFrame, primary: str) -> None:
+    """Feed a run's primary metric to the stopping rule."""
+    value = summary.loc[summary["metric"] == primary, "value"]
+    rounds.record(task.sweep_point, task.policy, task.replication, float(value.iloc[0]) if len(value) else math.nan)
 
 
 def _write_part(folder: Path, task: Task, tables: dict[str, pd.DataFrame]) -> None:
@@ -185,7 +237,8 @@ def _finish(scenario: Scenario, points: list[SweepPoint], tables: dict[str, pd.D
             territory_rows.append(territory_table(prepared.world, alignment, prepared.world.hours_per_km)
                                   .assign(**keys, policy=policy))
         assignment_rows.append(assignments(prepared.world, prepared.alignments).assign(**keys))
-    comparison = compare(summary, scenario.baseline_key(), HEADLINE_METRICS)
+    metrics = list(dict.fromkeys([scenario.experiment.primary, *HEADLINE_METRICS]))
+    comparison = compare(summary, scenario.baseline_key(), metrics, scenario.experiment.precision)
     return ExperimentResult(
         scenario=scenario, summary=summary, rep_quarters=tables["rep_quarters"], accounts=tables["accounts"],
         events=tables["events"], weekly=tables["weekly"], comparison=comparison,
@@ -201,21 +254,37 @@ def _keys_first(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _write_tables(folder: Path, result: ExperimentResult) -> None:
+    """The tables; summary and comparison carry the catalogue entries of their metrics as schema metadata."""
     for name in ("summary", "rep_quarters", "accounts", "events", "weekly", "comparison", "alignment", "territories",
                  "assignments"):
-        write_parquet(getattr(result, name), folder / f"{name}.parquet")
+        frame = getattr(result, name)
+        metadata = schema_metadata(sorted(set(frame["metric"]))) if name in ("summary", "comparison") else None
+        write_parquet(frame, folder / f"{name}.parquet", metadata)
     shutil.rmtree(folder / PARTS, ignore_errors=True)  # the tables now hold every part
 
 
 def _manifest(folder: Path, scenario: Scenario, points: list[SweepPoint], started_at: datetime, command: str | None,
-              status: str, wall_seconds: float | None = None, resumed_parts: int = 0) -> None:
+              status: str, wall_seconds: float | None = None, resumed_parts: int = 0,
+              result: ExperimentResult | None = None) -> None:
+    experiment = scenario.experiment
+    rounds = None
+    if result is not None and result.status is not None and experiment.sequential:
+        reached = result.status.half_width
+        rounds = {"primary": experiment.primary, "replications_used": result.replications,
+                  "precision_target": experiment.precision,
+                  "half_width_reached": round(reached, 6) if math.isfinite(reached) else None,
+                  "precision_met": result.status.precision_met if experiment.precision is not None else None,
+                  "stopped": "targets met" if result.status.met else "max_replications reached",
+                  "selection": {str(p.index): result.selection(p.index) for p in points}
+                  if experiment.select is not None else None}
     write_json({
         "status": status,
         "scenario": scenario.name,
         "scenario_file": str(scenario.source) if scenario.source else None,
         "resolved_scenario": scenario.model_dump(mode="json"),
         "seed": scenario.experiment.seed,
-        "replications": scenario.experiment.replications,
+        "replications": result.replications if result is not None else experiment.replications,
+        "rounds": rounds,
         "policies": [spec.key for spec in scenario.policies],
         "baseline": scenario.baseline_key(),
         "vacancy_policies": {spec.key: scenario.vacancy_policy_of(spec) for spec in scenario.policies},

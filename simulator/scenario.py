@@ -13,6 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from simulator.catalogue import CATALOGUE
 from simulator.schema.base import NonNegative, Strict, did_you_mean
 from simulator.schema.behaviour import Behaviour, PacingProfile, Pipeline, Quota, Response
 from simulator.schema.errors import describe, key_lines, merge_alternatives
@@ -44,7 +45,8 @@ from simulator.schema.world import (
 __all__ = [
     "Attrition", "Behaviour", "Calendar", "DepartureEvent", "Event", "Experiment", "GeographyWorld", "HeadcountEvent",
     "HireEvent", "Hiring", "HomeBase", "NonNegative", "Output", "PacingProfile", "Pipeline", "PolicySpec", "Quota",
-    "RealignEvent", "Region", "Relationships", "Response", "Scenario", "ScenarioError", "Segment", "Strict",
+    "RealignEvent", "Region", "Relationships", "Response", "Scenario", "ScenarioError", "Segment", "Selection",
+    "Strict",
     "SyntheticWorld", "TravelConfig", "Workforce", "WorldConfig", "WorldFiles", "load_scenario",
     "scenario_json_schema",
 ]
@@ -69,12 +71,56 @@ class PolicySpec(Strict):
         return self.label or self.name
 
 
-class Experiment(Strict):
-    """Replications and seed."""
+class Selection(Strict):
+    """Select the best policy on the primary metric (Kim & Nelson's fully sequential procedure)."""
 
-    replications: int = Field(3, ge=1, description="Replications per policy.")
+    indifference: float = Field(gt=0, le=1, description="Indifference zone, a fraction of the baseline's mean "
+                                "primary metric: policies closer than this count as equally good.")
+    confidence: float = Field(0.95, gt=0.5, lt=1, description="Probability of a correct selection.")
+
+
+class Experiment(Strict):
+    """Replications, seed, baseline; optionally replications until the answer is clear."""
+
+    replications: int = Field(3, ge=1, description="Replications per policy (the first batch, with a precision "
+                              "target or a selection).")
     seed: int = Field(1, ge=0, description="Seed of every random stream.")
     baseline: str | None = Field(None, description="Policy label the others are compared with (default: first).")
+    primary: str = Field("revenue", description="The metric the verdict, the precision target and the selection "
+                         "are about.")
+    precision: float | None = Field(None, gt=0, le=1, description="Replicate until every policy's paired "
+                                    "difference from the baseline on the primary metric has a 95% interval "
+                                    "half-width at most this fraction of the baseline's mean (0.01 = 1%).")
+    batch: int = Field(5, ge=1, le=1000, description="Replications added per round when replicating to a "
+                       "precision target or a selection.")
+    max_replications: int = Field(100, ge=2, le=100_000, description="Most replications per policy when "
+                                  "replicating to a precision target or a selection.")
+    select: Selection | None = Field(None, description="Select the best policy on the primary metric.")
+
+    @field_validator("primary")
+    @classmethod
+    def _primary_known(cls, value: str) -> str:
+        if value not in CATALOGUE:
+            raise ValueError(f"'{value}' is not a metric{did_you_mean(value, list(CATALOGUE))}")
+        return value
+
+    @model_validator(mode="after")
+    def _rounds_possible(self) -> Experiment:
+        if self.sequential and self.replications < 2:
+            raise ValueError("experiment.replications: a precision target or a selection needs a first batch of at "
+                             "least 2 replications (an interval needs two)")
+        if self.select is not None and CATALOGUE[self.primary].direction == "neither":
+            raise ValueError(f"experiment.select: the primary metric '{self.primary}' has no better direction; "
+                             "select on a metric where higher or lower is better")
+        if self.sequential and self.max_replications < self.replications:
+            raise ValueError(f"experiment.max_replications ({self.max_replications}) is below "
+                             f"experiment.replications ({self.replications}), the first batch")
+        return self
+
+    @property
+    def sequential(self) -> bool:
+        """Replications are added in batches until a precision target or a selection is met."""
+        return self.precision is not None or self.select is not None
 
 
 class Output(Strict):
