@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulator.compare import compare, paired_interval, verdicts
+from simulator.compare import NO_CLEAR, compare, paired_interval
 from simulator.experiment import run_experiment
 from simulator.sweep import expand
 from tests.conftest import small_scenario
@@ -25,7 +25,7 @@ def test_same_policy_under_two_names_has_exactly_zero_paired_differences():
     assert (comparison["mean_diff"] == 0).all()
     assert ((comparison["ci_low"] == 0) & (comparison["ci_high"] == 0)).all()
     assert (comparison["n"] == 3).all()
-    assert verdicts(comparison) == []
+    assert (comparison["verdict"] == NO_CLEAR).all()  # two identical policies: never a clear difference
 
 
 def test_serial_local_and_dask_give_identical_tables(tmp_path):
@@ -80,10 +80,13 @@ def test_compare_reports_better_and_worse_in_words():
         "policy": ["base"] * 3 + ["new"] * 3 + ["base"] * 3 + ["new"] * 3,
         "metric": ["revenue"] * 6 + ["coverage_gap"] * 6,
         "value": [10, 11, 12, 12, 13.1, 14, 0.3, 0.32, 0.31, 0.2, 0.21, 0.22]})
-    comparison = compare(summary, "base", ["revenue", "coverage_gap"])
-    lines = verdicts(comparison)
-    assert any("new is better than base on revenue" in line for line in lines)
-    assert any("new is better than base on coverage_gap" in line for line in lines)
+    comparison = compare(summary, "base", ["revenue", "coverage_gap"]).set_index("metric")
+    assert comparison.loc["revenue", "verdict"] == "better"  # higher revenue
+    assert comparison.loc["coverage_gap", "verdict"] == "better"  # a lower gap
+    assert comparison.loc["revenue", "relative_diff"] == pytest.approx(2.033 / 11, rel=1e-3)
+    worse = compare(summary.assign(policy=summary["policy"].map({"base": "new", "new": "base"})), "base",
+                    ["revenue"])
+    assert worse["verdict"].tolist() == ["worse"]
 
 
 def test_sweep_expands_to_the_grid():

@@ -1,0 +1,172 @@
+"""Decision-grade answers: the metric catalogue, replicating to a precision target, selecting the best policy."""
+
+import math
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from simulator.catalogue import (
+    CATALOGUE,
+    GROUPS,
+    HIGHER,
+    LOWER,
+    NEITHER,
+    UNITS,
+    format_difference,
+    format_level,
+    format_relative,
+)
+from simulator.compare import replications_for, t_quantile
+from simulator.engine import simulate
+from simulator.metrics import run_tables
+from simulator.metrics_workforce import CHANGE_REASONS
+from simulator.runs import prepare
+from simulator.selection import kn_select
+from simulator.sequential import Rounds
+from simulator.streams import Streams
+from tests.conftest import SCENARIOS, small_scenario
+
+SCIENTIFIC = re.compile(r"\d[eE][+-]?\d")
+
+
+def test_catalogue_covers_every_metric_the_summary_writes():
+    scenario = small_scenario(**{"workforce.attrition.enabled": True, "workforce.attrition.annual_quit_rate": 0.9,
+                                 "calendar.quarters": 2})
+    prepared = prepare(scenario)
+    written = set(run_tables(simulate(prepared.world, prepared.alignments["nearest"], scenario,
+                                      Streams(1, 0))).summary)
+    written |= set(next(iter(prepared.quality.values())))
+    written |= {f"accounts_changed_{reason}" for reason in CHANGE_REASONS}
+    missing = sorted(written - set(CATALOGUE))
+    assert not missing, f"metrics without a catalogue entry (add them to simulator/catalogue.py): {missing}"
+    for entry in CATALOGUE.values():
+        assert entry.label and entry.definition.endswith(".") and entry.threshold > 0
+        assert entry.unit in UNITS and entry.direction in (HIGHER, LOWER, NEITHER) and entry.group in GROUPS
+
+
+@pytest.mark.parametrize("value", [6.187e-06, -1.535e-06, 1e-12, 3.9762e8, 1.2e12, 0.0, -0.0, 12345.678])
+def test_numbers_for_people_have_no_scientific_notation(value):
+    for key in CATALOGUE:
+        for text in (format_level(key, value), format_level(key, value, abs(value)), format_difference(key, value),
+                     format_relative(value)):
+            assert not SCIENTIFIC.search(text), (key, text)
+            assert "-0.0" not in text and "nan" not in text.lower()
+
+
+def test_formats_use_the_metric_unit():
+    assert format_level("revenue", 397.62e6, 3.6343e6) == "$397.6M ±$3.63M"
+    assert format_difference("revenue", 18.6e6) == "+$18.60M"
+    assert format_difference("revenue", -15_230.0) == "-$15.2k"
+    assert format_level("share_rep_quarters_at_quota", 0.4567) == "45.7%"
+    assert format_difference("coverage_gap", -0.0132) == "-1.3 pp"
+    assert format_difference("admin_share", -6.187e-06) == "0.0 pp"
+    assert format_level("vacancy_days", 1234.4) == "1,234 days"
+    assert format_relative(0.041) == "+4.1%"
+    assert format_level("revenue", float("nan")) == "n/a"
+
+
+def test_kn_selects_the_best_of_five_with_at_least_the_nominal_probability():
+    rng = np.random.default_rng(2026)
+    k, n0, delta, trials, correct = 5, 10, 0.5, 400, 0
+    for _ in range(trials):
+        common = rng.standard_normal((4000, 1))  # common random numbers: positively correlated systems
+        values = 0.6 * common + 0.8 * rng.standard_normal((4000, k))
+        values[:, 3] += delta  # the best is exactly one indifference zone ahead of the rest (the hardest case)
+        selection = kn_select(values, delta, n0, alpha=0.05)
+        assert selection.done
+        correct += selection.best == 3
+    # the guarantee is P(correct) >= 0.95; with 400 trials a true 0.95 is above 0.93 with probability ~0.98
+    assert correct / trials >= 0.95
+
+
+def test_kn_minimises_and_cannot_separate_identical_systems():
+    rng = np.random.default_rng(7)
+    values = rng.standard_normal((60, 3))
+    values[:, 1] -= 2.0
+    assert kn_select(values, 0.5, 10, maximise=False).best == 1
+    same = np.repeat(rng.standard_normal((40, 1)), 3, axis=1)
+    stuck = kn_select(same, 0.5, 10)
+    assert not stuck.done and stuck.survivors == [0, 1, 2] and stuck.replications == 40
+
+
+def test_precision_rounds_stop_at_the_analytically_expected_number_of_replications():
+    sigma, mean, precision, batch = 2.0, 100.0, 0.01, 5
+    expected = replications_for(sigma, precision * mean)
+    assert t_quantile(expected) * sigma / math.sqrt(expected) <= 1.0 < t_quantile(expected - 1) * sigma / math.sqrt(
+        expected - 1)
+    scenario = small_scenario(**{"experiment.precision": precision, "experiment.replications": batch,
+                                 "experiment.batch": batch, "experiment.max_replications": 500})
+    rng = np.random.default_rng(11)
+    stops = []
+    for _ in range(200):
+        rounds = Rounds(scenario)
+        done = 0
+        while True:
+            batch_range = rounds.next_batch(done)
+            for r in batch_range:
+                base = mean + 10.0 * rng.standard_normal()  # large noise common to both policies
+                rounds.record(0, "as_is", r, base)
+                rounds.record(0, "nearest", r, base + sigma * rng.standard_normal())
+            done = batch_range.stop
+            status = rounds.check([0], done)
+            if status.met:
+                break
+        assert status.half_width <= precision
+        stops.append(done)
+    # the stop is the first batch boundary whose interval is narrow enough: about `expected`, within a batch
+    assert abs(float(np.median(stops)) - expected) <= batch
+
+
+def test_run_with_a_precision_target_stops_and_prints_the_verdict_first(tmp_path):
+    path = tmp_path / "small.yaml"
+    scenario = small_scenario(**{"calendar.days_per_quarter": 20, "output.folder": str(tmp_path / "out"),
+                                 "experiment.replications": 2, "experiment.select": {"indifference": 0.05}})
+    path.write_text(__import__("yaml").safe_dump(scenario.model_dump(mode="json", exclude={"source"})))
+    result = CliRunner().invoke(main, ["run", str(path), "--precision", "0.5", "--replications", "2",
+                                       "--max-replications", "6", "--executor", "serial"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("scenario small: 2 policies x ")
+    assert "replicated until every revenue difference was known within ±50.0%" in lines[1] or \
+        "stopped at the maximum of 6 replications" in lines[1]
+    assert lines[3] == "Verdict" and lines[4].strip().startswith("nearest")
+    assert lines[5].strip().startswith("Best on revenue: ")  # Kim & Nelson's selection, or who it cannot separate
+    assert result.output.index("Paired differences versus as_is") < result.output.index("Levels")
+    assert not SCIENTIFIC.search(result.output.split("results written to")[0])  # (folder names hold hex ids)
+    folder = next((tmp_path / "out" / "small").iterdir())
+    comparison = pd.read_parquet(folder / "comparison.parquet")
+    assert {"relative_diff", "relative_ci_low", "relative_ci_high", "verdict", "n"} <= set(comparison.columns)
+    manifest = __import__("json").loads((folder / "manifest.json").read_text())
+    assert manifest["rounds"]["precision_target"] == 0.5
+    assert set(manifest["rounds"]["selection"]["0"]["survivors"]) <= {"as_is", "nearest"}
+    assert manifest["replications"] == comparison["n"].max()
+    metadata = __import__("pyarrow.parquet", fromlist=["x"]).read_schema(folder / "summary.parquet").metadata
+    assert b"territory_sim.metrics" in metadata
+
+
+def test_inbound_draws_stay_paired_when_a_policy_changes_other_accounts_rates():
+    scenario = small_scenario(**{"calendar.quarters": 2, "calendar.days_per_quarter": 30})
+    prepared = prepare(scenario)
+    second = {}
+    for policy in ("as_is", "nearest"):
+        frame = run_tables(simulate(prepared.world, prepared.alignments[policy], scenario, Streams(4, 0)))
+        opportunities = frame.opportunities
+        inbound = opportunities[(opportunities["source"] == "inbound") & (opportunities["created_quarter"] == 1)]
+        second[policy] = inbound.groupby("account")["created"].apply(lambda s: tuple(sorted(s)))
+    both = second["as_is"].index.intersection(second["nearest"].index)
+    same_count = [a for a in both if len(second["as_is"][a]) == len(second["nearest"][a])]
+    assert len(same_count) > 20
+    # an account with as many inbound deals under both policies gets them at the same moments: its draws are its own
+    assert all(second["as_is"][a] == second["nearest"][a] for a in same_count)
+
+
+@pytest.mark.parametrize("path", [p for p in SCENARIOS if p.stem == "us_national"], ids=lambda p: p.stem)
+def test_national_scenario_asks_for_a_precision_target(path):
+    from simulator.scenario import load_scenario
+
+    experiment = load_scenario(path).experiment
+    assert experiment.precision is not None and experiment.precision <= 0.01
