@@ -22,6 +22,7 @@ from simulator.catalogue import (
 )
 from simulator.compare import replications_for, t_quantile
 from simulator.engine import simulate
+from simulator.experiment import run_experiment
 from simulator.metrics import run_tables
 from simulator.metrics_workforce import CHANGE_REASONS
 from simulator.runs import prepare
@@ -170,3 +171,21 @@ def test_national_scenario_asks_for_a_precision_target(path):
 
     experiment = load_scenario(path).experiment
     assert experiment.precision is not None and experiment.precision <= 0.01
+
+
+def test_precision_rounds_resume_and_run_on_a_pool_to_the_same_stop(tmp_path):
+    scenario = small_scenario(**{"calendar.days_per_quarter": 15, "experiment.replications": 2,
+                                 "experiment.batch": 2, "experiment.precision": 0.02,
+                                 "experiment.max_replications": 6})
+    whole = run_experiment(scenario, out=tmp_path / "whole", executor="serial")
+    assert whole.replications == 6 or whole.status.precision_met
+    pooled = run_experiment(scenario, write=False, executor="local", workers=2)
+    pd.testing.assert_frame_equal(pooled.comparison, whole.comparison)
+    with pytest.raises(InterruptedError):  # cut in the second batch
+        run_experiment(scenario, out=tmp_path / "cut", stop_after=6, executor="serial")
+    folder = next((tmp_path / "cut" / scenario.name).iterdir())
+    resumed = run_experiment(scenario, resume=folder, executor="serial")
+    assert resumed.replications == whole.replications and resumed.resumed_parts == 6
+    for name in ("summary", "comparison"):
+        pd.testing.assert_frame_equal(pd.read_parquet(folder / f"{name}.parquet"),
+                                      pd.read_parquet(whole.folder / f"{name}.parquet"))
