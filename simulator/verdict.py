@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import math
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -28,22 +29,55 @@ ALSO_CLEAR = 3  # other clear differences named in a policy's verdict
 STYLE = {"better": "green", "worse": "red", "higher": "", "lower": "", NO_CLEAR: "dim"}
 
 
+@dataclass
+class Findings:
+    """What the verdict is drawn from: an experiment's result, or a run folder's manifest and tables."""
+
+    policies: list[str]
+    baseline: str
+    primary: str
+    comparison: pd.DataFrame
+    summary: pd.DataFrame
+    precision: float | None = None
+    select: dict | None = None  # {"confidence", "indifference"} of experiment.select
+    selections: dict[int, dict] = field(default_factory=dict)  # sweep point -> `ExperimentResult.selection`
+
+    @classmethod
+    def of(cls, result: ExperimentResult) -> Findings:
+        """The findings of an experiment just run."""
+        experiment = result.scenario.experiment
+        return cls([spec.key for spec in result.scenario.policies], result.scenario.baseline_key(),
+                   experiment.primary, result.comparison, result.summary, experiment.precision,
+                   experiment.select.model_dump() if experiment.select else None,
+                   {p.index: result.selection(p.index) for p in result.sweep if result.selection(p.index)})
+
+    @classmethod
+    def from_folder(cls, manifest: dict, summary: pd.DataFrame, comparison: pd.DataFrame) -> Findings:
+        """The findings recorded in a run folder."""
+        experiment = manifest["resolved_scenario"]["experiment"]
+        rounds = manifest.get("rounds") or {}
+        selections = {int(k): v for k, v in (rounds.get("selection") or {}).items() if v}
+        return cls(manifest["policies"], manifest["baseline"], experiment.get("primary", "revenue"), comparison,
+                   summary, experiment.get("precision"), experiment.get("select"), selections)
+
+
 def render(result: ExperimentResult, colour: bool = False, width: int = 160) -> str:
     """The whole terminal answer as text (ANSI colours if `colour`)."""
     console = Console(file=io.StringIO(), width=width, force_terminal=colour, color_system="standard" if colour
                       else None, highlight=False)
     console.print(_header(result))
+    findings = Findings.of(result)
     for point in result.sweep:
         if len(result.sweep) > 1:
             console.print(f"\n[bold]Sweep point {point.index}[/bold]: "
                           + ", ".join(f"{k} = {v}" for k, v in point.values.items()))
         console.print("\n[bold]Verdict[/bold]")
-        for line in verdict_lines(result, point.index):
+        for line in verdict_lines(findings, point.index):
             console.print(f"  {line}", soft_wrap=True)
         console.print()
-        console.print(differences_table(result, point.index))
-        console.print(levels_table(result, point.index))
-        pairing = pairing_line(result, point.index)
+        console.print(differences_table(findings, point.index))
+        console.print(levels_table(findings, point.index))
+        pairing = pairing_line(findings, point.index)
         if pairing:
             console.print(pairing)
     if result.folder is not None:
@@ -83,31 +117,30 @@ def _rounds_sentence(result: ExperimentResult) -> str:
             f"best on {label}")
 
 
-def _rows(result: ExperimentResult, sweep_point: int) -> pd.DataFrame:
-    comparison = result.comparison
+def _rows(findings: Findings, sweep_point: int) -> pd.DataFrame:
+    comparison = findings.comparison
     return comparison[comparison["sweep_point"] == sweep_point]
 
 
-def _mean_level(result: ExperimentResult, sweep_point: int, policy: str, key: str) -> float:
-    summary = result.summary
+def _mean_level(findings: Findings, sweep_point: int, policy: str, key: str) -> float:
+    summary = findings.summary
     values = summary.loc[(summary["sweep_point"] == sweep_point) & (summary["policy"] == policy)
                          & (summary["metric"] == key), "value"]
     return float(values.mean()) if values.notna().any() else math.nan
 
 
-def verdict_lines(result: ExperimentResult, sweep_point: int = 0) -> list[str]:
+def verdict_lines(findings: Findings, sweep_point: int = 0) -> list[str]:
     """The verdict: one sentence per policy on the primary metric, other clear changes, accounts moved; selection."""
-    scenario = result.scenario
-    primary, baseline = scenario.experiment.primary, scenario.baseline_key()
-    rows = _rows(result, sweep_point)
+    primary, baseline = findings.primary, findings.baseline
+    rows = _rows(findings, sweep_point)
     lines = []
-    for policy in [spec.key for spec in scenario.policies if spec.key != baseline]:
+    for policy in [p for p in findings.policies if p != baseline]:
         mine = rows[rows["policy"] == policy].set_index("metric")
         if primary not in mine.index:
             continue
         row = mine.loc[primary]
         sentence = _primary_sentence(policy, baseline, primary, row)
-        moved = _mean_level(result, sweep_point, policy, MOVE_METRIC)
+        moved = _mean_level(findings, sweep_point, policy, MOVE_METRIC)
         if math.isfinite(moved) and moved > 0:
             sentence += f", moving {format_level(MOVE_METRIC, moved)} of accounts to a new rep"
         others = [_change(key, mine.loc[key]) for key in mine.index
@@ -115,9 +148,9 @@ def verdict_lines(result: ExperimentResult, sweep_point: int = 0) -> list[str]:
         if others:
             sentence += "; also " + ", ".join(others[:ALSO_CLEAR])
         lines.append(sentence + ".")
-    selection = result.selection(sweep_point)
-    if selection is not None:
-        lines.append(_selection_sentence(result, selection, primary))
+    selection = findings.selections.get(sweep_point)
+    if selection is not None and findings.select is not None:
+        lines.append(_selection_sentence(findings, selection, primary))
     return lines
 
 
@@ -163,10 +196,10 @@ def _change(key: str, row: pd.Series) -> str:
     return f"{verb} {entry.label.lower()} by {_amount(key, row, unsigned=True)}{judgement}"
 
 
-def _selection_sentence(result: ExperimentResult, selection: dict, primary: str) -> str:
+def _selection_sentence(findings: Findings, selection: dict, primary: str) -> str:
     entry = metric(primary)
-    confidence = result.scenario.experiment.select.confidence
-    zone = result.scenario.experiment.select.indifference
+    confidence = findings.select["confidence"]
+    zone = findings.select["indifference"]
     delta = selection.get("indifference")
     zone_text = format_relative(zone).lstrip("+") + (f" = {format_difference(primary, delta).lstrip('+')}"
                                                      if delta is not None else "")
@@ -179,47 +212,55 @@ def _selection_sentence(result: ExperimentResult, selection: dict, primary: str)
             f"{selection['replications']} replications ({procedure}).")
 
 
-def differences_table(result: ExperimentResult, sweep_point: int = 0) -> Table:
+def differences_table(findings: Findings, sweep_point: int = 0) -> Table:
     """Headline metrics (rows) x policies (columns): paired difference from the baseline ± 95% half-width."""
-    scenario = result.scenario
-    baseline = scenario.baseline_key()
-    rows = _rows(result, sweep_point)
-    policies = [spec.key for spec in scenario.policies if spec.key != baseline]
+    baseline = findings.baseline
+    policies = [p for p in findings.policies if p != baseline]
     table = Table(title=f"Paired differences versus {baseline} (mean ± 95% CI half-width)", title_justify="left",
                   box=None, pad_edge=False)
     table.add_column("metric")
     table.add_column("better if")
     for policy in policies:
         table.add_column(policy, justify="right")
-    for key in dict.fromkeys(rows["metric"]):
+    for key, cells in difference_cells(findings, sweep_point):
         entry = metric(key)
+        styled = [f"[{STYLE[verdict]}]{text}[/{STYLE[verdict]}]" if STYLE.get(verdict) else text
+                  for text, verdict in cells]
+        direction = {"higher": "higher", "lower": "lower", NEITHER: "-"}[entry.direction]
+        table.add_row(entry.label, direction, *styled)
+    return table
+
+
+def difference_cells(findings: Findings, sweep_point: int = 0) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Per compared metric, per policy but the baseline: (the difference ± half-width as text, its verdict)."""
+    rows = _rows(findings, sweep_point)
+    policies = [p for p in findings.policies if p != findings.baseline]
+    out = []
+    for key in dict.fromkeys(rows["metric"]):
         cells = []
         for policy in policies:
             found = rows[(rows["policy"] == policy) & (rows["metric"] == key)]
             if found.empty:
-                cells.append("")
+                cells.append(("", NO_CLEAR))
                 continue
             row = found.iloc[0]
             text = _amount(key, row)
             half = (row["ci_high"] - row["ci_low"]) / 2
             if math.isfinite(half) and half > 0:
                 text += " ±" + format_difference(key, half).lstrip("+")
-            style = STYLE.get(row["verdict"], "")
-            cells.append(f"[{style}]{text}[/{style}]" if style else text)
-        direction = {"higher": "higher", "lower": "lower", NEITHER: "-"}[entry.direction]
-        table.add_row(entry.label, direction, *cells)
-    return table
+            cells.append((text, row["verdict"]))
+        out.append((key, cells))
+    return out
 
 
-def levels_table(result: ExperimentResult, sweep_point: int = 0) -> Table:
+def levels_table(findings: Findings, sweep_point: int = 0) -> Table:
     """Headline metrics (rows) x policies (columns): mean over replications ± 95% CI half-width."""
-    scenario = result.scenario
-    summary = result.summary[result.summary["sweep_point"] == sweep_point]
-    keys = list(dict.fromkeys(_rows(result, sweep_point)["metric"])) or [scenario.experiment.primary]
+    summary = findings.summary[findings.summary["sweep_point"] == sweep_point]
+    keys = list(dict.fromkeys(_rows(findings, sweep_point)["metric"])) or [findings.primary]
     table = Table(title="\nLevels (mean ± 95% CI half-width over replications)", title_justify="left", box=None,
                   pad_edge=False)
     table.add_column("metric")
-    policies = [spec.key for spec in scenario.policies]
+    policies = findings.policies
     for policy in policies:
         table.add_column(policy, justify="right")
     for key in keys:
@@ -234,18 +275,17 @@ def levels_table(result: ExperimentResult, sweep_point: int = 0) -> Table:
     return table
 
 
-def pairing_line(result: ExperimentResult, sweep_point: int = 0) -> str:
+def pairing_line(findings: Findings, sweep_point: int = 0) -> str:
     """What common random numbers bought on the primary metric: correlation and replications needed."""
-    experiment = result.scenario.experiment
-    rows = _rows(result, sweep_point)
-    rows = rows[(rows["metric"] == experiment.primary) & rows["replications_needed"].notna()]
+    rows = _rows(findings, sweep_point)
+    rows = rows[(rows["metric"] == findings.primary) & rows["replications_needed"].notna()]
     if rows.empty:
         return ""
-    target = format_relative(experiment.precision or 0.01).lstrip("+")
+    target = format_relative(findings.precision or 0.01).lstrip("+")
     parts = []
     for row in rows.itertuples():
         correlation = f"{row.correlation:.2f}" if math.isfinite(row.correlation) else "n/a"
         parts.append(f"{row.policy}: correlation {correlation}, {int(row.replications_needed):,} paired replications "
                      f"for ±{target} (unpaired: {int(row.replications_needed_unpaired):,})")
-    return (f"\nCommon random numbers ({metric(experiment.primary).label.lower()} against "
-            f"{result.scenario.baseline_key()}): " + "; ".join(parts))
+    return (f"\nCommon random numbers ({metric(findings.primary).label.lower()} against "
+            f"{findings.baseline}): " + "; ".join(parts))
