@@ -7,10 +7,12 @@ finish in does not matter, because every run is fully determined by its task.
 from __future__ import annotations
 
 import os
-import sys
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import Progress as RichProgress
 
 from simulator.runs import Task, run_task
 
@@ -22,7 +24,7 @@ class ExecutorError(Exception):
 
 
 class Progress:
-    """Runs done, rate and time left, on one line of standard error (silent when disabled).
+    """Runs done, rate and time left, as a rich progress bar on standard error (silent when disabled).
 
     `note` is shown after the counts (the precision reached so far, for a precision-driven experiment); the total
     grows when a precision-driven experiment adds a batch.
@@ -32,32 +34,36 @@ class Progress:
         self.total, self.enabled = total, enabled
         self.done = 0
         self.note = ""
-        self.started = time.perf_counter()
+        self._bar: RichProgress | None = None
+        self._task = None
 
     def add(self, runs: int, note: str = "") -> None:
         """More runs to do (another batch), and what to show beside the counts."""
         self.total += runs
         self.note = note
+        self._show()
 
     def step(self) -> None:
         """One more run finished."""
         self.done += 1
+        self._show()
+
+    def _show(self) -> None:
         if not self.enabled or not self.total:
             return
-        elapsed = time.perf_counter() - self.started
-        rate = self.done / elapsed if elapsed > 0 else 0.0
-        left = (self.total - self.done) / rate if rate > 0 else 0.0
-        bar = "#" * int(30 * self.done / self.total)
-        note = f"  {self.note}" if self.note else ""
-        sys.stderr.write(f"\r[{bar:<30}] {self.done}/{self.total} runs  {rate:.2f} runs/s  "
-                         f"{int(left) // 60:02d}:{int(left) % 60:02d} left{note} ")
-        sys.stderr.flush()
+        if self._bar is None:
+            self._bar = RichProgress(BarColumn(), MofNCompleteColumn(), TextColumn("runs"),
+                                     TimeElapsedColumn(), TextColumn("elapsed,"), TimeRemainingColumn(),
+                                     TextColumn("left  {task.fields[note]}"), console=Console(stderr=True))
+            self._bar.start()
+            self._task = self._bar.add_task("runs", total=self.total, note=self.note)
+        self._bar.update(self._task, total=self.total, completed=self.done, note=self.note)
 
     def close(self) -> None:
-        """End the progress line."""
-        if self.enabled and self.done:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
+        """End the progress bar."""
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
 
 
 def default_workers() -> int:
