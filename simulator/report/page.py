@@ -188,9 +188,15 @@ MAP_SCRIPT = r"""
       });
     }
     const colours = [], texts = [];
+    const base = data.plans[data.baseline];
     for (let u = 0; u < n; u++) {
       colours.push(colourOf(u));
-      texts.push(escape(data.units.id[u]) + '<br>' + hover(plan, plan.unit_seat[u]));
+      let text = escape(data.units.id[u]) + '<br>' + hover(plan, plan.unit_seat[u]);
+      if (plan.moved[u]) {  // from whom to whom
+        const before = base.text[String(base.unit_seat[u])];
+        text += '<br>moves from ' + escape(before ? before.rep : 'nobody') + ' (' + escape(data.baseline) + ')';
+      }
+      texts.push(text);
     }
     traces.push({type: 'scatter', mode: 'markers', x: data.units.lon, y: data.units.lat, text: texts,
       hoverinfo: 'text', showlegend: false, marker: shapes ? {size: 7, opacity: 0} : {size: 6, color: colours}});
