@@ -9,11 +9,7 @@ whatever the executor and the number of workers.
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import secrets
-import shutil
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -21,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from simulator import run_folder
 from simulator.align_report import assignments
 from simulator.alignment import territory_table
 from simulator.catalogue import schema_metadata
@@ -29,6 +26,7 @@ from simulator.executors import Progress, Session
 from simulator.io import git_commit, package_versions, write_json, write_parquet
 from simulator.metrics import RunTables
 from simulator.report import build_report
+from simulator.run_folder import PARTS, ResumeError
 from simulator.runs import TABLES, Task, prepare
 from simulator.scenario import Scenario
 from simulator.sequential import Rounds, Status
@@ -37,11 +35,7 @@ from simulator.sweep import SweepPoint, expand
 HEADLINE_METRICS = ["revenue", "share_rep_quarters_at_quota", "median_attainment", "coverage_gap",
                     "unvisited_account_share", "selling_share", "travel_share", "admin_share",
                     "month3_revenue_share", "workload_cv", "annual_turnover", "vacancy_days", "orphaned_account_days"]
-PARTS = "parts"
-
-
-class ResumeError(Exception):
-    """A run folder that cannot be resumed (not a run folder, or another scenario)."""
+__all__ = ["HEADLINE_METRICS", "PARTS", "ExperimentResult", "ResumeError", "run_experiment", "tasks_of"]
 
 
 @dataclass
@@ -65,6 +59,7 @@ class ExperimentResult:
     runs: dict[tuple[str, int], RunTables] = field(default_factory=dict)
     replications: int = 0
     status: Status | None = None
+    recomputed_parts: list[str] = field(default_factory=list)
 
     def selection(self, sweep_point: int = 0) -> dict | None:
         """The selection of the best policy at a sweep point, by label (None without `experiment.select`)."""
@@ -126,21 +121,24 @@ def run_experiment(scenario: Scenario, *, out: Path | None = None, write: bool =
     points = expand(scenario)
     rounds = Rounds(scenario)
     batch = rounds.next_batch(0)
+    scenario_folder = (Path(out) if out else scenario.output.folder) / scenario.name
+    if resume is not None:
+        run_folder.check_resumable(Path(resume), scenario.model_dump(mode="json"))
+    elif write:
+        run_folder.check_writable(scenario_folder)  # a folder that cannot be created fails before the worlds are built
     tasks = tasks_of(scenario, points, batch)  # prepares every sweep point: bad worlds and events fail before any run
     folder = None
     finished: dict[str, dict[str, pd.DataFrame]] = {}
+    done_parts: set[str] = set()
+    recomputed: list[str] = []
     if resume is not None:
         folder = Path(resume)
-        _check_resumable(folder, scenario)
+        run_folder.remove_temporary(folder)
+        done_parts, recomputed = run_folder.finished_parts(folder)  # corrupt or incomplete: run again
     elif write:
-        root = Path(out) if out else scenario.output.folder
-        folder = root / scenario.name / f"{started_at:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
-        folder.mkdir(parents=True, exist_ok=False)
+        folder = run_folder.create(scenario_folder, started_at)
     if folder is not None:
         _manifest(folder, scenario, points, started_at, command, status="running")
-        done_parts = {p.name for p in (folder / PARTS).glob("s*-p*-r*") if p.is_dir()}
-    else:
-        done_parts = set()
     runs: dict[tuple[str, int], RunTables] = {}
     primary = scenario.experiment.primary
 
@@ -151,7 +149,7 @@ def run_experiment(scenario: Scenario, *, out: Path | None = None, write: bool =
             runs[key] = tables.pop("run")
         _record(rounds, task, tables["summary"], primary)
         if folder is not None:
-            _write_part(folder, task, tables)
+            run_folder.write_part(folder, task, tables)
         else:
             finished[task.part] = tables
 
@@ -165,7 +163,7 @@ def run_experiment(scenario: Scenario, *, out: Path | None = None, write: bool =
             pending = [task for task in tasks if task.part not in done_parts]
             for task in tasks:
                 if task.part in done_parts:  # resumed: its result counts towards the stopping rule
-                    _record(rounds, task, pd.read_parquet(folder / PARTS / task.part / "summary.parquet"), primary)
+                    _record(rounds, task, run_folder.read_part(folder, task.part, "summary"), primary)
             cut = budget is not None and len(pending) > budget
             pending = pending[:budget] if budget is not None else pending
             bar.add(len(pending), rounds.note(status) if status.replications else "")
@@ -185,12 +183,14 @@ def run_experiment(scenario: Scenario, *, out: Path | None = None, write: bool =
     tables = _assemble(all_tasks, folder, finished)
     result = _finish(scenario, points, tables, folder, runs, len(done_parts))
     result.replications, result.status = status.replications, status
+    result.recomputed_parts = recomputed
     result.wall_seconds = time.perf_counter() - started
-    if folder is not None:
+    if folder is not None:  # finalise: each step can be interrupted; a resume repeats the steps not known done
         _write_tables(folder, result)
         build_report(folder)
         _manifest(folder, scenario, points, started_at, command, status="complete",
                   wall_seconds=result.wall_seconds, resumed_parts=len(done_parts), result=result)
+        run_folder.clean(folder)  # only now: until the manifest says complete, a resume assembles the parts
     return result
 
 
@@ -200,26 +200,12 @@ def _record(rounds: Rounds, task: Task, summary: pd.DataFrame, primary: str) -> 
     rounds.record(task.sweep_point, task.policy, task.replication, float(value.iloc[0]) if len(value) else math.nan)
 
 
-def _write_part(folder: Path, task: Task, tables: dict[str, pd.DataFrame]) -> None:
-    """Write one run's tables into a temporary folder, then rename it into place (atomic)."""
-    parts = folder / PARTS
-    parts.mkdir(exist_ok=True)
-    temporary = parts / f".{task.part}.{secrets.token_hex(4)}.tmp"
-    temporary.mkdir()
-    for name in TABLES:
-        tables[name].to_parquet(temporary / f"{name}.parquet", index=False)
-    os.replace(temporary, parts / task.part)
-
-
 def _assemble(tasks: list[Task], folder: Path | None, finished: dict) -> dict[str, pd.DataFrame]:
-    collected: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLES}
-    for task in sorted(tasks, key=lambda t: t.order):
-        if folder is not None:
-            for name in TABLES:
-                collected[name].append(pd.read_parquet(folder / PARTS / task.part / f"{name}.parquet"))
-        else:
-            for name in TABLES:
-                collected[name].append(finished[task.part][name])
+    ordered = sorted(tasks, key=lambda t: t.order)
+    if folder is not None:
+        collected = run_folder.read_parts(folder, ordered)
+    else:
+        collected = {name: [finished[task.part][name] for task in ordered] for name in TABLES}
     return {name: _keys_first(pd.concat(frames, ignore_index=True)) for name, frames in collected.items()}
 
 
@@ -260,7 +246,6 @@ def _write_tables(folder: Path, result: ExperimentResult) -> None:
         frame = getattr(result, name)
         metadata = schema_metadata(sorted(set(frame["metric"]))) if name in ("summary", "comparison") else None
         write_parquet(frame, folder / f"{name}.parquet", metadata)
-    shutil.rmtree(folder / PARTS, ignore_errors=True)  # the tables now hold every part
 
 
 def _manifest(folder: Path, scenario: Scenario, points: list[SweepPoint], started_at: datetime, command: str | None,
@@ -300,15 +285,3 @@ def _manifest(folder: Path, scenario: Scenario, points: list[SweepPoint], starte
                   "report.html"],
     }, folder / "manifest.json")
 
-
-def _check_resumable(folder: Path, scenario: Scenario) -> None:
-    manifest = folder / "manifest.json"
-    if not manifest.exists():
-        raise ResumeError(f"{folder}: no manifest.json; expected a run folder written by `territory-sim run`")
-    recorded_manifest = json.loads(manifest.read_text())
-    if recorded_manifest.get("status") == "complete":
-        raise ResumeError(f"{folder}: this experiment is already complete; nothing to resume")
-    recorded = recorded_manifest["resolved_scenario"]
-    if recorded != scenario.model_dump(mode="json"):
-        raise ResumeError(f"{folder}: it holds another scenario (or other overrides) than the one given; "
-                          "resume with the same scenario file and options")
