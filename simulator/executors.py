@@ -6,7 +6,12 @@ finish in does not matter, because every run is fully determined by its task.
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -17,6 +22,7 @@ from rich.progress import Progress as RichProgress
 from simulator.runs import Task, run_task
 
 EXECUTORS = ("serial", "local", "dask")
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class ExecutorError(Exception):
@@ -74,6 +80,32 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
+def die_with_parent(parent: int) -> None:
+    """In a worker process: end when the parent process `parent` ends, so a killed run leaves no workers behind.
+
+    On Linux the kernel sends SIGTERM when the parent dies (prctl PR_SET_PDEATHSIG); elsewhere a daemon thread
+    checks the parent id every second. Either way a parent already gone ends the worker at once.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+        except (OSError, AttributeError):  # no prctl (an unusual libc): fall back to watching
+            _watch_parent(parent)
+    else:
+        _watch_parent(parent)
+    if os.getppid() != parent:  # the parent died before the signal was asked for
+        os._exit(1)
+
+
+def _watch_parent(parent: int) -> None:
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
+
+
 def execute(tasks: Sequence[Task], done: Callable[[Task, dict], None], executor: str = "serial",
             workers: int | None = None, scheduler: str | None = None, keep: bool = False,
             progress: Progress | None = None) -> None:
@@ -123,7 +155,8 @@ class Session:
                 progress.step()
         elif self.executor == "local":
             if self.pool is None:  # started on first use: a serial fallback or an empty batch costs nothing
-                self.pool = ProcessPoolExecutor(max_workers=self.workers or default_workers())
+                self.pool = ProcessPoolExecutor(max_workers=self.workers or default_workers(),
+                                                initializer=die_with_parent, initargs=(os.getpid(),))
             futures = {self.pool.submit(run_task, task): task for task in tasks}
             for future in as_completed(futures):
                 done(futures[future], future.result())
@@ -142,7 +175,8 @@ class Session:
             try:
                 if self.scheduler:
                     self.client = Client(self.scheduler, timeout="10s")
-                else:  # no scheduler given: a local cluster of processes for this experiment
+                else:  # no scheduler given: a local cluster of processes for this experiment (distributed ends
+                    # its worker processes when this one dies, even by SIGKILL: their parent-alive pipe closes)
                     self.cluster = LocalCluster(n_workers=self.workers or default_workers(), threads_per_worker=1,
                                                 processes=True, dashboard_address=None)
                     self.client = Client(self.cluster)
