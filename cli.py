@@ -14,9 +14,10 @@ from simulator.align_report import align_report, write_alignment
 from simulator.calibration import calibrate as calibrate_scenario
 from simulator.crm import CrmError, export_alignment, import_crm
 from simulator.executors import EXECUTORS, ExecutorError
-from simulator.experiment import ExperimentResult, ResumeError, run_experiment
+from simulator.experiment import ExperimentResult, run_experiment
 from simulator.policies.balanced import PolicyError
 from simulator.report import build_report
+from simulator.run_folder import RunFolderError
 from simulator.scenario import Scenario, ScenarioError, load_scenario, scenario_json_schema
 from simulator.verdict import render
 from simulator.world import WorldDataError, build_world
@@ -99,7 +100,7 @@ def _run(ctx: click.Context, scenario: Scenario, out: Path | None, **options: ob
     command = "territory-sim " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     try:
         return run_experiment(scenario, out=out, command=command, **options)
-    except (*USER_ERRORS, ExecutorError, ResumeError, PolicyError) as exc:
+    except (*USER_ERRORS, ExecutorError, RunFolderError, PolicyError) as exc:
         if ctx.obj.get("debug"):
             raise
         _fail(f"error: {exc}")
@@ -107,6 +108,9 @@ def _run(ctx: click.Context, scenario: Scenario, out: Path | None, **options: ob
 
 
 def _print_result(result: ExperimentResult) -> None:
+    if result.recomputed_parts:
+        click.echo(f"recomputed {len(result.recomputed_parts)} corrupt or incomplete part(s) of the run folder: "
+                   f"{', '.join(result.recomputed_parts)}", err=True)
     click.echo(render(result, colour=sys.stdout.isatty()), nl=False)
 
 
@@ -234,10 +238,11 @@ def report(ctx: click.Context, run_folder: Path) -> None:
     """Rebuild a run folder's report.html from its Parquet files."""
     try:
         path = build_report(run_folder)
-    except (FileNotFoundError, KeyError, ValueError) as exc:
+    except (OSError, KeyError, ValueError) as exc:  # missing, unreadable or corrupt (ArrowInvalid is a ValueError)
         if ctx.obj.get("debug"):
             raise
-        _fail(f"error: {run_folder} is not a complete run folder ({exc})")
+        _fail(f"error: {run_folder} is not a complete run folder ({exc}); expected a folder written by "
+              "`territory-sim run` (an interrupted one: finish it with `territory-sim run SCENARIO --resume`)")
     click.echo(f"report: {path.resolve()}")
 
 
