@@ -63,10 +63,11 @@ def check_writable(scenario_folder: Path) -> None:
     name_max = _pathconf(existing, "PC_NAME_MAX", 255)
     for component in probe.relative_to(existing).parts:
         if len(os.fsencode(component)) > name_max:
-            what = "the scenario's `name`" if component == Path(scenario_folder).name else "a folder name"
+            is_name = component == Path(scenario_folder).name
+            what, fix = ("the scenario's `name`", "shorten it") if is_name else ("a folder name", "a shorter --out")
             raise RunFolderError(f"the output folder {_short(scenario_folder)} cannot be created: {what} "
                                  f"{_short(component)!r} is {len(os.fsencode(component))} bytes long; expected at "
-                                 f"most {name_max} bytes here (a shorter scenario `name` or --out)")
+                                 f"most {name_max} bytes ({fix})")
     path_max = _pathconf(existing, "PC_PATH_MAX", 4096)
     if len(os.fsencode(str(probe))) + 64 > path_max:  # room for parts/<part>/<table>.parquet
         raise RunFolderError(f"the output folder {_short(scenario_folder)} cannot be created: its path is "
