@@ -81,29 +81,42 @@ def default_workers() -> int:
 
 
 def die_with_parent(parent: int) -> None:
-    """In a worker process: end when the parent process `parent` ends, so a killed run leaves no workers behind.
+    """In a worker process: end when the process `parent` ends, so a killed run leaves no workers behind.
 
-    On Linux the kernel sends SIGTERM when the parent dies (prctl PR_SET_PDEATHSIG); elsewhere a daemon thread
-    checks the parent id every second. Either way a parent already gone ends the worker at once.
+    A worker forked by `parent` asks Linux to send it SIGTERM when the parent dies (prctl PR_SET_PDEATHSIG);
+    otherwise (another system, or a worker started through a fork server) a daemon thread checks every second that
+    the parent still lives. Either way a parent already gone ends the worker at once.
     """
-    if sys.platform.startswith("linux"):
+    if os.getppid() == parent and sys.platform.startswith("linux"):
         try:
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
         except (OSError, AttributeError):  # no prctl (an unusual libc): fall back to watching
-            _watch_parent(parent)
-    else:
-        _watch_parent(parent)
-    if os.getppid() != parent:  # the parent died before the signal was asked for
+            pass
+        else:
+            if os.getppid() != parent:  # the parent died before the signal was asked for
+                os._exit(1)
+            return
+    if not _alive(parent):
         os._exit(1)
 
-
-def _watch_parent(parent: int) -> None:
     def watch() -> None:
-        while os.getppid() == parent:
+        while _alive(parent):
             time.sleep(1.0)
         os._exit(1)
 
     threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    if os.getppid() == pid:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
 
 
 def execute(tasks: Sequence[Task], done: Callable[[Task, dict], None], executor: str = "serial",
