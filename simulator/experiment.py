@@ -157,29 +157,31 @@ def run_experiment(scenario: Scenario, *, out: Path | None = None, write: bool =
     bar = Progress(0, progress)
     all_tasks: list[Task] = []
     status = Status(0)
-    with Session("serial" if keep_runs else executor, workers, scheduler, keep_runs) as session:
-        while True:
-            all_tasks += tasks
-            pending = [task for task in tasks if task.part not in done_parts]
-            for task in tasks:
-                if task.part in done_parts:  # resumed: its result counts towards the stopping rule
-                    _record(rounds, task, run_folder.read_part(folder, task.part, "summary"), primary)
-            cut = budget is not None and len(pending) > budget
-            pending = pending[:budget] if budget is not None else pending
-            bar.add(len(pending), rounds.note(status) if status.replications else "")
-            session.run(pending, done, bar)
-            if cut:
-                bar.close()
-                raise InterruptedError(f"stopped after {stop_after} runs (as asked); resume with the run folder "
-                                       f"{folder}")
-            if budget is not None:
-                budget -= len(pending)
-            status = rounds.check([p.index for p in points], batch.stop)
-            if not scenario.experiment.sequential or status.met or batch.stop >= scenario.experiment.max_replications:
-                break
-            batch = rounds.next_batch(batch.stop)
-            tasks = tasks_of(scenario, points, batch)
-    bar.close()
+    try:  # the progress bar ends however the runs end (a rich live display must be stopped)
+        with Session("serial" if keep_runs else executor, workers, scheduler, keep_runs) as session:
+            while True:
+                all_tasks += tasks
+                pending = [task for task in tasks if task.part not in done_parts]
+                for task in tasks:
+                    if task.part in done_parts:  # resumed: its result counts towards the stopping rule
+                        _record(rounds, task, run_folder.read_part(folder, task.part, "summary"), primary)
+                cut = budget is not None and len(pending) > budget
+                pending = pending[:budget] if budget is not None else pending
+                bar.add(len(pending), rounds.note(status) if status.replications else "")
+                session.run(pending, done, bar)
+                if cut:
+                    raise InterruptedError(f"stopped after {stop_after} runs (as asked); resume with the run folder "
+                                           f"{folder}")
+                if budget is not None:
+                    budget -= len(pending)
+                status = rounds.check([p.index for p in points], batch.stop)
+                if (not scenario.experiment.sequential or status.met
+                        or batch.stop >= scenario.experiment.max_replications):
+                    break
+                batch = rounds.next_batch(batch.stop)
+                tasks = tasks_of(scenario, points, batch)
+    finally:
+        bar.close()
     tables = _assemble(all_tasks, folder, finished)
     result = _finish(scenario, points, tables, folder, runs, len(done_parts))
     result.replications, result.status = status.replications, status
