@@ -245,7 +245,8 @@ def _summary(state: RunState, rep_quarters: pd.DataFrame, rep_days: pd.DataFrame
         "revenue": revenue,
         "share_rep_quarters_at_quota": float(np.mean(attainment >= 1.0)) if len(attainment) else np.nan,
         "median_attainment": float(np.median(attainment)) if len(attainment) else np.nan,
-        "attainment_cv": float(attainment.std() / attainment.mean()) if attainment.mean() > 0 else np.nan,
+        "attainment_cv": float(attainment.std() / attainment.mean())
+        if len(attainment) > 1 and attainment.mean() > 0 else np.nan,
         "attainment_gini": gini(np.maximum(attainment, 0)),
         "coverage_gap": gap,
         "unvisited_account_share": float(np.mean(account_quarter_visits[regular] == 0)) if regular.any() else 0.0,

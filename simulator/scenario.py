@@ -18,6 +18,7 @@ from simulator.schema.base import Int, NonNegative, Strict, did_you_mean
 from simulator.schema.behaviour import Behaviour, PacingProfile, Pipeline, Quota, Response
 from simulator.schema.errors import describe, key_lines, merge_alternatives
 from simulator.schema.limits import MAX_EVENTS, MAX_POLICIES, MAX_REPLICATIONS, MAX_SWEEP_POINTS
+from simulator.schema.policy_params import check_policy_params
 from simulator.schema.workforce import (
     Attrition,
     DepartureEvent,
@@ -66,6 +67,11 @@ class PolicySpec(Strict):
     @classmethod
     def _known_vacancy_policy(cls, name: str | None) -> str | None:
         return None if name is None else check_vacancy_policy(name)
+
+    @model_validator(mode="after")
+    def _params_known(self) -> PolicySpec:
+        check_policy_params(self.name, self.params)
+        return self
 
     @property
     def key(self) -> str:
@@ -218,6 +224,14 @@ class Scenario(Strict):
         if not segments:
             raise ValueError("at least one segment is needed")
         return segments
+
+    @model_validator(mode="after")
+    def _shares_add_up(self) -> Scenario:
+        total = sum(segment.share for segment in self.segments.values())
+        if self.world.files is None and abs(total - 1) > 0.01:
+            raise ValueError(f"segments: the shares add up to {total:g}; expected 1 (they split a generated "
+                             "world's accounts by potential rank)")
+        return self
 
     def with_overrides(self, **changes: Any) -> Scenario:
         """Return a copy with dotted-path overrides, re-validated (e.g. `{"calendar.quarters": 2}`).

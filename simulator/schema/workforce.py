@@ -131,6 +131,13 @@ class RealignEvent(_Timed):
     policy: str = Field(description="Registered alignment policy.")
     params: dict[str, Any] = Field(default_factory=dict)
 
+    @model_validator(mode="after")
+    def _params_known(self) -> RealignEvent:
+        from simulator.schema.policy_params import check_policy_params
+
+        check_policy_params(self.policy, self.params)
+        return self
+
 
 class HeadcountEvent(_Timed):
     """Headcount changes: seats are closed (picked like departures, never re-hired) or opened."""
