@@ -91,6 +91,8 @@ def world_size(scenario: Any) -> tuple[int, int]:
 def _rows(path: Path, limit: int = 1 << 30) -> int:
     """Lines of a CSV (or a size-based guess for Parquet), reading at most `limit` bytes."""
     try:
+        if not path.is_file():
+            return 0
         if path.suffix.lower() in (".parquet", ".pq"):
             return int(path.stat().st_size // 20)
         with path.open("rb") as handle:
