@@ -223,3 +223,11 @@ def test_zero_potential_world_has_no_inf(tmp_path):
 def test_scenario_error_lists_every_problem():
     with pytest.raises(ScenarioError):
         load_scenario(Path("/nonexistent/scenario.yaml"))
+
+
+def test_a_vacancy_never_refilled_has_a_null_hire_day():
+    data = {**SMALL, "events": [{"type": "departure", "count": 1, "day": 1, "backfill": False}]}
+    events = run_experiment(Scenario.model_validate(data), write=False, executor="serial").events
+    vacancies = events[events["event"] == "vacancy"]
+    assert len(vacancies) and vacancies["hire_day"].isna().all()
+    assert not (events["hire_day"] < 0).any()

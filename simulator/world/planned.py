@@ -100,8 +100,9 @@ def _param_problems(world: World, params: dict) -> list[str]:
                and pd.api.types.is_numeric_dtype(world.units[c])]
     for name in (measure if isinstance(measure, dict) else [measure] if isinstance(measure, str) else []):
         if name not in ACCOUNT_MEASURES and name not in numeric:
-            problems.append(f"measure: unknown measure {name!r}{did_you_mean(str(name), [*ACCOUNT_MEASURES, *numeric])}"
-                            f"; expected {', '.join(ACCOUNT_MEASURES)} or a numeric unit column")
+            hint = did_you_mean(str(name), [*ACCOUNT_MEASURES, *numeric])
+            problems.append(f"measure: unknown measure {name!r}" + (hint or f"; expected {', '.join(ACCOUNT_MEASURES)} "
+                                                                      "or a numeric unit column"))
     reps = set(world.reps["rep_id"].astype(str))
     ids = {"locked_units": set(world.units["unit_id"].astype(str)),
            "locked_accounts": set(world.accounts["account_id"].astype(str))}
