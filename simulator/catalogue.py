@@ -87,8 +87,8 @@ _ENTRIES = [
        "Median of revenue / quota over staffed rep-quarters; null when no staffed rep-quarter has a quota above 0.",
        0.001, group="quota"),
     _m("attainment_cv", "Spread of attainment (CV)", "ratio", LOWER,
-       "Coefficient of variation of attainment over staffed rep-quarters; null with fewer than two of them or a "
-       "mean attainment of 0.", 0.01, group="quota"),
+       "Coefficient of variation of attainment over staffed rep-quarters; null with fewer than two of them, a "
+       "mean attainment of 0 or a spread too large to compute.", 0.01, group="quota"),
     _m("attainment_gini", "Inequality of attainment (Gini)", "ratio", LOWER,
        "Gini index of attainment over staffed rep-quarters.", 0.01, group="quota"),
     # coverage

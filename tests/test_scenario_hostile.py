@@ -65,6 +65,7 @@ def test_preflight_refuses_what_cannot_fit_and_validate_prints_the_estimate(tmp_
     ({"world": {"synthetic": {"seed": -1}}}, "world.synthetic.seed"),
     ({"world": {"synthetic": {"reps": True}}}, "world.synthetic.reps"),
     ({"travel": {"speed_kmh": 0}}, "travel.speed_kmh"),
+    ({"quota": {"share_of_potential": 1e-300}}, "quota.share_of_potential"),
     ({"behaviour": {"visit_duration_cv": 1e300}}, "behaviour.visit_duration_cv"),
     ({"segments": {"A": {"share": 0.25, "visits_per_quarter": 1, "visit_hours": 1},
                    "B": {"share": 0.25, "visits_per_quarter": 1, "visit_hours": 1}}}, "segments"),
@@ -210,10 +211,11 @@ def test_tiny_worlds_have_no_inf_and_only_documented_nulls(accounts, reps):
     _assert_clean(Scenario.model_validate(data))
 
 
-def test_zero_potential_world_has_no_inf(tmp_path):
+@pytest.mark.parametrize("potential", ["0", "1e-300"])
+def test_zero_or_tiny_potential_world_has_no_inf(tmp_path, potential):
     (tmp_path / "reps.csv").write_text("rep_id,home_lat,home_lon\nR1,41,-88\nR2,41.2,-88.2\n")
-    (tmp_path / "accounts.csv").write_text("account_id,lat,lon,potential,segment,owner\nA1,41,-88,0,A,R1\n"
-                                           "A2,41.1,-88.1,0,B,R1\nA3,41.2,-88.2,0,C,R2\n")
+    (tmp_path / "accounts.csv").write_text(f"account_id,lat,lon,potential,segment,owner\nA1,41,-88,{potential},A,R1\n"
+                                           f"A2,41.1,-88.1,{potential},B,R1\nA3,41.2,-88.2,{potential},C,R2\n")
     data = {**SMALL, "world": {"files": {"accounts": "accounts.csv", "reps": "reps.csv"}},
             "policies": ["as_is", "nearest"]}
     (tmp_path / "s.yaml").write_text(yaml.safe_dump(data))

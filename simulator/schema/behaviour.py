@@ -140,6 +140,6 @@ class Quota(Strict):
         "potential", description="equal split, share of potential, or share of the potential a rep can cover "
                                  "(potential x min(1, field capacity / territory workload incl. travel)).")
     share_of_potential: float = Field(
-        0.045, gt=0, le=100, description="Company quarterly target as a share of total annual potential.")
-    company_target: float | None = Field(None, gt=0, le=1e15, description="Explicit company target per quarter ($).")
+        0.045, ge=1e-6, le=100, description="Company quarterly target as a share of total annual potential.")
+    company_target: float | None = Field(None, ge=1, le=1e15, description="Explicit company target per quarter ($).")
 
