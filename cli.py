@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shlex
 import sys
+import warnings
 from importlib import resources
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from simulator.policies.balanced import PolicyError
 from simulator.report import build_report
 from simulator.run_folder import RunFolderError
 from simulator.scenario import Scenario, ScenarioError, load_scenario, scenario_json_schema
+from simulator.schema.limits import preflight
 from simulator.verdict import render
 from simulator.world import WorldDataError, build_world
 from simulator.world.planned import check_events
@@ -26,6 +28,7 @@ from simulator.world.travel import TravelError
 
 DEFAULT_SCENARIO = "us_national.yaml"
 USER_ERRORS = (ScenarioError, WorldDataError, TravelError)
+MAX_PROBLEMS = 50
 
 
 def _fail(message: str) -> None:
@@ -33,12 +36,27 @@ def _fail(message: str) -> None:
     sys.exit(2)
 
 
+def _fail_problems(path: Path, problems: list[str]) -> None:
+    """Exit 2 listing the problems of a file (at most MAX_PROBLEMS of them, then how many more)."""
+    shown = problems[:MAX_PROBLEMS]
+    more = f"\n  ... and {len(problems) - len(shown):,} more" if len(problems) > len(shown) else ""
+    _fail(f"{len(problems):,} problem(s) in {path}:\n" + "\n".join(f"  {p}" for p in shown) + more)
+
+
 def _load(path: Path) -> Scenario:
+    """The validated scenario, or exit 2 with its problems; also refused when one run cannot fit in memory."""
     try:
-        return load_scenario(path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            scenario = load_scenario(path)
     except ScenarioError as exc:
-        _fail(f"{len(exc.problems)} problem(s) in {exc.path}:\n" + "\n".join(f"  {p}" for p in exc.problems))
+        _fail_problems(exc.path, exc.problems)
         raise AssertionError("unreachable") from exc
+    estimate = preflight(scenario)
+    if not estimate.fits:
+        _fail(f"1 problem(s) in {path}:\n  {path}: too big for this machine: {estimate.summary()}; make the world "
+              "smaller (accounts, reps) or the horizon shorter (calendar.quarters, calendar.days_per_quarter)")
+    return scenario
 
 
 def shipped_scenario(name: str = DEFAULT_SCENARIO) -> Path:
@@ -81,13 +99,15 @@ def validate(scenario_file: Path) -> None:
     """Check a scenario file; exit 0 if valid, 2 with every problem listed otherwise."""
     scenario = _load(scenario_file)
     try:
-        check_events(scenario, build_world(scenario))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            check_events(scenario, build_world(scenario))
     except USER_ERRORS as exc:
-        problems = exc.problems if hasattr(exc, "problems") else [str(exc)]
-        _fail(f"{len(problems)} problem(s) in {scenario_file}:\n" + "\n".join(f"  {p}" for p in problems))
+        _fail_problems(scenario_file, exc.problems if hasattr(exc, "problems") else [str(exc)])
     click.echo(f"{scenario_file}: valid scenario '{scenario.name}' "
                f"({len(scenario.policies)} policies, {scenario.calendar.quarters} quarters, "
                f"{scenario.experiment.replications} replications)")
+    click.echo(f"needs {preflight(scenario).summary()}")
 
 
 @main.command()

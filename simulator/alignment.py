@@ -202,6 +202,8 @@ def alignment_quality(world: World, alignment: Alignment, hours_per_km: float, t
         "territory_components": float(table["components"].sum()),
         "compactness_hours": float(np.average(table["compactness_hours"], weights=np.maximum(potential, 1e-12))),
     }
+    if not np.isfinite(quality["compactness_hours"]):  # a road graph with no path to some accounts
+        quality["compactness_hours"] = float("nan")
     quality.update(disruption(world, alignment, baseline))
     return quality
 

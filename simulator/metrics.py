@@ -228,6 +228,15 @@ def _accounts(state: RunState, visits: pd.DataFrame, opportunities: pd.DataFrame
     })
 
 
+def _cv_or_null(values: np.ndarray) -> float:
+    """Coefficient of variation; null with fewer than two values, a mean of 0 or a spread too large to compute."""
+    if len(values) < 2 or not values.mean() > 0:
+        return np.nan
+    with np.errstate(over="ignore", invalid="ignore"):
+        cv = float(values.std() / values.mean())
+    return cv if np.isfinite(cv) else np.nan
+
+
 def _summary(state: RunState, rep_quarters: pd.DataFrame, rep_days: pd.DataFrame, opportunities: pd.DataFrame,
              account_quarter_visits: np.ndarray) -> dict[str, float]:
     rep_days = rep_days[rep_days["kind"] == "rep"]  # time shares are of reps' paid time
@@ -245,7 +254,7 @@ def _summary(state: RunState, rep_quarters: pd.DataFrame, rep_days: pd.DataFrame
         "revenue": revenue,
         "share_rep_quarters_at_quota": float(np.mean(attainment >= 1.0)) if len(attainment) else np.nan,
         "median_attainment": float(np.median(attainment)) if len(attainment) else np.nan,
-        "attainment_cv": float(attainment.std() / attainment.mean()) if attainment.mean() > 0 else np.nan,
+        "attainment_cv": _cv_or_null(attainment),
         "attainment_gini": gini(np.maximum(attainment, 0)),
         "coverage_gap": gap,
         "unvisited_account_share": float(np.mean(account_quarter_visits[regular] == 0)) if regular.any() else 0.0,

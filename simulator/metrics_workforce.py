@@ -30,8 +30,11 @@ def events_frame(state: RunState) -> pd.DataFrame:
         if column not in frame:
             frame[column] = np.nan if column in ("accounts", "orphaned", "potential", "hire_day") else ""
     frame = frame[EVENT_COLUMNS]
-    return frame.astype({"day": float, "seat": np.int64, "rep_id": str, "reason": str, "accounts": float,
-                         "orphaned": float, "potential": float, "hire_day": float})
+    frame = frame.astype({"day": float, "seat": np.int64, "rep_id": str, "reason": str, "accounts": float,
+                          "orphaned": float, "potential": float, "hire_day": float})
+    # a vacancy that is never re-hired (no backfill, hiring disabled) has no hire day: null, not -1
+    frame["hire_day"] = frame["hire_day"].where(frame["hire_day"] >= 0)
+    return frame
 
 
 def occupants_at(state: RunState, day: int) -> np.ndarray:

@@ -14,9 +14,11 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from simulator.catalogue import CATALOGUE
-from simulator.schema.base import NonNegative, Strict, did_you_mean
+from simulator.schema.base import Int, NonNegative, Strict, did_you_mean
 from simulator.schema.behaviour import Behaviour, PacingProfile, Pipeline, Quota, Response
 from simulator.schema.errors import describe, key_lines, merge_alternatives
+from simulator.schema.limits import MAX_EVENTS, MAX_POLICIES, MAX_REPLICATIONS, MAX_SWEEP_POINTS
+from simulator.schema.policy_params import check_policy_params
 from simulator.schema.workforce import (
     Attrition,
     DepartureEvent,
@@ -41,6 +43,7 @@ from simulator.schema.world import (
     WorldFiles,
     default_segments,
 )
+from simulator.schema.yaml_guard import MAX_BYTES, YamlLimitError, load_yaml
 
 __all__ = [
     "Attrition", "Behaviour", "Calendar", "DepartureEvent", "Event", "Experiment", "GeographyWorld", "HeadcountEvent",
@@ -65,6 +68,11 @@ class PolicySpec(Strict):
     def _known_vacancy_policy(cls, name: str | None) -> str | None:
         return None if name is None else check_vacancy_policy(name)
 
+    @model_validator(mode="after")
+    def _params_known(self) -> PolicySpec:
+        check_policy_params(self.name, self.params)
+        return self
+
     @property
     def key(self) -> str:
         """The label used in results tables."""
@@ -82,18 +90,19 @@ class Selection(Strict):
 class Experiment(Strict):
     """Replications, seed, baseline; optionally replications until the answer is clear."""
 
-    replications: int = Field(3, ge=1, description="Replications per policy (the first batch, with a precision "
+    replications: Int = Field(3, ge=1, le=MAX_REPLICATIONS,
+                              description="Replications per policy (the first batch, with a precision "
                               "target or a selection).")
-    seed: int = Field(1, ge=0, description="Seed of every random stream.")
+    seed: Int = Field(1, ge=0, le=2**63 - 1, description="Seed of every random stream.")
     baseline: str | None = Field(None, description="Policy label the others are compared with (default: first).")
     primary: str = Field("revenue", description="The metric the verdict, the precision target and the selection "
                          "are about.")
     precision: float | None = Field(None, gt=0, le=1, description="Replicate until every policy's paired "
                                     "difference from the baseline on the primary metric has a 95% interval "
                                     "half-width at most this fraction of the baseline's mean (0.01 = 1%).")
-    batch: int = Field(5, ge=1, le=1000, description="Replications added per round when replicating to a "
+    batch: Int = Field(5, ge=1, le=1000, description="Replications added per round when replicating to a "
                        "precision target or a selection.")
-    max_replications: int = Field(100, ge=2, le=100_000, description="Most replications per policy when "
+    max_replications: Int = Field(100, ge=2, le=MAX_REPLICATIONS, description="Most replications per policy when "
                                   "replicating to a precision target or a selection.")
     select: Selection | None = Field(None, description="Select the best policy on the primary metric.")
 
@@ -126,30 +135,46 @@ class Experiment(Strict):
 class Output(Strict):
     """Where runs are written."""
 
-    folder: Path = Field(Path("results"), description="Runs go to <folder>/<scenario>/<timestamp>-<id>/.")
+    folder: Path = Field(Path("results"), description="Runs go to <folder>/<scenario>/<timestamp>-<id>/ ('~' is "
+                         "your home folder).")
+
+    @field_validator("folder")
+    @classmethod
+    def _home(cls, folder: Path) -> Path:
+        return folder.expanduser()
 
 
 class Scenario(Strict):
     """A complete, validated scenario."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="Scenario name (folder-safe).")
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=100, description="Scenario name (folder-safe: "
+                      "letters, digits, '_', '.', '-'; not only dots).")
     description: str = ""
     world: WorldConfig
     travel: TravelConfig = TravelConfig()
-    segments: dict[str, Segment] = Field(default_factory=default_segments)
+    segments: dict[str, Segment] = Field(default_factory=default_segments, max_length=100)
     calendar: Calendar = Calendar()
     behaviour: Behaviour = Behaviour()
     pacing: Literal["even", "back_loaded"] | PacingProfile = "even"
     quota: Quota = Quota()
-    policies: list[PolicySpec] = Field(min_length=1)
+    policies: list[PolicySpec] = Field(min_length=1, max_length=MAX_POLICIES)
     workforce: Workforce = Workforce()
-    events: list[Event] = Field(default_factory=list, description="Planned departures, hires, realignments.")
+    events: list[Event] = Field(default_factory=list, max_length=MAX_EVENTS,
+                                description="Planned departures, hires, realignments.")
     sweep: dict[str, list[Any]] = Field(
         default_factory=dict, description="Grid of parameter values: dotted path -> values (policies.*.params.x "
         "sets x in every policy); every combination is a sweep point.")
     experiment: Experiment = Experiment()
     output: Output = Output()
     source: Path | None = Field(None, exclude=True, description="File the scenario was loaded from.")
+
+    @field_validator("name")
+    @classmethod
+    def _not_dots(cls, name: str) -> str:
+        if set(name) == {"."}:
+            raise ValueError(f"'{name}' is not a folder name (runs are written to <output.folder>/<name>/); use "
+                             "letters, digits, '_', '.' or '-' with at least one that is not a dot")
+        return name
 
     @field_validator("policies", mode="before")
     @classmethod
@@ -200,6 +225,14 @@ class Scenario(Strict):
             raise ValueError("at least one segment is needed")
         return segments
 
+    @model_validator(mode="after")
+    def _shares_add_up(self) -> Scenario:
+        total = sum(segment.share for segment in self.segments.values())
+        if self.world.files is None and abs(total - 1) > 0.01:
+            raise ValueError(f"segments: the shares add up to {total:g}; expected 1 (they split a generated "
+                             "world's accounts by potential rank)")
+        return self
+
     def with_overrides(self, **changes: Any) -> Scenario:
         """Return a copy with dotted-path overrides, re-validated (e.g. `{"calendar.quarters": 2}`).
 
@@ -219,6 +252,12 @@ class Scenario(Strict):
         if self.experiment.baseline is not None and self.experiment.baseline not in [p.key for p in self.policies]:
             raise ValueError(f"experiment.baseline: '{self.experiment.baseline}' is not a policy label "
                              f"({', '.join(p.key for p in self.policies)})")
+        points = 1
+        for values in self.sweep.values():
+            points *= max(len(values), 1)
+            if points > MAX_SWEEP_POINTS:
+                raise ValueError(f"sweep: the grid has more than {MAX_SWEEP_POINTS:,} points (the product of the "
+                                 "numbers of values); sweep fewer values or fewer parameters")
         for path, values in self.sweep.items():
             head = path.split(".")
             if head[0] in ("name", "experiment", "output", "sweep", "source") or (
@@ -284,16 +323,24 @@ def load_scenario(path: str | Path) -> Scenario:
         ScenarioError: listing every problem with file, line, field path and what is expected.
 
     """
-    path = Path(path)
+    path = Path(path).expanduser()
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
+        text = raw.decode("utf-8")
     except OSError as exc:
         raise ScenarioError(path, [f"{path}: cannot read the file ({exc.strerror})"]) from exc
     except UnicodeDecodeError as exc:
         raise ScenarioError(path, [f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"]) from exc
+    if len(raw) > MAX_BYTES:
+        raise ScenarioError(path, [f"{path}: larger than {MAX_BYTES:,} bytes; a scenario is a page of settings "
+                                   "(put data in world files)"])
     try:
-        data = yaml.safe_load(text)
-        lines = key_lines(yaml.compose(text))
+        data, node = load_yaml(text)
+        lines = key_lines(node)
+    except YamlLimitError as exc:
+        where = f"{path}:{exc.line}" if exc.line else f"{path}"
+        raise ScenarioError(path, [f"{where}: {exc.problem}"]) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
@@ -310,15 +357,15 @@ def load_scenario(path: str | Path) -> Scenario:
 
 
 def _resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
-    """Make world file and road graph paths relative to the scenario's folder."""
+    """Make world file and road graph paths relative to the scenario's folder ('~' is the home folder)."""
     data = dict(data)
     world = data.get("world")
     if isinstance(world, dict) and isinstance(world.get("files"), dict):
-        files = {k: (str(base / v) if isinstance(v, str) else v) for k, v in world["files"].items()}
+        files = {k: (str(base / Path(v).expanduser()) if isinstance(v, str) else v) for k, v in world["files"].items()}
         data["world"] = {**world, "files": files}
     travel = data.get("travel")
     if isinstance(travel, dict) and isinstance(travel.get("road_graph"), str):
-        data["travel"] = {**travel, "road_graph": str(base / travel["road_graph"])}
+        data["travel"] = {**travel, "road_graph": str(base / Path(travel["road_graph"]).expanduser())}
     return data
 
 

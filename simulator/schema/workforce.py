@@ -6,7 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from simulator.schema.base import Strict, did_you_mean
+from simulator.schema.base import Int, Strict, did_you_mean
+from simulator.schema.limits import MAX_REPS
 
 
 class Attrition(Strict):
@@ -15,42 +16,45 @@ class Attrition(Strict):
     enabled: bool = Field(True, description="Reps may quit (false: nobody quits unless an event says so).")
     annual_quit_rate: float = Field(
         0.12, ge=0, lt=1, description="Annual quit probability of a settled rep (past early tenure, fair deal).")
-    early_tenure_years: float = Field(2.0, ge=0, description="Tenure below which the hazard is raised.")
-    early_tenure_multiplier: float = Field(2.5, ge=0, description="Hazard multiplier in early tenure.")
+    early_tenure_years: float = Field(2.0, ge=0, le=50, description="Tenure below which the hazard is raised.")
+    early_tenure_multiplier: float = Field(2.5, ge=0, le=100, description="Hazard multiplier in early tenure.")
     unfair_potential_ratio: float = Field(
-        0.75, ge=0, description="A seat whose territory potential is below this share of the mean is unfair.")
-    unfairness_multiplier: float = Field(1.4, ge=0, description="Hazard multiplier on an unfair seat.")
-    low_attainment: float = Field(0.7, ge=0, description="Attainment below which a quarter counts as a bad one.")
-    low_attainment_quarters: int = Field(2, ge=1, description="Consecutive bad quarters that raise the hazard.")
-    low_attainment_multiplier: float = Field(1.6, ge=0, description="Hazard multiplier after bad quarters.")
-    notice_days: int = Field(10, ge=0, description="Working days between giving notice and leaving.")
+        0.75, ge=0, le=10, description="A seat whose territory potential is below this share of the mean is unfair.")
+    unfairness_multiplier: float = Field(1.4, ge=0, le=100, description="Hazard multiplier on an unfair seat.")
+    low_attainment: float = Field(0.7, ge=0, le=100,
+                                  description="Attainment below which a quarter counts as a bad one.")
+    low_attainment_quarters: Int = Field(2, ge=1, le=40, description="Consecutive bad quarters that raise the hazard.")
+    low_attainment_multiplier: float = Field(1.6, ge=0, le=100, description="Hazard multiplier after bad quarters.")
+    notice_days: Int = Field(10, ge=0, le=1000, description="Working days between giving notice and leaving.")
 
 
 class Hiring(Strict):
     """Back-filling vacant seats."""
 
     enabled: bool = Field(True, description="Vacant seats are filled (false: seats stay vacant, a downsizing).")
-    time_to_fill_mean_days: float = Field(58.0, gt=0, description="Mean calendar days a seat stays vacant.")
-    time_to_fill_sd_days: float = Field(25.0, ge=0, description="Sd of the time to fill (lognormal).")
+    time_to_fill_mean_days: float = Field(58.0, gt=0, le=3650, description="Mean calendar days a seat stays vacant.")
+    time_to_fill_sd_days: float = Field(25.0, ge=0, le=3650, description="Sd of the time to fill (lognormal).")
 
 
 class Relationships(Strict):
     """What neglect and reassignment cost in customer propensity."""
 
     decay_per_interval: float = Field(
-        0.15, ge=0, description="Share of propensity lost per visit interval an account is overdue (exponential).")
+        0.15, ge=0, le=10,
+        description="Share of propensity lost per visit interval an account is overdue (exponential).")
     floor: float = Field(0.4, ge=0, le=1, description="Propensity multiplier never falls below this.")
     recovery_per_visit: float = Field(0.3, ge=0, le=1, description="Share of lost propensity regained per visit.")
     change_penalty: float = Field(
         0.15, ge=0, le=1, description="Cut in needs found and win rate right after an account changes rep (with the "
                                       "hand-over losses: ~15% of a year's sales, Shi et al. 2017).")
     new_hire_change_penalty: float = Field(0.25, ge=0, le=1, description="The same when the new rep is ramping.")
-    penalty_days: float = Field(365.0, gt=0, description="Calendar days over which the change penalty fades.")
+    penalty_days: float = Field(365.0, gt=0, le=36_500,
+                                description="Calendar days over which the change penalty fades.")
     handover_loss: float = Field(
         0.1, ge=0, le=1, description="Share of an account's open deals lost when it changes rep.")
     new_hire_handover_loss: float = Field(0.2, ge=0, le=1, description="The same when the new rep is ramping.")
     handover_slip_days: float = Field(
-        30.0, ge=0, description="Calendar days the other open deals of an account slip when it changes rep.")
+        30.0, ge=0, le=3650, description="Calendar days the other open deals of an account slip when it changes rep.")
 
 
 class Workforce(Strict):
@@ -61,7 +65,8 @@ class Workforce(Strict):
     vacancy_policy: str = Field("hold", description="hold, neighbours, realign or manager (registered policies).")
     manager_share: float = Field(0.3, ge=0, le=1, description="Share of a rep's field time a manager covers.")
     neighbours_max_load: float = Field(
-        1.0, gt=0, description="Neighbours absorb units while their workload stays under this share of capacity.")
+        1.0, gt=0, le=100,
+        description="Neighbours absorb units while their workload stays under this share of capacity.")
     neighbours_return_on_hire: bool = Field(True, description="Absorbed units go back to the seat's new hire.")
     relationships: Relationships = Relationships()
 
@@ -83,8 +88,8 @@ def check_vacancy_policy(name: str) -> str:
 
 
 class _Timed(Strict):
-    day: int | None = Field(None, ge=0, description="Working day (0 = first day of the horizon).")
-    quarter: int | None = Field(None, ge=1, description="Quarter (1 = first); the day is drawn within it.")
+    day: Int | None = Field(None, ge=0, description="Working day (0 = first day of the horizon).")
+    quarter: Int | None = Field(None, ge=1, description="Quarter (1 = first); the day is drawn within it.")
 
     @model_validator(mode="after")
     def _one_time(self) -> _Timed:
@@ -98,7 +103,7 @@ class DepartureEvent(_Timed):
 
     type: Literal["departure"]
     rep: str | None = Field(None, description="The rep_id who leaves.")
-    count: int | None = Field(None, ge=1, description="How many reps leave (instead of a named rep).")
+    count: Int | None = Field(None, ge=1, le=MAX_REPS, description="How many reps leave (instead of a named rep).")
     pick: Literal["random", "top", "bottom"] = Field("random", description="Who leaves, by attainment so far.")
     backfill: bool = Field(True, description="The seat is re-hired (if hiring is enabled).")
 
@@ -126,12 +131,19 @@ class RealignEvent(_Timed):
     policy: str = Field(description="Registered alignment policy.")
     params: dict[str, Any] = Field(default_factory=dict)
 
+    @model_validator(mode="after")
+    def _params_known(self) -> RealignEvent:
+        from simulator.schema.policy_params import check_policy_params
+
+        check_policy_params(self.policy, self.params)
+        return self
+
 
 class HeadcountEvent(_Timed):
     """Headcount changes: seats are closed (picked like departures, never re-hired) or opened."""
 
     type: Literal["headcount"]
-    change: int = Field(description="Seats to open (> 0) or close (< 0).")
+    change: Int = Field(ge=-MAX_REPS, le=MAX_REPS, description="Seats to open (> 0) or close (< 0).")
     pick: Literal["random", "top", "bottom"] = Field("bottom", description="Which seats close, by attainment.")
 
     @field_validator("change")

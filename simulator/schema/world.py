@@ -7,7 +7,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from simulator.schema.base import Strict
+from simulator.schema.base import Int, Strict
+from simulator.schema.limits import MAX_ACCOUNTS, MAX_DAYS_PER_QUARTER, MAX_QUARTERS, MAX_REPS, MAX_UNITS
 
 
 class Region(Strict):
@@ -15,27 +16,27 @@ class Region(Strict):
 
     centre_lat: float = Field(41.5, ge=-80, le=80, description="Latitude of the region's centre (degrees).")
     centre_lon: float = Field(-88.0, ge=-180, le=180, description="Longitude of the region's centre (degrees).")
-    width_km: float = Field(500.0, gt=0, description="East-west extent in km.")
-    height_km: float = Field(400.0, gt=0, description="North-south extent in km.")
+    width_km: float = Field(500.0, gt=0, le=10_000, description="East-west extent in km.")
+    height_km: float = Field(400.0, gt=0, le=10_000, description="North-south extent in km.")
 
 
 class SyntheticWorld(Strict):
     """Parameters of the seeded synthetic world generator."""
 
-    seed: int = Field(0, description="Seed of the world's structure (same seed, same world).")
-    reps: int = Field(12, ge=1, description="Number of rep seats.")
-    accounts: int = Field(1500, ge=1, description="Number of accounts.")
-    units: int | None = Field(None, ge=1, description="Number of geographic units; default accounts / 5.")
-    metros: int = Field(4, ge=1, description="Number of metro centres accounts cluster around.")
-    metro_radius_km: float = Field(25.0, gt=0, description="Typical radius of a metro cluster.")
+    seed: Int = Field(0, ge=0, le=2**63 - 1, description="Seed of the world's structure (same seed, same world).")
+    reps: Int = Field(12, ge=1, le=MAX_REPS, description="Number of rep seats.")
+    accounts: Int = Field(1500, ge=1, le=MAX_ACCOUNTS, description="Number of accounts.")
+    units: Int | None = Field(None, ge=1, le=MAX_UNITS, description="Number of geographic units; default accounts / 5.")
+    metros: Int = Field(4, ge=1, le=1000, description="Number of metro centres accounts cluster around.")
+    metro_radius_km: float = Field(25.0, gt=0, le=10_000, description="Typical radius of a metro cluster.")
     rural_share: float = Field(0.25, ge=0, le=1, description="Share of accounts spread uniformly, outside metros.")
     region: Region = Region()
-    potential_median: float = Field(60_000.0, gt=0, description="Median annual potential of an account ($).")
-    potential_sigma: float = Field(1.0, ge=0, description="Log-sd of annual potential (lognormal).")
+    potential_median: float = Field(60_000.0, gt=0, le=1e12, description="Median annual potential of an account ($).")
+    potential_sigma: float = Field(1.0, ge=0, le=4, description="Log-sd of annual potential (lognormal).")
     as_is_imbalance: float = Field(
-        0.2, ge=0, description="Spread of the random reach of each seat in the as-is split (a share of the "
+        0.2, ge=0, le=10, description="Spread of the random reach of each seat in the as-is split (a share of the "
         "typical home distance); 0 gives a balanced split, the default a territory workload CV near 0.3.")
-    tenure_years_mean: float = Field(2.0, gt=0, description="Mean tenure of the starting reps (exponential).")
+    tenure_years_mean: float = Field(2.0, gt=0, le=50, description="Mean tenure of the starting reps (exponential).")
 
 
 class WorldFiles(Strict):
@@ -58,16 +59,18 @@ class GeographyWorld(Strict):
     """A world on the embedded real geography: accounts drawn inside units in proportion to labour force."""
 
     layer: Literal["us_counties", "us_zips"] = Field("us_counties", description="Embedded unit layer.")
-    states: list[str] | None = Field(None, description="Two-letter states to keep (default: contiguous US).")
-    seed: int = Field(0, description="Seed of the world's structure.")
-    reps: int = Field(100, ge=1, description="Rep seats (ignored when homes are given).")
-    accounts: int = Field(10_000, ge=1, description="Number of accounts.")
-    homes: list[HomeBase] | None = Field(None, description="Explicit home bases (one per rep).")
-    potential_median: float = Field(60_000.0, gt=0, description="Median annual potential of an account ($).")
-    potential_sigma: float = Field(1.0, ge=0, description="Log-sd of annual potential (lognormal).")
-    tenure_years_mean: float = Field(2.0, gt=0, description="Mean tenure of the starting reps (exponential).")
+    states: list[str] | None = Field(None, max_length=100,
+                                     description="Two-letter states to keep (default: contiguous US).")
+    seed: Int = Field(0, ge=0, le=2**63 - 1, description="Seed of the world's structure.")
+    reps: Int = Field(100, ge=1, le=MAX_REPS, description="Rep seats (ignored when homes are given).")
+    accounts: Int = Field(10_000, ge=1, le=MAX_ACCOUNTS, description="Number of accounts.")
+    homes: list[HomeBase] | None = Field(None, min_length=1, max_length=MAX_REPS,
+                                         description="Explicit home bases (one per rep).")
+    potential_median: float = Field(60_000.0, gt=0, le=1e12, description="Median annual potential of an account ($).")
+    potential_sigma: float = Field(1.0, ge=0, le=4, description="Log-sd of annual potential (lognormal).")
+    tenure_years_mean: float = Field(2.0, gt=0, le=50, description="Mean tenure of the starting reps (exponential).")
     min_group_reps: float = Field(
-        0.75, gt=0, description="As-is split: states worth fewer reps than this are grouped with a neighbour.")
+        0.75, gt=0, le=1000, description="As-is split: states worth fewer reps than this are grouped with a neighbour.")
 
     @field_validator("states")
     @classmethod
@@ -82,7 +85,7 @@ class WorldConfig(Strict):
     geography: GeographyWorld | None = None
     files: WorldFiles | None = None
     max_edge_factor: float = Field(
-        3.0, gt=0, description="Delaunay edges longer than this many times the median edge are pruned.")
+        3.0, gt=0, le=1000, description="Delaunay edges longer than this many times the median edge are pruned.")
 
     @model_validator(mode="after")
     def _one_source(self) -> WorldConfig:
@@ -94,8 +97,8 @@ class WorldConfig(Strict):
 class TravelConfig(Strict):
     """How long driving takes."""
 
-    circuity: float = Field(1.3, ge=1, description="Road distance / great-circle distance.")
-    speed_kmh: float = Field(50.0, gt=0, description="Average driving speed (km/h).")
+    circuity: float = Field(1.3, ge=1, le=10, description="Road distance / great-circle distance.")
+    speed_kmh: float = Field(50.0, ge=1, le=300, description="Average driving speed (km/h), 1 to 300.")
     road_graph: Path | None = Field(None, description="GraphML road graph; replaces the great-circle model.")
 
 
@@ -103,8 +106,8 @@ class Segment(Strict):
     """An account segment: how often and how long accounts of this segment must be visited."""
 
     share: float = Field(ge=0, le=1, description="Share of accounts (synthetic worlds, by potential rank).")
-    visits_per_quarter: float = Field(gt=0, description="Required visits per quarter.")
-    visit_hours: float = Field(gt=0, description="Mean duration of a visit (hours).")
+    visits_per_quarter: float = Field(gt=0, le=200, description="Required visits per quarter.")
+    visit_hours: float = Field(gt=0, le=24, description="Mean duration of a visit (hours).")
 
 
 def default_segments() -> dict[str, Segment]:
@@ -119,7 +122,7 @@ def default_segments() -> dict[str, Segment]:
 class Calendar(Strict):
     """Quarters of working days, workdays of fixed hours."""
 
-    quarters: int = Field(4, ge=1, description="Number of simulated quarters.")
-    days_per_quarter: int = Field(63, ge=3, description="Working days per quarter.")
+    quarters: Int = Field(4, ge=1, le=MAX_QUARTERS, description="Number of simulated quarters.")
+    days_per_quarter: Int = Field(63, ge=3, le=MAX_DAYS_PER_QUARTER, description="Working days per quarter.")
     workday_hours: float = Field(9.0, gt=0, le=24, description="Hours in a workday.")
 

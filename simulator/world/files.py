@@ -38,6 +38,8 @@ def read_table(path: Path) -> pd.DataFrame:
     """Read a CSV or Parquet file as strings-or-numbers, keeping empty cells as missing."""
     if not path.exists():
         raise WorldDataError([f"{path}: file not found"])
+    if not path.is_file():
+        raise WorldDataError([f"{path}: not a regular file; expected a CSV or Parquet table"])
     try:
         if path.suffix.lower() in (".parquet", ".pq"):
             table = pd.read_parquet(path)
@@ -75,8 +77,17 @@ def _line(index: int) -> int:
 def _require(path: Path, table: pd.DataFrame, columns: list[str], problems: list[str]) -> bool:
     missing = [c for c in columns if c not in table.columns]
     if missing:
-        problems.append(f"{path}: missing column(s) {', '.join(missing)}; found: {', '.join(table.columns)}")
+        problems.append(f"{path}: missing column(s) {', '.join(missing)}; {_found(table)}")
     return not missing
+
+
+def _found(table: pd.DataFrame) -> str:
+    """The columns a file has, named only when its first line looks like a table's header (never other text)."""
+    names = [str(c) for c in table.columns]
+    if len(names) >= 2 and all(len(n) <= 64 and n.isprintable() and not n.startswith("Unnamed") for n in names):
+        shown = names[:30]
+        return "found: " + ", ".join(shown) + (f", ... ({len(names)} columns)" if len(names) > len(shown) else "")
+    return "the first line is not a header of comma-separated column names (is this the right file?)"
 
 
 def _numbers(path: Path, table: pd.DataFrame, column: str, problems: list[str], low: float | None = None,

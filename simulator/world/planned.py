@@ -11,7 +11,9 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from simulator.scenario import DepartureEvent, HeadcountEvent, HireEvent, Scenario, ScenarioError
+from simulator.scenario import DepartureEvent, HeadcountEvent, HireEvent, RealignEvent, Scenario, ScenarioError
+from simulator.schema.base import did_you_mean
+from simulator.schema.policy_params import ACCOUNT_MEASURES
 from simulator.world.model import World
 from simulator.world.synthetic import travel_model
 
@@ -53,12 +55,33 @@ def _homes_for_new_seats(world: World, count: int) -> list[tuple[float, float]]:
 
 
 def check_events(scenario: Scenario, world: World) -> None:
-    """Raise ScenarioError if an event names a rep the world does not have (or a taken rep id)."""
+    """Raise ScenarioError if an event or a policy parameter names what the world does not have.
+
+    Events: a departing rep the world does not have, a hire under a taken rep id, more departures than reps, a
+    headcount increase that cannot place all its seats. Policy parameters: a measure that is neither an account
+    measure nor a numeric unit column; reps, units or accounts of `targets` and `locked_*` the world lacks.
+    """
     initial = world.reps.loc[world.reps["opens_day"] == 0, "rep_id"].astype(str).tolist()
     known = set(initial)
     problems = []
     where = scenario.source or "scenario"
+    for index, spec in enumerate(scenario.policies):
+        problems += [f"{where}: policies.{index}.params.{p}" for p in _param_problems(world, spec.params)]
     for index, event in enumerate(scenario.events):
+        if isinstance(event, RealignEvent):
+            problems += [f"{where}: events.{index}.params.{p}" for p in _param_problems(world, event.params)]
+        if isinstance(event, DepartureEvent) and event.count is not None and event.count > len(initial):
+            problems.append(f"{where}: events.{index}.count: {event.count} reps cannot leave a world of "
+                            f"{len(initial)}; expected at most {len(initial)}")
+        if isinstance(event, HeadcountEvent) and event.change < 0 and -event.change > len(initial):
+            problems.append(f"{where}: events.{index}.change: {event.change} closes more seats than the world's "
+                            f"{len(initial)}")
+        if isinstance(event, HeadcountEvent) and event.change > 0:
+            placed = int((world.reps["event"] == index).sum())
+            if placed < event.change:
+                problems.append(f"{where}: events.{index}.change: only {placed} of the {event.change} new seats "
+                                "can be placed (one per as-is territory with accounts); expected at most "
+                                f"{placed}")
         if isinstance(event, DepartureEvent) and event.rep is not None and event.rep not in known:
             listed = ", ".join(initial[:8]) + (", ..." if len(initial) > 8 else "")
             problems.append(f"{where}: events.{index}.rep: unknown rep '{event.rep}'; expected a rep_id of the "
@@ -67,3 +90,27 @@ def check_events(scenario: Scenario, world: World) -> None:
             problems.append(f"{where}: events.{index}.rep: '{event.rep}' is already a rep of the world")
     if problems:
         raise ScenarioError(where, problems)
+
+
+def _param_problems(world: World, params: dict) -> list[str]:
+    """What an alignment policy's parameters name that the world does not have ("key: problem" each)."""
+    problems = []
+    measure = params.get("measure")
+    numeric = [c for c in world.units.columns if c not in ("lat", "lon", "owner")
+               and pd.api.types.is_numeric_dtype(world.units[c])]
+    for name in (measure if isinstance(measure, dict) else [measure] if isinstance(measure, str) else []):
+        if name not in ACCOUNT_MEASURES and name not in numeric:
+            hint = did_you_mean(str(name), [*ACCOUNT_MEASURES, *numeric])
+            problems.append(f"measure: unknown measure {name!r}" + (hint or f"; expected {', '.join(ACCOUNT_MEASURES)} "
+                                                                      "or a numeric unit column"))
+    reps = set(world.reps["rep_id"].astype(str))
+    ids = {"locked_units": set(world.units["unit_id"].astype(str)),
+           "locked_accounts": set(world.accounts["account_id"].astype(str))}
+    for key in ("targets", "locked_units", "locked_accounts"):
+        for item, value in (params.get(key) or {}).items():
+            rep = item if key == "targets" else value
+            if key in ids and str(item) not in ids[key]:
+                problems.append(f"{key}.{item}: unknown {key.removeprefix('locked_')[:-1]} {item!r}")
+            if str(rep) not in reps:
+                problems.append(f"{key}.{item}: unknown rep {rep!r}{did_you_mean(str(rep), reps)}")
+    return problems

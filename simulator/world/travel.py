@@ -6,6 +6,7 @@ between every pair of a few locations (daily routing) and between two groups (al
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Protocol
 
@@ -14,6 +15,9 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from simulator.world.geography import EARTH_RADIUS_KM, chord_to_km, unit_vectors
+
+MAX_GRAPH_BYTES = 200_000_000
+"""Largest road graph file read."""
 
 
 class TravelError(Exception):
@@ -128,11 +132,57 @@ def _edge_hours(graph: nx.Graph, speed_kmh: float):
 
 
 def load_road_graph(path: Path) -> nx.Graph:
-    """Read a GraphML road graph, with a clear error if it cannot be read."""
+    """Read a GraphML road graph, with a clear error naming the file if it cannot be used.
+
+    At most `MAX_GRAPH_BYTES` are read (a device such as /dev/zero is never read to its end); a DOCTYPE or
+    ENTITY declaration is refused before parsing (no entity expansion, "billion laughs"); every node needs
+    numeric coordinates and every edge a finite, non-negative `travel_time` or `length`.
+    """
+    if Path(path).exists() and not Path(path).is_file():
+        raise TravelError(f"{path}: not a regular file; expected a GraphML road graph")
     try:
-        return nx.read_graphml(path)
-    except (OSError, ValueError, KeyError) as exc:
-        raise TravelError(f"{path}: cannot read the GraphML road graph ({exc})") from exc
+        with Path(path).open("rb") as handle:
+            data = handle.read(MAX_GRAPH_BYTES + 1)
+    except OSError as exc:
+        raise TravelError(f"{path}: cannot read the road graph ({exc.strerror})") from exc
+    if len(data) > MAX_GRAPH_BYTES:
+        raise TravelError(f"{path}: larger than {MAX_GRAPH_BYTES // 1_000_000:,} MB; expected a GraphML road graph")
+    if b"<!DOCTYPE" in data.upper() or b"<!ENTITY" in data.upper():
+        raise TravelError(f"{path}: a DOCTYPE or ENTITY declaration; a GraphML road graph needs neither")
+    try:
+        graph = nx.parse_graphml(data)
+    except Exception as exc:  # noqa: BLE001 - any parser failure (XML, GraphML types, encoding) is the file's fault
+        raise TravelError(f"{path}: not a readable GraphML road graph ({type(exc).__name__}: "
+                          f"{str(exc)[:200]})") from None
+    _check_graph(path, graph)
+    return graph
+
+
+def _check_graph(path: Path, graph: nx.Graph) -> None:
+    """Refuse a graph with fewer than 2 nodes, nodes without numeric coordinates or edges without a weight."""
+    if graph.number_of_nodes() < 2:
+        raise TravelError(f"{path}: {graph.number_of_nodes()} node(s); a road graph needs at least 2")
+    for node, data in graph.nodes(data=True):
+        for names in (("lat", "y"), ("lon", "x")):
+            value = next((data[name] for name in names if name in data), None)
+            limit = 90 if names[0] == "lat" else 180
+            if not _number_within(value, -limit, limit):
+                raise TravelError(f"{path}: node {str(node)[:40]!r}: {names[0]}/{names[1]} is {str(value)[:40]!r}; "
+                                  f"expected a number in [-{limit}, {limit}]")
+    for u, v, data in graph.edges(data=True):
+        name = "travel_time" if "travel_time" in data else "length" if "length" in data else None
+        if name is None or not _number_within(data[name], 0, math.inf):
+            got = f"{name} is {str(data[name])[:40]!r}" if name else "no travel_time or length"
+            raise TravelError(f"{path}: edge {str(u)[:40]!r}-{str(v)[:40]!r}: {got}; expected a travel_time "
+                              "(seconds) or length (metres) that is a number >= 0")
+
+
+def _number_within(value: object, low: float, high: float) -> bool:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    return math.isfinite(number) and low <= number <= high
 
 
 def straight_line_km_per_hour(circuity: float, speed_kmh: float) -> float:
