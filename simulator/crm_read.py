@@ -36,6 +36,7 @@ BINARY_PROBE_BYTES = 8_192  # NUL bytes this early mean the file is not text
 SNIFF_CHARS = 16_384  # how much of the header line the delimiter guess looks at
 REJECT_CELL_CHARS = 1_000  # a rejected row's cells are cut to this length in rejects.csv
 ZIP_MAGIC = b"PK\x03\x04"
+BAD_BYTE = re.compile("[\udc80-\udcff]")  # an undecodable byte, kept by the surrogateescape error handler
 PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")  # '-87.6' is a number, not a formula
 
 Row = tuple[int, list[str], str | None]  # (line where the record starts, cells, why it cannot be imported or None)
@@ -116,8 +117,8 @@ def decode(path: Path, raw: bytes) -> str:
     except UnicodeDecodeError:
         pass
     text = body.decode("utf-8", errors="surrogateescape")
-    undecodable = sum(1 for ch in text if "\udc80" <= ch <= "\udcff")
-    multibyte = sum(1 for ch in text if ch > "\x7f" and not "\udc80" <= ch <= "\udcff")
+    undecodable = len(BAD_BYTE.findall(text))
+    multibyte = len(re.findall("[^\x00-\x7f]", text)) - undecodable
     if bom or multibyte > undecodable:
         return text  # UTF-8 with a few damaged bytes: those rows are rejected
     return body.decode("cp1252", errors="replace")
@@ -154,7 +155,7 @@ def _is_text(cell: str) -> bool:
 
 
 def _has_bad_byte(cell: str) -> bool:
-    return any("\udc80" <= ch <= "\udcff" for ch in cell)
+    return BAD_BYTE.search(cell) is not None
 
 
 def describe_columns(header: Sequence[str], rows: Sequence[Row] = (), most: int = 40) -> str:
