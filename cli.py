@@ -268,7 +268,7 @@ def report(ctx: click.Context, run_folder: Path) -> None:
 
 @main.command("import-crm")
 @click.option("--accounts", "accounts_file", required=True, type=click.Path(path_type=Path),
-              help="Account report export (CSV).")
+              help="Account report export (CSV: , ; TAB or | delimited; UTF-8, UTF-16 or Windows-1252).")
 @click.option("--users", "users_file", type=click.Path(path_type=Path), help="User report export (CSV).")
 @click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN",
               help="Column for a field when it is not the Salesforce name (user fields: user.FIELD).")

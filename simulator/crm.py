@@ -1,23 +1,27 @@
 """CRM import and export: Salesforce-style report exports in, a world folder out; a new alignment back out.
 
-Import reads an Account export (and optionally a User export), in UTF-8 with or without BOM or Windows-1252,
-comma- or semicolon-delimited, quoted or not. Every row is accounted for: it is imported (to accounts.parquet /
-reps.parquet, in the world-files format a scenario can load) or written to rejects.csv with its line number and
-the reason. Accounts without coordinates but with a known ZIP code are placed at the ZIP's point (offline).
+Import reads an Account export (and optionally a User export), in UTF-8 with or without BOM, UTF-16 or
+Windows-1252, delimited by comma, semicolon, tab or pipe, quoted or not (see simulator.crm_read for the rules,
+e.g. fields up to 1 MiB). Every row is accounted for: it is imported (to accounts.parquet / reps.parquet, in the
+world-files format a scenario can load) or written to rejects.csv with the line where it starts and the reason.
+Accounts without coordinates but with a known ZIP code are placed at the ZIP's point (offline). Every CSV written
+(rejects.csv, the export) is written atomically and is safe from CSV injection (formula-like cells get a ' prefix).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from simulator.io import atomic_write, write_parquet
+from simulator.crm_read import CrmError, Row, describe_columns, printable_row, read_export, write_csv
+from simulator.io import write_parquet
+
+__all__ = ["CrmError", "ImportReport", "export_alignment", "import_crm", "parse_maps", "read_export"]
 
 ACCOUNT_FIELDS = {  # our field -> Salesforce Account report column
     "id": "Id", "name": "Name", "lat": "BillingLatitude", "lon": "BillingLongitude",
@@ -27,10 +31,7 @@ ACCOUNT_FIELDS = {  # our field -> Salesforce Account report column
 USER_FIELDS = {"id": "Id", "name": "Name", "lat": "Latitude", "lon": "Longitude", "postal_code": "PostalCode"}
 SEGMENT_SHARES = (("A", 0.1), ("B", 0.3), ("C", 0.6))  # by potential rank when the export has no segment
 DEFAULT_TENURE_DAYS = 730.0
-
-
-class CrmError(Exception):
-    """An import that cannot start (missing file, missing required column, bad --map)."""
+REJECT_COLUMNS = ("file", "line", "reason", "row")
 
 
 @dataclass
@@ -62,31 +63,6 @@ class ImportReport:
         return lines
 
 
-def read_export(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """Header and (line number, cells) of a CSV export: UTF-8 (BOM or not) or Windows-1252; ',' or ';'."""
-    if not path.exists():
-        raise CrmError(f"{path}: file not found")
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="replace")
-    sample = text[:20_000]
-    first = sample.splitlines()[0] if sample else ""
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        header = [cell.strip() for cell in next(reader)]
-    except StopIteration as exc:
-        raise CrmError(f"{path}: empty file; expected a header row") from exc
-    rows = []
-    for cells in reader:
-        if not any(cell.strip() for cell in cells):
-            continue  # blank line: not a row
-        rows.append((reader.line_num, cells))
-    return header, rows
-
-
 def parse_maps(maps: list[str]) -> tuple[dict[str, str], dict[str, str]]:
     """--map field=column (accounts) and --map user.field=column (users) over the Salesforce defaults."""
     accounts, users = dict(ACCOUNT_FIELDS), dict(USER_FIELDS)
@@ -102,13 +78,14 @@ def parse_maps(maps: list[str]) -> tuple[dict[str, str], dict[str, str]]:
     return accounts, users
 
 
-def _column(header: list[str], fields: dict[str, str], key: str, path: Path, required: bool) -> int | None:
+def _column(header: list[str], fields: dict[str, str], key: str, path: Path, required: bool,
+            rows: list[Row]) -> int | None:
     wanted = fields[key]
     lowered = [h.lower() for h in header]
     if wanted.lower() in lowered:
         return lowered.index(wanted.lower())
     if required:
-        raise CrmError(f"{path}: no column {wanted!r} for {key}; columns are: {', '.join(header)} "
+        raise CrmError(f"{path}: no column {wanted!r} for {key}; columns are: {describe_columns(header, rows)} "
                        f"(use --map {key}=COLUMN)")
     return None
 
@@ -164,9 +141,12 @@ def import_crm(accounts_path: Path, out: Path, users_path: Path | None = None,
     """Import a CRM export into a world folder (accounts.parquet, reps.parquet, rejects.csv).
 
     Raises:
-        CrmError: when a file is missing, has no header, or lacks a required column.
+        CrmError: when a file is missing, unreadable, not a table, has no header, or lacks a required column; or
+            when `out` is not a folder or cannot be written.
     """
     account_fields, user_fields = parse_maps(maps or [])
+    if out.exists() and not out.is_dir():
+        raise CrmError(f"--out {out}: exists and is not a folder; expected a folder to write the world to")
     geocode = ZipGeocoder()
     report = ImportReport(out=out)
     rejects: list[dict] = []
@@ -176,21 +156,26 @@ def import_crm(accounts_path: Path, out: Path, users_path: Path | None = None,
                                 report, rejects)
     if users_path is None:  # no user file: owners become reps placed at their accounts' centre
         reps = _reps_from_owners(accounts)
-    out.mkdir(parents=True, exist_ok=True)
-    write_parquet(accounts, out / "accounts.parquet")
-    write_parquet(reps, out / "reps.parquet")
-    frame = pd.DataFrame(rejects, columns=["file", "line", "reason", "row"])
-    atomic_write(out / "rejects.csv", lambda tmp: frame.to_csv(tmp, index=False))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        write_parquet(accounts, out / "accounts.parquet")
+        write_parquet(reps, out / "reps.parquet")
+    except OSError as exc:
+        raise CrmError(f"{out}: cannot write the world there ({exc.strerror or type(exc).__name__})") from exc
+    write_csv(out / "rejects.csv", REJECT_COLUMNS, ([r[c] for c in REJECT_COLUMNS] for r in rejects))
     return report
 
 
 def _import_users(path: Path, fields: dict[str, str], geocode: ZipGeocoder, report: ImportReport,
                   rejects: list[dict]) -> pd.DataFrame:
     header, rows = read_export(path)
-    cols = {key: _column(header, fields, key, path, required=key == "id") for key in fields}
+    cols = {key: _column(header, fields, key, path, required=key == "id", rows=rows) for key in fields}
     report.read["users"] = len(rows)
     seen, kept = set(), []
-    for line, cells in rows:
+    for line, cells, problem in rows:
+        if problem:
+            _reject(rejects, report, "users", path, line, problem, cells)
+            continue
         user_id = _cell(cells, cols["id"])
         lat, lon, _ = _location(cells, cols, geocode)
         reason = ("missing Id" if not user_id else "duplicate Id" if user_id in seen
@@ -209,15 +194,17 @@ def _import_accounts(path: Path, fields: dict[str, str], geocode: ZipGeocoder, u
                      report: ImportReport, rejects: list[dict]) -> pd.DataFrame:
     header, rows = read_export(path)
     required = {"id", "potential"}
-    cols = {key: _column(header, fields, key, path, required=key in required) for key in fields}
+    cols = {key: _column(header, fields, key, path, required=key in required, rows=rows) for key in fields}
     report.read["accounts"] = len(rows)
     seen, kept = set(), []
-    for line, cells in rows:
+    for line, cells, problem in rows:
         account_id = _cell(cells, cols["id"])
         revenue_text = _cell(cells, cols["potential"])
         revenue = _number(revenue_text)
         lat, lon, geocoded = _location(cells, cols, geocode)
-        if not account_id:
+        if problem:
+            reason = problem
+        elif not account_id:
             reason = "missing Id"
         elif account_id in seen:
             reason = "duplicate Id"
@@ -275,9 +262,7 @@ def _reps_from_owners(accounts: pd.DataFrame) -> pd.DataFrame:
 def _reject(rejects: list[dict], report: ImportReport, kind: str, path: Path, line: int, reason: str,
             cells: list[str]) -> None:
     report.rejected[(kind, reason)] += 1
-    original = io.StringIO()
-    csv.writer(original).writerow(cells)
-    rejects.append({"file": str(path), "line": line, "reason": reason, "row": original.getvalue().rstrip("\r\n")})
+    rejects.append({"file": str(path), "line": line, "reason": reason, "row": printable_row(cells)})
 
 
 def export_alignment(run_folder: Path, policy: str, out: Path) -> int:
@@ -289,15 +274,25 @@ def export_alignment(run_folder: Path, policy: str, out: Path) -> int:
         The number of accounts whose owner changes.
     """
     path = run_folder / "assignments.parquet"
+    if not run_folder.is_dir():
+        raise CrmError(f"{run_folder}: not a folder; expected a run folder written by `territory-sim run`")
     if not path.exists():
         raise CrmError(f"{run_folder}: no assignments.parquet; expected a run folder written by `territory-sim run`")
-    table = pd.read_parquet(path)
-    policies = sorted(table["policy"].unique())
+    if out.is_dir():
+        raise CrmError(f"--out {out}: is a folder; expected a file name to write, e.g. {out / 'owners.csv'}")
+    columns = ["policy", "account_id", "rep_id", "current_rep_id"]
+    try:
+        table = pd.read_parquet(path, columns=columns)
+    except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise CrmError(f"{path}: not a readable assignments table ({reason}); expected columns "
+                       f"{', '.join(columns)}, as written by `territory-sim run`") from exc
+    policies = sorted(str(p) for p in table["policy"].unique())
     if policy not in policies:
         raise CrmError(f"{run_folder}: no policy {policy!r} in this run; it has: {', '.join(policies)}")
-    chosen = table[table["policy"] == policy]
+    chosen = table[table["policy"].astype(str) == policy]
     frame = pd.DataFrame({"Id": chosen["account_id"].to_numpy(), "OwnerId": chosen["rep_id"].to_numpy(),
                           "PreviousOwnerId": chosen["current_rep_id"].to_numpy()})
     frame["Changed"] = frame["OwnerId"] != frame["PreviousOwnerId"]
-    atomic_write(out, lambda tmp: frame.to_csv(tmp, index=False))
+    write_csv(out, list(frame.columns), frame.astype(object).where(frame.notna(), None).itertuples(index=False))
     return int(frame["Changed"].sum())

@@ -1,4 +1,6 @@
+import csv
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -95,3 +97,164 @@ def test_imported_folder_is_a_world_and_alignments_export_back(tmp_path):
     assert owners.set_index("Id").loc["001F", "PreviousOwnerId"] == ""
     result = runner.invoke(main, ["export-crm", str(run), "--policy", "nope", "--out", str(tmp_path / "o.csv")])
     assert result.exit_code == 2 and "no policy 'nope'" in result.output
+
+
+HEADER = "Id,Name,BillingLatitude,BillingLongitude,BillingPostalCode,BillingState,AnnualRevenue,OwnerId\n"
+GOOD = "001B,Ok,41.8,-87.6,,IL,100,U1\n"
+
+
+def _import(tmp_path, content: bytes, name="acc.csv"):
+    (tmp_path / name).write_bytes(content)
+    result = CliRunner().invoke(main, ["import-crm", "--accounts", str(tmp_path / name), "--out",
+                                       str(tmp_path / "out")])
+    assert "Traceback" not in result.output
+    return result
+
+
+def _rejects(tmp_path) -> pd.DataFrame:
+    return pd.read_csv(tmp_path / "out" / "rejects.csv", dtype={"line": int}, keep_default_na=False)
+
+
+def test_a_field_over_the_limit_rejects_its_row_and_large_fields_import(tmp_path):
+    limit = 1_048_576
+    body = (HEADER + f'001A,"{"x" * (limit + 1)}",41.8,-87.6,,IL,100,U1\n' + GOOD
+            + f'001C,"{"y" * 200_000}",41.8,-87.6,,IL,100,U1\n')  # over csv's 131,072 default, under ours
+    result = _import(tmp_path, body.encode())
+    assert result.exit_code == 0, result.output
+    assert list(pd.read_parquet(tmp_path / "out" / "accounts.parquet")["account_id"]) == ["001B", "001C"]
+    rejects = _rejects(tmp_path)
+    assert rejects["line"].tolist() == [2]
+    assert rejects["reason"].tolist() == ["field longer than 1,048,576 characters in column 'Name'"]
+    assert len(rejects["row"][0]) < 2_000  # the huge cell is cut in rejects.csv
+    assert csv.field_size_limit() == 131_072  # restored
+
+
+@pytest.mark.parametrize("kind", ["folder", "binary", "xlsx", "unreadable", "prose"])
+def test_a_file_that_is_not_a_table_is_exit_2_naming_it_without_echoing_it(tmp_path, kind, monkeypatch):
+    path = tmp_path / "acc.csv"
+    if kind == "folder":
+        path.mkdir()
+    elif kind == "binary":
+        path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00SECRET" + bytes(range(256)))
+    elif kind == "xlsx":
+        path.write_bytes(b"PK\x03\x04\x14\x00\x06\x00SECRET[Content_Types].xml")
+    elif kind == "unreadable":  # as if mode 000 (a chmod would not stop root, who may run the tests)
+        path.write_text(HEADER + "SECRET\n")
+        monkeypatch.setattr(Path, "read_bytes", lambda self: (_ for _ in ()).throw(PermissionError(13, "Permission "
+                                                                                                       "denied")))
+    else:
+        path.write_text("Dear team, SECRET plans follow\nline two\nline three\n")
+    result = CliRunner().invoke(main, ["import-crm", "--accounts", str(path), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert str(path) in result.output and "Traceback" not in result.output and "SECRET" not in result.output
+    expected = {"folder": "is a folder", "binary": "binary content", "xlsx": "Excel workbook",
+                "unreadable": "cannot be read", "prose": "is this a CSV export?"}[kind]
+    assert expected in result.output
+
+
+def test_utf8_with_bom_and_one_bad_byte_rejects_that_row_not_the_file(tmp_path):
+    body = (b"\xef\xbb\xbf" + HEADER.encode() + b"001A,B\xe9ta,41.8,-87.6,,IL,100,U1\n"
+            + "001B,Café,41.8,-87.6,,IL,100,U1\n".encode())
+    result = _import(tmp_path, body)
+    assert result.exit_code == 0, result.output
+    accounts = pd.read_parquet(tmp_path / "out" / "accounts.parquet")
+    assert accounts["name"].tolist() == ["Café"]  # decoded as UTF-8, not Windows-1252 ('CafÃ©')
+    rejects = _rejects(tmp_path)
+    assert rejects["line"].tolist() == [2]
+    assert rejects["reason"][0] == "byte 0xE9 in column 'Name' is not valid UTF-8 (the rest of the file is UTF-8)"
+    assert rejects["row"][0] == "001A,B\\xe9ta,41.8,-87.6,,IL,100,U1"
+    bad_header = b"\xef\xbb\xbf" + HEADER.replace("Name", "N\xe9me").encode("latin-1") + GOOD.encode()
+    result = _import(tmp_path, bad_header)
+    assert result.exit_code == 2
+    assert "line 1 (the header), column 2: byte 0xE9 is not valid UTF-8" in result.output
+    assert "no column" not in result.output
+
+
+@pytest.mark.parametrize("delimiter", ["\t", "|", ";", ","])
+def test_tab_pipe_semicolon_and_comma_exports_are_read(tmp_path, delimiter):
+    rows = ["001A,NAME,41.8,-87.6,,IL,100,U1", "001B,Ok,41.9,-87.7,,IL,200,U2"]
+    body = "".join(line.replace(",", delimiter) + "\n" for line in [HEADER.strip(), *rows])
+    body = body.replace("NAME", '"Acme, Inc; A|B\tC"')  # the other delimiters inside a quoted cell
+    result = _import(tmp_path, body.encode())
+    assert result.exit_code == 0, result.output
+    accounts = pd.read_parquet(tmp_path / "out" / "accounts.parquet")
+    assert accounts["account_id"].tolist() == ["001A", "001B"]
+    assert accounts["potential"].tolist() == [100.0, 200.0]
+    assert accounts["name"][0] == "Acme, Inc; A|B\tC"
+
+
+def test_a_multi_line_record_is_reported_at_the_line_where_it_starts(tmp_path):
+    body = HEADER + GOOD + '001A,"first\nsecond\nthird",41.8,-87.6,,IL,-5,U1\n' + "\n" + "001C,C,41.8,-87.6,,IL,,U1\n"
+    result = _import(tmp_path, body.encode())
+    assert result.exit_code == 0, result.output
+    rejects = _rejects(tmp_path)
+    assert dict(zip(rejects["line"], rejects["reason"], strict=True)) == {3: "negative AnnualRevenue",
+                                                                         7: "missing AnnualRevenue"}
+
+
+FORMULA = re.compile(r"^[=+\-@\t\r]")
+PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def _injection_safe(path) -> bool:
+    with open(path, encoding="utf-8", newline="") as handle:
+        return all(not FORMULA.match(cell) or PLAIN_NUMBER.fullmatch(cell) for row in csv.reader(handle)
+                   for cell in row)
+
+
+def test_rejects_csv_is_injection_safe(tmp_path):
+    body = HEADER + '=HYPERLINK("http://x"),@SUM(1),41.8,-87.6,,IL,-5,U1\n' + "+1+2,\tTab,41.8,-87.6,,IL,,U1\n"
+    result = _import(tmp_path, body.encode())
+    assert result.exit_code == 0, result.output
+    assert _injection_safe(tmp_path / "out" / "rejects.csv")
+    rows = _rejects(tmp_path)["row"].tolist()
+    assert rows[0] == '"\'=HYPERLINK(""http://x"")",\'@SUM(1),41.8,-87.6,,IL,-5,U1'  # -87.6, -5: numbers
+    assert rows[1].startswith("'+1+2,")
+
+
+def _run_folder(tmp_path, accounts=("001A", "=1+2", "-3"), owners=("U1", "@U2", "U3"), previous=("U1", "+U9", None)):
+    run = tmp_path / "run"
+    run.mkdir()
+    pd.DataFrame({"policy": "nearest", "account_id": list(accounts), "seat": range(len(accounts)),
+                  "rep_id": list(owners), "current_rep_id": list(previous)}).to_parquet(run / "assignments.parquet")
+    return run
+
+
+def test_export_crm_is_injection_safe_and_atomic(tmp_path):
+    run = _run_folder(tmp_path)
+    out = tmp_path / "owners.csv"
+    out.write_text("old\n")
+    result = CliRunner().invoke(main, ["export-crm", str(run), "--policy", "nearest", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert _injection_safe(out)
+    owners = pd.read_csv(out, keep_default_na=False, dtype=str)
+    assert owners["Id"].tolist() == ["001A", "'=1+2", "-3"]
+    assert owners["OwnerId"].tolist() == ["U1", "'@U2", "U3"]
+    assert owners["PreviousOwnerId"].tolist() == ["U1", "'+U9", ""]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary file left
+
+
+@pytest.mark.parametrize("problem", ["truncated", "not_parquet", "no_columns", "out_folder"])
+def test_export_crm_on_a_bad_run_folder_or_out_is_exit_2(tmp_path, problem):
+    run = _run_folder(tmp_path)
+    parquet, out = run / "assignments.parquet", tmp_path / "owners.csv"
+    if problem == "truncated":
+        parquet.write_bytes(parquet.read_bytes()[:200])
+    elif problem == "not_parquet":
+        parquet.write_text("Id,OwnerId\n1,2\n")
+    elif problem == "no_columns":
+        pd.DataFrame({"x": [1]}).to_parquet(parquet)
+    else:
+        out.mkdir()
+    result = CliRunner().invoke(main, ["export-crm", str(run), "--policy", "nearest", "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    named = str(out) if problem == "out_folder" else str(parquet)
+    assert named in result.output
+    assert ("is a folder" if problem == "out_folder" else "not a readable assignments table") in result.output
+
+
+def test_import_crm_out_an_existing_file_is_exit_2(tmp_path):
+    (tmp_path / "out").write_text("x")
+    result = _import(tmp_path, (HEADER + GOOD).encode())
+    assert result.exit_code == 2 and "exists and is not a folder" in result.output
