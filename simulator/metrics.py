@@ -217,7 +217,8 @@ def _accounts(state: RunState, visits: pd.DataFrame, opportunities: pd.DataFrame
         "segment": state.world.accounts["segment"].to_numpy(),
         "potential": state.potential,
         "seat": seat,
-        "rep_id": np.where(seat >= 0, occupants_at(state, state.n_days - 1)[np.maximum(seat, 0)], ""),
+        # null for an unowned account, and for one whose seat is empty at the end
+        "rep_id": np.where(seat >= 0, occupants_at(state, state.n_days - 1)[np.maximum(seat, 0)], None),
         "visits": account_quarter_visits.sum(axis=1),
         "required_visits": state.required * state.quarters,
         "quarters_without_visit": (account_quarter_visits == 0).sum(axis=1),

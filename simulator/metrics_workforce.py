@@ -38,8 +38,8 @@ def events_frame(state: RunState) -> pd.DataFrame:
 
 
 def occupants_at(state: RunState, day: int) -> np.ndarray:
-    """rep_id of whoever held each seat on `day` ('' where nobody did), in one pass over the reps."""
-    held = np.full(state.n_seats, "", dtype=object)
+    """rep_id of whoever held each seat on `day` (None, written as null, where nobody did), in one pass."""
+    held = np.full(state.n_seats, None, dtype=object)
     for rep in state.reps:
         if rep.hired <= day and (rep.left is None or day < rep.left):
             held[rep.seat] = rep.rep_id

@@ -217,3 +217,18 @@ def test_balanced_realignment_after_a_locked_rep_left_keeps_running():
         "events": [{"type": "departure", "rep": "R001", "day": 5}]})
     result = run_experiment(scenario, write=False)
     assert (result.summary["metric"] == "revenue").any()
+
+
+def test_accounts_without_a_rep_have_a_null_rep_id_not_an_empty_string(tmp_path):
+    import pyarrow.parquet as pq
+
+    scenario = small_scenario(**{"calendar.quarters": 2, "workforce.attrition.enabled": True,
+                                 "workforce.attrition.annual_quit_rate": 0.9, "workforce.vacancy_policy": "hold",
+                                 "policies": ["as_is"]})
+    result = run_experiment(scenario, out=tmp_path)
+    table = pq.read_table(result.folder / "accounts.parquet")
+    field = table.schema.field("rep_id")
+    assert field.nullable and str(field.type) in ("string", "large_string")
+    rep_ids = table.column("rep_id").to_pylist()
+    assert "" not in rep_ids
+    assert table.column("rep_id").null_count > 0  # some seat stood empty at the end: its accounts have no rep
