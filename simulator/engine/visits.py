@@ -242,10 +242,14 @@ def remote_touches(day, clock, most, members, behaviour, pipeline, visit_only, l
     hours = behaviour.workday_hours
     n = members.shape[0]
     made = 0
-    for i in range(n):
+    if n == 0:
+        return 0
+    i = (day * 7) % n  # a different first account each day; the index wraps (no division per account)
+    for _ in range(n):
         if made == most:
             break
-        account = members[(day * 7 + i) % n]  # a different first account each day
+        account = members[i]
+        i = i + 1 if i + 1 < n else 0
         if visit_only[account]:
             continue
         # a deal a call can advance waits if its stage began at or after the account's last touch (a deal made at
