@@ -1,4 +1,4 @@
-"""Opportunities, compiled: created at visits, advanced or stalled at stage ends, closed won, lost or stalled.
+"""Opportunities, compiled: made at visits (`visits`), advanced or stalled at stage ends, closed won, lost or stalled.
 
 A stage check asks whether the account was touched since the opportunity's stage began: visited, or, where a
 visit is not needed (a segment outside `remote.visit_segments`, a stage before the last), called. The latest
@@ -33,48 +33,6 @@ def change_factor(days_since_change, penalty, penalty_days):
     """Relationship penalty after a change of rep, fading linearly over `penalty_days`."""
     fade = 1.0 - days_since_change / penalty_days
     return 1.0 - penalty * fade if fade > 0 else 1.0
-
-
-@njit(cache=True)
-def create(account, seat, value_z, cycle_z, win_draw, push_draw, needs, source, now, pipeline, potential,
-           first_opportunity, next_event, newest_stage_start, newest_call_start, group_next, opportunities,
-           counters):
-    """Open an opportunity for `needs` of the account's needs at `now`, untouched.
-
-    Its first stage ends a stage's length later; its value is a deal's value per need (lognormal around its mean)
-    times the needs (its hand-over, discount and pull-in/slip flags are the pool's zeros: rows are never reused).
-    The account arrays come one by one (a named tuple of them costs a reference count per array
-    per call); `group_next` is the earliest next event of each seat's accounts (`resolve_events`).
-    """
-    o = counters[0]
-    counters[0] += 1
-    sigma = pipeline.value_sigma
-    opportunities.account[o] = account
-    opportunities.seat_created[o] = seat
-    opportunities.value[o] = needs * potential[account] * pipeline.value_share * math.exp(
-        sigma * value_z - 0.5 * sigma * sigma)
-    stage_days = pipeline.cycle_median_days * math.exp(pipeline.cycle_sigma * cycle_z) / pipeline.stages
-    opportunities.stage_days[o] = stage_days
-    opportunities.created[o] = now
-    opportunities.win_draw[o] = win_draw
-    opportunities.push_draw[o] = push_draw
-    opportunities.source[o] = source
-    opportunities.stage[o] = 0
-    opportunities.stalls[o] = 0
-    opportunities.status[o] = OPEN
-    opportunities.outcome[o] = STILL_OPEN
-    opportunities.stage_began[o] = now
-    opportunities.next_check[o] = now + stage_days
-    opportunities.closed[o] = np.nan
-    opportunities.seat_closed[o] = -1
-    opportunities.vacancy[o] = False
-    opportunities.next_of_account[o] = first_opportunity[account]
-    first_opportunity[account] = o
-    next_event[account] = min(next_event[account], now + stage_days)
-    group_next[seat] = min(group_next[seat], now + stage_days)
-    newest_stage_start[account] = max(newest_stage_start[account], now)
-    if pipeline.stages > 1:  # its first stage can be advanced by a call
-        newest_call_start[account] = max(newest_call_start[account], now)
 
 
 @njit(cache=True, inline="always")

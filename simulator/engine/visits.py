@@ -6,8 +6,9 @@ it finds may make an opportunity. The day ends at home, or at a trip's lodging. 
 touch a call can give come before admin: from the time left at the end of the day, then from the morning's admin
 block (that admin is put off); time still left goes to admin put off earlier; what is left is idle.
 
-The visit is written out in the route loop, over arrays taken out of the named tuples once a day: a named tuple
-of arrays handed to a function, even an inlined one, costs a reference count per array per call.
+The visit, and the opportunity it may open, are written out in the route loop, over arrays taken out of the named
+tuples once a day: a named tuple of arrays handed to a function, even an inlined one, costs a reference count per
+array per call.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 from numba import njit
 
 from simulator.engine.draws import normal, uniform
-from simulator.engine.events import VISIT, change_factor, create, pull_in
+from simulator.engine.events import OPEN, VISIT, change_factor, pull_in
 from simulator.engine.planning import MAX_STOPS, position_hours, travel_view
 from simulator.engine.routing import plan_route_into
 
@@ -56,6 +57,11 @@ def drive_routes(day, admin, field, training, working, planned, n_planned, bases
     status, stage, next_check, handover, push_draw, pulled, next_of_account = (
         opportunities.status, opportunities.stage, opportunities.next_check, opportunities.handover,
         opportunities.push_draw, opportunities.pulled, opportunities.next_of_account)
+    deal_account, seat_created, value, stage_days, created, win_draw, source, stage_began, closed, seat_closed = (
+        opportunities.account, opportunities.seat_created, opportunities.value, opportunities.stage_days,
+        opportunities.created, opportunities.win_draw, opportunities.source, opportunities.stage_began,
+        opportunities.closed, opportunities.seat_closed)
+    value_sigma = pipeline.value_sigma
     visit_only, last_remote, remote_before_today, newest_call_start = (
         accounts.visit_only, accounts.last_remote, accounts.remote_before_today, accounts.newest_call_start)
     pull_chance = min(pipeline.pull_in * effort, 1.0 - pipeline.slip)
@@ -129,10 +135,26 @@ def drive_routes(day, admin, field, training, working, planned, n_planned, bases
                     bundled = min(found / -math.expm1(-found), max(need, 1.0))
                     value_z = normal(keys.visit, account, draw // 2 + 1)  # uniforms draw + 2, draw + 3
                     cycle_z = normal(keys.visit, account, draw // 2 + 2)  # uniforms draw + 4, draw + 5
-                    create(account, seat, value_z, cycle_z, uniform(keys.visit, account, draw + 6),
-                           uniform(keys.visit, account, draw + 7), bundled, VISIT, now, pipeline, potential,
-                           first_opportunity, next_event, newest_stage_start, newest_call_start, group_next,
-                           opportunities, counters)
+                    # the deal opens untouched, its first stage ending a stage's length later (written out here,
+                    # not in a function: see the module's docstring); hand-over, discount and pull-in/slip flags,
+                    # stage, stalls, outcome (still open) and vacancy keep the pool's zeros: rows are never reused
+                    o = counters[0]
+                    counters[0] += 1
+                    deal_account[o], seat_created[o], source[o], status[o] = account, seat, VISIT, OPEN
+                    value[o] = bundled * potential[account] * pipeline.value_share * math.exp(
+                        value_sigma * value_z - 0.5 * value_sigma * value_sigma)
+                    length = pipeline.cycle_median_days * math.exp(pipeline.cycle_sigma * cycle_z) / pipeline.stages
+                    stage_days[o], created[o], stage_began[o], next_check[o] = length, now, now, now + length
+                    win_draw[o] = uniform(keys.visit, account, draw + 6)
+                    push_draw[o] = uniform(keys.visit, account, draw + 7)
+                    closed[o], seat_closed[o] = np.nan, -1
+                    next_of_account[o] = first_opportunity[account]
+                    first_opportunity[account] = o
+                    next_event[account] = min(next_event[account], now + length)
+                    group_next[seat] = min(group_next[seat], now + length)
+                    newest_stage_start[account] = max(newest_stage_start[account], now)
+                    if pipeline.stages > 1:  # its first stage can be advanced by a call
+                        newest_call_start[account] = max(newest_call_start[account], now)
                     open_deals[seat] += 1
                     calls_due[seat] = True
                     needs[account] = max(0.0, need - bundled)
