@@ -65,11 +65,19 @@ def resolve_events(until, pipeline, seats, territories, accounts, opportunities)
         if group_next[seat] >= limit:  # none of the group's accounts has an event due
             continue
         earliest = np.inf
-        for i in range(territories.start[seat], territories.start[seat + 1]):
+        i, end = territories.start[seat], territories.start[seat + 1]
+        while True:
+            # accounts with nothing due only count towards the group's earliest event: a tight loop of their own, with
+            # a minimum of its own (kept in a register; the group's `earliest` went to the stack in this loop)
+            skipped = np.inf
+            while i < end and next_event[members[i]] >= limit:
+                skipped = min(skipped, next_event[members[i]])
+                i += 1
+            earliest = min(earliest, skipped)
+            if i == end:
+                break
             account = members[i]
-            if next_event[account] >= limit:
-                earliest = min(earliest, next_event[account])
-                continue
+            i += 1
             previous = -1
             soonest, newest, newest_call = np.inf, -np.inf, -np.inf
             o = first_opportunity[account]
