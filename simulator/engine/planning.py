@@ -72,8 +72,7 @@ def plan_day(day, field, working, may_travel, behaviour, seats, territories, acc
     xyz, hours_per_km = territories.xyz, territories.hours_per_km[0]
     # the arrays planning reads, taken out of the named tuples once: handing a tuple of arrays to a function costs
     # a reference count per array per call
-    arrays = (accounts.last_visit, accounts.last_remote, accounts.visit_hours, accounts.inverse_interval,
-              accounts.newest_stage_start)
+    arrays = (accounts.last_visit, accounts.last_remote, accounts.newest_stage_start)
     trip_base, trip_left, trip_day = seats.trip_base, seats.trip_left, seats.trip_day
     field_left = np.zeros(working.shape[0])  # today's field hours less the long drives of a trip
     remote_limits = np.full(working.shape[0], np.inf)  # farthest from home a day trip goes
@@ -90,8 +89,9 @@ def plan_day(day, field, working, may_travel, behaviour, seats, territories, acc
                 travel = travel_view(territories.travel, territories.travel_start[seat], n + 1)
                 days, anchor = start_trip(day, field[seat], behaviour, start, n,
                                           territories.mean_visit[seat] + territories.drive_per_stop[seat], members,
-                                          from_home, potential_score, arrays, travel, xyz,
-                                          territories.xyz_start[seat], hours_per_km)
+                                          from_home, territories.visit_hours, territories.inverse_interval,
+                                          potential_score, arrays, travel, xyz, territories.xyz_start[seat],
+                                          hours_per_km)
                 if days > 0:
                     trip_base[seat], trip_left[seat], trip_day[seat] = anchor, days, 0
         if trip_left[seat] > 0:
@@ -124,23 +124,23 @@ def urgency(day, last, last_remote, inverse_interval, newest_stage_start, positi
 
 
 @njit(cache=True)
-def start_trip(day, field_hours, behaviour, start, n, per_stop, members, from_home, potential_score, arrays, travel,
-               xyz, first, hours_per_km):
+def start_trip(day, field_hours, behaviour, start, n, per_stop, members, from_home, visit_at, interval_at,
+               potential_score, arrays, travel, xyz, first, hours_per_km):
     """(days, anchor position) of an overnight trip to start today if remote accounts are due, else (0, 0).
 
     The trip is anchored at the most urgent remote account. It lasts long enough for the due remote work within
     `trips.radius_hours` of its anchor (plus the drives out and back), at least two days, at most `trips.max_days`
     and never past the week's last day.
     """
-    last_visit, last_remote, visit_hours, inverse_interval, newest_stage_start = arrays
+    last_visit, last_remote, newest_stage_start = arrays
     best, best_score, pressing = -1, -np.inf, False
     for position in range(n):
         away = from_home[start + position]
-        if away <= behaviour.overnight_beyond or away + visit_hours[members[start + position]] > field_hours:
+        if away <= behaviour.overnight_beyond or away + visit_at[start + position] > field_hours:
             continue  # near enough for a day trip, or too far to reach and visit in a day's drive
         account = members[start + position]
         value, urgent, long_overdue = urgency(day, last_visit[account], last_remote[account],
-                                              inverse_interval[account], newest_stage_start[account],
+                                              interval_at[start + position], newest_stage_start[account],
                                               potential_score[start + position], behaviour)
         if urgent and value > best_score:
             best, best_score, pressing = position, value, long_overdue
@@ -153,9 +153,9 @@ def start_trip(day, field_hours, behaviour, start, n, per_stop, members, from_ho
         if position_hours(travel, xyz, first, hours_per_km, best + 1, position + 1) > behaviour.trip_radius:
             continue
         account = members[start + position]
-        soon = (day + SOON_DAYS - last_visit[account]) * inverse_interval[account]
+        soon = (day + SOON_DAYS - last_visit[account]) * interval_at[start + position]
         if soon >= behaviour.due_threshold or urgency(day, last_visit[account], last_remote[account],
-                                                      inverse_interval[account], newest_stage_start[account],
+                                                      interval_at[start + position], newest_stage_start[account],
                                                       potential_score[start + position], behaviour)[1]:
             work += per_stop
     if work < TRIP_MIN_WORK * field_hours and not pressing:
@@ -181,8 +181,9 @@ def plan(day, field_hours, bases, remote_limits, working, behaviour, territories
     """
     members, from_home, visit_at = territories.accounts, territories.from_home, territories.visit_hours
     potential_score, xyz, hours_per_km = territories.potential_score, territories.xyz, territories.hours_per_km[0]
-    last_visit, last_remote, inverse_interval = accounts.last_visit, accounts.last_remote, accounts.inverse_interval
-    newest_stage_start = accounts.newest_stage_start
+    # per-account constants come in territory order (a sequential read, not a gather): visit hours, 1 / interval
+    interval_at = territories.inverse_interval
+    last_visit, last_remote, newest_stage_start = accounts.last_visit, accounts.last_remote, accounts.newest_stage_start
     largest = 0
     for seat in range(working.shape[0]):
         largest = max(largest, territories.start[seat + 1] - territories.start[seat])
@@ -214,8 +215,9 @@ def plan(day, field_hours, bases, remote_limits, working, behaviour, territories
             if 2.0 * away + visit_at[start + position] > hours:
                 continue
             account = members[start + position]
-            value, is_urgent, _ = urgency(day, last_visit[account], last_remote[account], inverse_interval[account],
-                                          newest_stage_start[account], potential_score[start + position], behaviour)
+            value, is_urgent, _ = urgency(day, last_visit[account], last_remote[account],
+                                          interval_at[start + position], newest_stage_start[account],
+                                          potential_score[start + position], behaviour)
             reachable[n_reachable] = position
             away_of[n_reachable] = away
             score[n_reachable], urgent[n_reachable] = value, is_urgent

@@ -115,7 +115,8 @@ class Workday:
             xyz, xyz_start = np.zeros((0, 3)), np.zeros(n, dtype=np.int64)
             travel = np.concatenate([m.ravel() for m in self.matrices])
             travel_start = np.concatenate(([0], np.cumsum([m.size for m in self.matrices])[:-1])).astype(np.int64)
-        return Territories(start, accounts, from_home, self.state.visit_hours[accounts], self.farthest.copy(),
+        return Territories(start, accounts, from_home, state.visit_hours[accounts], state.inverse_interval[accounts],
+                           self.farthest.copy(),
                            potential_score, self.mean_visit.copy(), self.drive_per_stop.copy(), travel_start, travel,
                            xyz_start, xyz, np.array([self.hours_per_km]))
 
