@@ -34,12 +34,12 @@ VISIT_UNIFORMS = 8
 
 @njit(cache=True)
 def drive_routes(day, admin, field, training, working, planned, n_planned, bases, legs, effort, effectiveness,
-                 behaviour, pipeline, keys, seats, territories, accounts, opportunities, visits, counters):
-    """Every working seat drives its planned route and makes the visits that fit; then calls and put-off admin.
+                 behaviour, pipeline, keys, seats, territories, accounts, opportunities, visits, counters, clocks):
+    """Every working seat drives its planned route and makes the visits that fit; `clocks` gets when it is back.
 
     The stops are ordered by `plan_route` around the day's base (home or lodging); each drive and visit takes a
     simulated time; a stop that no longer fits with the drive back to the base (and home, on a trip's last day)
-    is skipped. Hours are logged: the drives to and from the base as home-leg hours, calls as remote hours.
+    is skipped. The drives to and from the base are logged as home-leg hours; the rest of the day is `end_days`.
     """
     hours = behaviour.workday_hours
     travel_sigma, visit_sigma = behaviour.travel_sigma, behaviour.visit_sigma
@@ -62,8 +62,7 @@ def drive_routes(day, admin, field, training, working, planned, n_planned, bases
         opportunities.created, opportunities.win_draw, opportunities.source, opportunities.stage_began,
         opportunities.closed, opportunities.seat_closed)
     value_sigma = pipeline.value_sigma
-    visit_only, last_remote, remote_before_today, newest_call_start = (
-        accounts.visit_only, accounts.last_remote, accounts.remote_before_today, accounts.newest_call_start)
+    newest_call_start = accounts.newest_call_start
     pull_chance = min(pipeline.pull_in * effort, 1.0 - pipeline.slip)
     # a route's travel matrix and tour in buffers allocated once a day, not once a seat
     cells = np.empty((MAX_STOPS + 1) * (MAX_STOPS + 1))
@@ -167,42 +166,7 @@ def drive_routes(day, admin, field, training, working, planned, n_planned, bases
                         pulled, next_of_account)
         leg = matrix[here, 0] * base_noise + back if here else back
         seats.home_leg_hours[seat, day] = out + leg
-        clock += leg
-        left = hours - training[seat] - clock
-        block = admin[seat]
-        if left < 0:  # a trip's long drive overran the day: it comes out of onboarding, then of the admin block
-            lost = min(training[seat], -left)
-            seats.admin_hours[seat, day] -= lost
-            left += lost
-            lost = min(block, -left)
-            block -= lost
-            seats.admin_hours[seat, day] -= lost
-            seats.backlog[seat] += lost
-            left += lost
-            if left < 0:  # rare: the rest of the drive is the evening's (not paid time)
-                seats.home_leg_hours[seat, day] += left
-                clock += left
-                left = 0.0
-        # calls on deals waiting for a touch come before admin: from time left, then from the admin block (the
-        # admin it displaces is put off)
-        spare = max(block - MIN_ADMIN_SHARE * hours, 0.0)
-        if behaviour.remote and seats.calls_due[seat] and left + spare >= behaviour.remote_hours:
-            most = int((left + spare) // behaviour.remote_hours)
-            calls = remote_touches(day, clock, most, members[territories.start[seat]:territories.start[seat + 1]],
-                                   behaviour, pipeline, visit_only, last_visit, last_remote, remote_before_today,
-                                   newest_call_start, relationships, stocks, stock_times)
-            # fewer calls than time for: every deal waiting was called, and none waits until a new stage begins
-            seats.calls_due[seat] = calls == most
-            calling = calls * behaviour.remote_hours
-            seats.remote_hours[seat, day] = calling
-            displaced = max(calling - max(left, 0.0), 0.0)
-            seats.admin_hours[seat, day] -= displaced
-            seats.backlog[seat] += displaced
-            left -= calling - displaced
-        catch_up = min(max(left, 0.0), seats.backlog[seat])
-        seats.backlog[seat] -= catch_up
-        seats.admin_hours[seat, day] += catch_up
-        seats.idle_hours[seat, day] = left - catch_up
+        clocks[seat] = clock + leg
 
 
 @njit(cache=True, inline="always")
@@ -254,34 +218,71 @@ def demand_now(account, now, needs, need_times, need_rates, need_expiries, relat
 
 
 @njit(cache=True)
-def remote_touches(day, clock, most, members, behaviour, pipeline, visit_only, last_visit, last_remote,
-                   remote_before_today, newest_call_start, relationships, stocks, stock_times):
-    """Up to `most` calls from `clock` on, to the accounts of a territory (`members`); returns how many were made.
+def end_days(day, admin, training, clocks, working, behaviour, pipeline, seats, territories, accounts):
+    """Every working seat's day after its route (back at `clocks[seat]` hours): calls, admin put off, idle time.
 
-    Calls go to accounts with a deal that waits for a touch a call can give (not a visit-only segment, not the
-    last stage).
+    A drive that overran the day comes out of onboarding, then of the admin block. Calls on deals waiting for a
+    touch come before admin: from time left, then from the admin block (the admin it displaces is put off); calls
+    go to accounts with a deal a call can advance (not a visit-only segment, not the last stage). Time still left
+    catches up on admin put off; the rest is idle. Seats touch only their own accounts, so every seat's routes can
+    come first; the call loop is written out here, over arrays taken out of the named tuples once a day.
     """
     hours = behaviour.workday_hours
-    n = members.shape[0]
-    made = 0
-    if n == 0:
-        return 0
-    i = (day * 7) % n  # a different first account each day; the index wraps (no division per account)
-    for _ in range(n):
-        if made == most:
-            break
-        account = members[i]
-        i = i + 1 if i + 1 < n else 0
-        if visit_only[account]:
+    members = territories.accounts
+    visit_only, last_visit, last_remote, remote_before_today = (accounts.visit_only, accounts.last_visit,
+                                                               accounts.last_remote, accounts.remote_before_today)
+    newest_call_start, relationships, stocks, stock_times = (accounts.newest_call_start, accounts.relationship,
+                                                             accounts.stock, accounts.stock_time)
+    for seat in range(working.shape[0]):
+        if not working[seat]:
             continue
-        # a deal a call can advance waits if its stage began at or after the account's last touch (a deal made at
-        # a visit needs a later touch); the newest such stage start is kept per account
-        if newest_call_start[account] < max(last_visit[account], last_remote[account]):
-            continue
-        made += 1
-        now = day + (clock + made * behaviour.remote_hours) / hours
-        remote_before_today[account] = last_remote[account]
-        last_remote[account] = now
-        relationships[account] += behaviour.remote_weight * pipeline.recovery * (1.0 - relationships[account])
-        add_to_stock(account, now, behaviour.remote_weight, pipeline, stocks, stock_times)
-    return made
+        clock = clocks[seat]
+        left = hours - training[seat] - clock
+        block = admin[seat]
+        if left < 0:  # a trip's long drive overran the day: it comes out of onboarding, then of the admin block
+            lost = min(training[seat], -left)
+            seats.admin_hours[seat, day] -= lost
+            left += lost
+            lost = min(block, -left)
+            block -= lost
+            seats.admin_hours[seat, day] -= lost
+            seats.backlog[seat] += lost
+            left += lost
+            if left < 0:  # rare: the rest of the drive is the evening's (not paid time)
+                seats.home_leg_hours[seat, day] += left
+                clock += left
+                left = 0.0
+        spare = max(block - MIN_ADMIN_SHARE * hours, 0.0)
+        start, n = territories.start[seat], territories.start[seat + 1] - territories.start[seat]
+        if behaviour.remote and seats.calls_due[seat] and left + spare >= behaviour.remote_hours:
+            most = int((left + spare) // behaviour.remote_hours)
+            calls = 0
+            # a different first account each day; the index wraps (no division per account)
+            i = (day * 7) % n if n > 0 else 0
+            for _ in range(n):
+                if calls == most:
+                    break
+                account = members[start + i]
+                i = i + 1 if i + 1 < n else 0
+                # a deal a call can advance waits if its stage began at or after the account's last touch (a deal
+                # made at a visit needs a later touch); the newest such stage start is kept per account
+                if visit_only[account] or newest_call_start[account] < max(last_visit[account], last_remote[account]):
+                    continue
+                calls += 1
+                now = day + (clock + calls * behaviour.remote_hours) / hours
+                remote_before_today[account] = last_remote[account]
+                last_remote[account] = now
+                relationships[account] += behaviour.remote_weight * pipeline.recovery * (1.0 - relationships[account])
+                add_to_stock(account, now, behaviour.remote_weight, pipeline, stocks, stock_times)
+            # fewer calls than time for: every deal waiting was called, and none waits until a new stage begins
+            seats.calls_due[seat] = calls == most
+            calling = calls * behaviour.remote_hours
+            seats.remote_hours[seat, day] = calling
+            displaced = max(calling - max(left, 0.0), 0.0)
+            seats.admin_hours[seat, day] -= displaced
+            seats.backlog[seat] += displaced
+            left -= calling - displaced
+        catch_up = min(max(left, 0.0), seats.backlog[seat])
+        seats.backlog[seat] -= catch_up
+        seats.admin_hours[seat, day] += catch_up
+        seats.idle_hours[seat, day] = left - catch_up
