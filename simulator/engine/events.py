@@ -1,4 +1,4 @@
-"""Opportunities, compiled: created at visits, advanced or stalled at stage ends, closed won, lost or stalled.
+"""Opportunities, compiled: made at visits (`visits`), advanced or stalled at stage ends, closed won, lost or stalled.
 
 A stage check asks whether the account was touched since the opportunity's stage began: visited, or, where a
 visit is not needed (a segment outside `remote.visit_segments`, a stage before the last), called. The latest
@@ -35,48 +35,6 @@ def change_factor(days_since_change, penalty, penalty_days):
     return 1.0 - penalty * fade if fade > 0 else 1.0
 
 
-@njit(cache=True)
-def create(account, seat, value_z, cycle_z, win_draw, push_draw, needs, source, now, pipeline, potential,
-           first_opportunity, next_event, newest_stage_start, newest_call_start, group_next, opportunities,
-           counters):
-    """Open an opportunity for `needs` of the account's needs at `now`, untouched.
-
-    Its first stage ends a stage's length later; its value is a deal's value per need (lognormal around its mean)
-    times the needs (its hand-over, discount and pull-in/slip flags are the pool's zeros: rows are never reused).
-    The account arrays come one by one (a named tuple of them costs a reference count per array
-    per call); `group_next` is the earliest next event of each seat's accounts (`resolve_events`).
-    """
-    o = counters[0]
-    counters[0] += 1
-    sigma = pipeline.value_sigma
-    opportunities.account[o] = account
-    opportunities.seat_created[o] = seat
-    opportunities.value[o] = needs * potential[account] * pipeline.value_share * math.exp(
-        sigma * value_z - 0.5 * sigma * sigma)
-    stage_days = pipeline.cycle_median_days * math.exp(pipeline.cycle_sigma * cycle_z) / pipeline.stages
-    opportunities.stage_days[o] = stage_days
-    opportunities.created[o] = now
-    opportunities.win_draw[o] = win_draw
-    opportunities.push_draw[o] = push_draw
-    opportunities.source[o] = source
-    opportunities.stage[o] = 0
-    opportunities.stalls[o] = 0
-    opportunities.status[o] = OPEN
-    opportunities.outcome[o] = STILL_OPEN
-    opportunities.stage_began[o] = now
-    opportunities.next_check[o] = now + stage_days
-    opportunities.closed[o] = np.nan
-    opportunities.seat_closed[o] = -1
-    opportunities.vacancy[o] = False
-    opportunities.next_of_account[o] = first_opportunity[account]
-    first_opportunity[account] = o
-    next_event[account] = min(next_event[account], now + stage_days)
-    group_next[seat] = min(group_next[seat], now + stage_days)
-    newest_stage_start[account] = max(newest_stage_start[account], now)
-    if pipeline.stages > 1:  # its first stage can be advanced by a call
-        newest_call_start[account] = max(newest_call_start[account], now)
-
-
 @njit(cache=True, inline="always")
 def latest(last, before_today, when):
     """The latest of an account's visits (or calls) at or before `when`: its last, or the last before today."""
@@ -107,11 +65,19 @@ def resolve_events(until, pipeline, seats, territories, accounts, opportunities)
         if group_next[seat] >= limit:  # none of the group's accounts has an event due
             continue
         earliest = np.inf
-        for i in range(territories.start[seat], territories.start[seat + 1]):
+        i, end = territories.start[seat], territories.start[seat + 1]
+        while True:
+            # accounts with nothing due only count towards the group's earliest event: a tight loop of their own, with
+            # a minimum of its own (kept in a register; the group's `earliest` went to the stack in this loop)
+            skipped = np.inf
+            while i < end and next_event[members[i]] >= limit:
+                skipped = min(skipped, next_event[members[i]])
+                i += 1
+            earliest = min(earliest, skipped)
+            if i == end:
+                break
             account = members[i]
-            if next_event[account] >= limit:
-                earliest = min(earliest, next_event[account])
-                continue
+            i += 1
             previous = -1
             soonest, newest, newest_call = np.inf, -np.inf, -np.inf
             o = first_opportunity[account]

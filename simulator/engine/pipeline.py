@@ -29,6 +29,7 @@ from simulator.engine.events import (
     link_opportunities,
     open_deals_of,
 )
+from simulator.engine.gather import open_deals_by_seat
 from simulator.engine.state import DAYS_PER_MONTH, RunState
 from simulator.engine.tables import PipelineParams
 
@@ -105,10 +106,9 @@ class PipelineModel:
         """
         state = self.state
         if self.counted_at != state.ownership_changes:
-            used = int(state.counters[0])
             pool = state.opportunities
-            owner = state.account_seat[pool.account[:used][pool.status[:used] == OPEN]]
-            state.open_deals[:] = np.bincount(owner[owner >= 0], minlength=state.n_seats)
+            state.open_deals[:] = open_deals_by_seat(state.account_seat, pool.account, pool.status,
+                                                     int(state.counters[0]), OPEN, state.n_seats)
             self.counted_at = state.ownership_changes
         return state.open_deals
 

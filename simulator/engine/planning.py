@@ -66,39 +66,34 @@ def plan_day(day, field, working, may_travel, behaviour, seats, territories, acc
 
     A seat that may travel (a rep, not a covering manager) on no trip may start one today (`seats.trip_*`);
     `bases[seat]` gets today's base (0 = home, else the lodging's position) and `legs[seat]` the long drives out
-    to the lodging (first trip day) and back home (last trip day).
+    to the lodging (first trip day) and back home (last trip day). Then `plan` chooses every seat's stops.
     """
     members, potential_score, from_home = territories.accounts, territories.potential_score, territories.from_home
     xyz, hours_per_km = territories.xyz, territories.hours_per_km[0]
     # the arrays planning reads, taken out of the named tuples once: handing a tuple of arrays to a function costs
     # a reference count per array per call
-    arrays = (accounts.last_visit, accounts.last_remote, accounts.visit_hours, accounts.inverse_interval,
-              accounts.newest_stage_start)
+    arrays = (accounts.last_visit, accounts.last_remote, accounts.newest_stage_start)
     trip_base, trip_left, trip_day = seats.trip_base, seats.trip_left, seats.trip_day
-    largest = 0
-    for seat in range(working.shape[0]):
-        largest = max(largest, territories.start[seat + 1] - territories.start[seat])
-    scratch = (np.empty(largest, dtype=np.int64), np.empty(largest), np.empty(largest, dtype=np.bool_),
-               np.empty(largest), np.empty(largest), np.empty(MAX_STOPS, dtype=np.int64), np.empty(MAX_STOPS))
+    field_left = np.zeros(working.shape[0])  # today's field hours less the long drives of a trip
+    remote_limits = np.full(working.shape[0], np.inf)  # farthest from home a day trip goes
     for seat in range(working.shape[0]):
         bases[seat], legs[seat, 0], legs[seat, 1] = 0, 0.0, 0.0
         if not working[seat]:
             continue
         start = territories.start[seat]
         n = territories.start[seat + 1] - start
-        travel = travel_view(territories.travel, territories.travel_start[seat], n + 1)
-        first = territories.xyz_start[seat]
-        remote_limit = np.inf
         if behaviour.trips and may_travel[seat]:
-            remote_limit = behaviour.overnight_beyond
+            remote_limits[seat] = behaviour.overnight_beyond
             if (trip_left[seat] == 0 and day % WEEK_DAYS <= WEEK_DAYS - TRIP_MIN_DAYS
-                    and territories.farthest[seat] > remote_limit):  # (no remote account: no trip to start)
+                    and territories.farthest[seat] > behaviour.overnight_beyond):  # (no remote account: no trip)
+                travel = travel_view(territories.travel, territories.travel_start[seat], n + 1)
                 days, anchor = start_trip(day, field[seat], behaviour, start, n,
                                           territories.mean_visit[seat] + territories.drive_per_stop[seat], members,
-                                          from_home, potential_score, arrays, travel, xyz, first, hours_per_km)
+                                          from_home, territories.visit_hours, territories.inverse_interval,
+                                          potential_score, arrays, travel, xyz, territories.xyz_start[seat],
+                                          hours_per_km)
                 if days > 0:
                     trip_base[seat], trip_left[seat], trip_day[seat] = anchor, days, 0
-        base = 0
         if trip_left[seat] > 0:
             base = trip_base[seat]
             bases[seat] = base
@@ -106,10 +101,8 @@ def plan_day(day, field, working, may_travel, behaviour, seats, territories, acc
                 legs[seat, 0] = from_home[start + base - 1]
             if trip_left[seat] == 1:
                 legs[seat, 1] = from_home[start + base - 1]
-        n_chosen[seat] = plan(day, field[seat] - legs[seat, 0] - legs[seat, 1], base, remote_limit, behaviour,
-                              start, n, territories.mean_visit[seat] + territories.drive_per_stop[seat], members,
-                              from_home, territories.visit_hours, potential_score, arrays, scratch, travel, xyz,
-                              first, hours_per_km, chosen[seat])
+        field_left[seat] = field[seat] - legs[seat, 0] - legs[seat, 1]
+    plan(day, field_left, bases, remote_limits, working, behaviour, territories, accounts, chosen, n_chosen)
 
 
 @njit(cache=True, inline="always")
@@ -131,23 +124,23 @@ def urgency(day, last, last_remote, inverse_interval, newest_stage_start, positi
 
 
 @njit(cache=True)
-def start_trip(day, field_hours, behaviour, start, n, per_stop, members, from_home, potential_score, arrays, travel,
-               xyz, first, hours_per_km):
+def start_trip(day, field_hours, behaviour, start, n, per_stop, members, from_home, visit_at, interval_at,
+               potential_score, arrays, travel, xyz, first, hours_per_km):
     """(days, anchor position) of an overnight trip to start today if remote accounts are due, else (0, 0).
 
     The trip is anchored at the most urgent remote account. It lasts long enough for the due remote work within
     `trips.radius_hours` of its anchor (plus the drives out and back), at least two days, at most `trips.max_days`
     and never past the week's last day.
     """
-    last_visit, last_remote, visit_hours, inverse_interval, newest_stage_start = arrays
+    last_visit, last_remote, newest_stage_start = arrays
     best, best_score, pressing = -1, -np.inf, False
     for position in range(n):
         away = from_home[start + position]
-        if away <= behaviour.overnight_beyond or away + visit_hours[members[start + position]] > field_hours:
+        if away <= behaviour.overnight_beyond or away + visit_at[start + position] > field_hours:
             continue  # near enough for a day trip, or too far to reach and visit in a day's drive
         account = members[start + position]
         value, urgent, long_overdue = urgency(day, last_visit[account], last_remote[account],
-                                              inverse_interval[account], newest_stage_start[account],
+                                              interval_at[start + position], newest_stage_start[account],
                                               potential_score[start + position], behaviour)
         if urgent and value > best_score:
             best, best_score, pressing = position, value, long_overdue
@@ -160,9 +153,9 @@ def start_trip(day, field_hours, behaviour, start, n, per_stop, members, from_ho
         if position_hours(travel, xyz, first, hours_per_km, best + 1, position + 1) > behaviour.trip_radius:
             continue
         account = members[start + position]
-        soon = (day + SOON_DAYS - last_visit[account]) * inverse_interval[account]
+        soon = (day + SOON_DAYS - last_visit[account]) * interval_at[start + position]
         if soon >= behaviour.due_threshold or urgency(day, last_visit[account], last_remote[account],
-                                                      inverse_interval[account], newest_stage_start[account],
+                                                      interval_at[start + position], newest_stage_start[account],
                                                       potential_score[start + position], behaviour)[1]:
             work += per_stop
     if work < TRIP_MIN_WORK * field_hours and not pressing:
@@ -175,73 +168,92 @@ def start_trip(day, field_hours, behaviour, start, n, per_stop, members, from_ho
 
 
 @njit(cache=True)
-def plan(day, field_hours, base, remote_limit, behaviour, start, n, per_stop, members, from_home, visit_at,
-         potential_score, arrays, scratch, travel, xyz, first, hours_per_km, out):
-    """How many accounts to route today; their positions in the seat's territory go to `out`.
+def plan(day, field_hours, bases, remote_limits, working, behaviour, territories, accounts, chosen, n_chosen):
+    """How many accounts each working seat routes today (`n_chosen`); their territory positions go to `chosen`.
 
-    Positions index members[start:start + n].
-
-    From home (`base` 0): accounts within `remote_limit` whose round trip fits in today's field time. From a
-    trip's lodging (`base` = its position): accounts within `trips.radius_hours` of it whose round trip from it
-    fits. Due accounts and those with deals needing a touch come first, around the most urgent one (the anchor),
-    within `max_detour_hours` of it (a due account farther off waits for a day near it); the day holds about
-    field time / (visit + expected drive per stop) stops, plus one (stops that do not fit are skipped on the road).
+    From home (`bases[seat]` 0): accounts within `remote_limits[seat]` whose round trip fits in today's field time.
+    From a trip's lodging (`bases[seat]` = its position): accounts within `trips.radius_hours` of it whose round
+    trip from it fits. Due accounts and those with deals needing a touch come first, around the most urgent one
+    (the anchor), within `max_detour_hours` of it (a due account farther off waits for a day near it); the day
+    holds about field time / (visit + expected drive per stop) stops, plus one (stops that do not fit are skipped
+    on the road). One call plans every seat: the arrays are taken out of the named tuples once a day, not once a
+    seat (each array handed to a function costs a reference count per call).
     """
-    last_visit, last_remote, visit_hours, inverse_interval, newest_stage_start = arrays
-    reachable, score, urgent, away_of, cost = scratch[:5]  # room for the largest territory, allocated once a day
-    n_reachable = 0
-    for position in range(n):
-        if base == 0:
-            away = from_home[start + position]
-            if away > remote_limit:
-                continue
-        else:
-            away = position_hours(travel, xyz, first, hours_per_km, base, position + 1)
-            if away > behaviour.trip_radius:
-                continue
-        if 2.0 * away + visit_at[start + position] > field_hours:
-            continue
-        account = members[start + position]
-        value, is_urgent, _ = urgency(day, last_visit[account], last_remote[account], inverse_interval[account],
-                                      newest_stage_start[account], potential_score[start + position], behaviour)
-        reachable[n_reachable] = position
-        away_of[n_reachable] = away
-        score[n_reachable], urgent[n_reachable] = value, is_urgent
-        n_reachable += 1
-    if n_reachable == 0:
-        return 0
-    wanted = min(MAX_STOPS, n_reachable, int(field_hours / per_stop) + 1)
-    best, anchor = -np.inf, 0
-    for i in range(n_reachable):  # the most urgent account, a little nearer preferred
-        value = score[i] - ANCHOR_DISTANCE * away_of[i]
-        if value > best:
-            best, anchor = value, reachable[i] + 1
-    # urgent accounts first: an urgent one within the detour bound costs at most DETOUR_PENALTY x max_detour -
-    # URGENT_BONUS; if that is below any account not due can cost and there are enough of them, the others cannot
-    # be chosen and their detours need not be computed
-    close_urgent = 0
-    for i in range(n_reachable):
-        if urgent[i]:
-            detour = position_hours(travel, xyz, first, hours_per_km, anchor, reachable[i] + 1)
-            cost[i] = DETOUR_PENALTY * detour - score[i] if detour <= behaviour.max_detour else np.inf
-            if detour <= behaviour.max_detour:
-                close_urgent += 1
+    members, from_home, visit_at = territories.accounts, territories.from_home, territories.visit_hours
+    potential_score, xyz, hours_per_km = territories.potential_score, territories.xyz, territories.hours_per_km[0]
+    # per-account constants come in territory order (a sequential read, not a gather): visit hours, 1 / interval
+    interval_at = territories.inverse_interval
+    last_visit, last_remote, newest_stage_start = accounts.last_visit, accounts.last_remote, accounts.newest_stage_start
+    largest = 0
+    for seat in range(working.shape[0]):
+        largest = max(largest, territories.start[seat + 1] - territories.start[seat])
+    # room for the largest territory, allocated once a day
+    reachable, score, urgent = np.empty(largest, dtype=np.int64), np.empty(largest), np.empty(largest, dtype=np.bool_)
+    away_of, cost = np.empty(largest), np.empty(largest)
+    order, best_costs = np.empty(MAX_STOPS, dtype=np.int64), np.empty(MAX_STOPS)
     others_lose = (DETOUR_PENALTY * behaviour.max_detour - URGENT_BONUS
                    < -(behaviour.overdue_weight * behaviour.due_threshold + behaviour.potential_weight))
-    for i in range(n_reachable):
-        if not urgent[i]:
-            if others_lose and close_urgent >= wanted:
-                cost[i] = np.inf
+    for seat in range(working.shape[0]):
+        n_chosen[seat] = 0
+        if not working[seat]:
+            continue
+        start = territories.start[seat]
+        n = territories.start[seat + 1] - start
+        travel = travel_view(territories.travel, territories.travel_start[seat], n + 1)
+        first = territories.xyz_start[seat]
+        base, hours = bases[seat], field_hours[seat]
+        n_reachable = 0
+        for position in range(n):
+            if base == 0:
+                away = from_home[start + position]
+                if away > remote_limits[seat]:
+                    continue
             else:
-                cost[i] = DETOUR_PENALTY * position_hours(travel, xyz, first, hours_per_km, anchor,
-                                                          reachable[i] + 1) - score[i]
-    order, best = scratch[5], scratch[6]
-    cheapest_into(cost[:n_reachable], wanted, order, best)
-    k = 0
-    while k < wanted and cost[order[k]] < np.inf:
-        out[k] = reachable[order[k]]
-        k += 1
-    return k
+                away = position_hours(travel, xyz, first, hours_per_km, base, position + 1)
+                if away > behaviour.trip_radius:
+                    continue
+            if 2.0 * away + visit_at[start + position] > hours:
+                continue
+            account = members[start + position]
+            value, is_urgent, _ = urgency(day, last_visit[account], last_remote[account],
+                                          interval_at[start + position], newest_stage_start[account],
+                                          potential_score[start + position], behaviour)
+            reachable[n_reachable] = position
+            away_of[n_reachable] = away
+            score[n_reachable], urgent[n_reachable] = value, is_urgent
+            n_reachable += 1
+        if n_reachable == 0:
+            continue
+        per_stop = territories.mean_visit[seat] + territories.drive_per_stop[seat]
+        wanted = min(MAX_STOPS, n_reachable, int(hours / per_stop) + 1)
+        best, anchor = -np.inf, 0
+        for i in range(n_reachable):  # the most urgent account, a little nearer preferred
+            value = score[i] - ANCHOR_DISTANCE * away_of[i]
+            if value > best:
+                best, anchor = value, reachable[i] + 1
+        # urgent accounts first: an urgent one within the detour bound costs at most DETOUR_PENALTY x max_detour -
+        # URGENT_BONUS; if that is below any account not due can cost and there are enough of them, the others
+        # cannot be chosen and their detours need not be computed
+        close_urgent = 0
+        for i in range(n_reachable):
+            if urgent[i]:
+                detour = position_hours(travel, xyz, first, hours_per_km, anchor, reachable[i] + 1)
+                cost[i] = DETOUR_PENALTY * detour - score[i] if detour <= behaviour.max_detour else np.inf
+                if detour <= behaviour.max_detour:
+                    close_urgent += 1
+        for i in range(n_reachable):
+            if not urgent[i]:
+                if others_lose and close_urgent >= wanted:
+                    cost[i] = np.inf
+                else:
+                    cost[i] = DETOUR_PENALTY * position_hours(travel, xyz, first, hours_per_km, anchor,
+                                                              reachable[i] + 1) - score[i]
+        cheapest_into(cost[:n_reachable], wanted, order, best_costs)
+        k = 0
+        while k < wanted and cost[order[k]] < np.inf:
+            chosen[seat, k] = reachable[order[k]]
+            k += 1
+        n_chosen[seat] = k
 
 
 @njit(cache=True)

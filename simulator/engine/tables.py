@@ -24,8 +24,8 @@ Seats = namedtuple("Seats", [
     "kind", "multiplier", "ramp", "empty", "open_deals", "calls_due", "backlog", "trip_base", "trip_left", "trip_day",
     "admin_hours", "home_leg_hours", "idle_hours", "remote_hours", "nights", "revenue", "group_next"])
 Territories = namedtuple("Territories", [
-    "start", "accounts", "from_home", "visit_hours", "farthest", "potential_score", "mean_visit", "drive_per_stop",
-    "travel_start", "travel", "xyz_start", "xyz", "hours_per_km"])
+    "start", "accounts", "from_home", "visit_hours", "inverse_interval", "farthest", "potential_score", "mean_visit",
+    "drive_per_stop", "travel_start", "travel", "xyz_start", "xyz", "hours_per_km"])
 Accounts = namedtuple("Accounts", [
     "seat", "covering_for", "last_visit", "visit_before_today", "last_remote", "remote_before_today", "visit_count",
     "inverse_interval", "interval", "visit_hours", "required", "visit_only", "propensity", "relationship",

@@ -6,8 +6,9 @@ it finds may make an opportunity. The day ends at home, or at a trip's lodging. 
 touch a call can give come before admin: from the time left at the end of the day, then from the morning's admin
 block (that admin is put off); time still left goes to admin put off earlier; what is left is idle.
 
-The visit is written out in the route loop, over arrays taken out of the named tuples once a day: a named tuple
-of arrays handed to a function, even an inlined one, costs a reference count per array per call.
+The visit, and the opportunity it may open, are written out in the route loop, over arrays taken out of the named
+tuples once a day: a named tuple of arrays handed to a function, even an inlined one, costs a reference count per
+array per call.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 from numba import njit
 
 from simulator.engine.draws import normal, uniform
-from simulator.engine.events import VISIT, change_factor, create, pull_in
+from simulator.engine.events import OPEN, VISIT, change_factor, pull_in
 from simulator.engine.planning import MAX_STOPS, position_hours, travel_view
 from simulator.engine.routing import plan_route_into
 
@@ -33,12 +34,12 @@ VISIT_UNIFORMS = 8
 
 @njit(cache=True)
 def drive_routes(day, admin, field, training, working, planned, n_planned, bases, legs, effort, effectiveness,
-                 behaviour, pipeline, keys, seats, territories, accounts, opportunities, visits, counters):
-    """Every working seat drives its planned route and makes the visits that fit; then calls and put-off admin.
+                 behaviour, pipeline, keys, seats, territories, accounts, opportunities, visits, counters, clocks):
+    """Every working seat drives its planned route and makes the visits that fit; `clocks` gets when it is back.
 
     The stops are ordered by `plan_route` around the day's base (home or lodging); each drive and visit takes a
     simulated time; a stop that no longer fits with the drive back to the base (and home, on a trip's last day)
-    is skipped. Hours are logged: the drives to and from the base as home-leg hours, calls as remote hours.
+    is skipped. The drives to and from the base are logged as home-leg hours; the rest of the day is `end_days`.
     """
     hours = behaviour.workday_hours
     travel_sigma, visit_sigma = behaviour.travel_sigma, behaviour.visit_sigma
@@ -56,8 +57,12 @@ def drive_routes(day, admin, field, training, working, planned, n_planned, bases
     status, stage, next_check, handover, push_draw, pulled, next_of_account = (
         opportunities.status, opportunities.stage, opportunities.next_check, opportunities.handover,
         opportunities.push_draw, opportunities.pulled, opportunities.next_of_account)
-    visit_only, last_remote, remote_before_today, newest_call_start = (
-        accounts.visit_only, accounts.last_remote, accounts.remote_before_today, accounts.newest_call_start)
+    deal_account, seat_created, value, stage_days, created, win_draw, source, stage_began, closed, seat_closed = (
+        opportunities.account, opportunities.seat_created, opportunities.value, opportunities.stage_days,
+        opportunities.created, opportunities.win_draw, opportunities.source, opportunities.stage_began,
+        opportunities.closed, opportunities.seat_closed)
+    value_sigma = pipeline.value_sigma
+    newest_call_start = accounts.newest_call_start
     pull_chance = min(pipeline.pull_in * effort, 1.0 - pipeline.slip)
     # a route's travel matrix and tour in buffers allocated once a day, not once a seat
     cells = np.empty((MAX_STOPS + 1) * (MAX_STOPS + 1))
@@ -129,10 +134,26 @@ def drive_routes(day, admin, field, training, working, planned, n_planned, bases
                     bundled = min(found / -math.expm1(-found), max(need, 1.0))
                     value_z = normal(keys.visit, account, draw // 2 + 1)  # uniforms draw + 2, draw + 3
                     cycle_z = normal(keys.visit, account, draw // 2 + 2)  # uniforms draw + 4, draw + 5
-                    create(account, seat, value_z, cycle_z, uniform(keys.visit, account, draw + 6),
-                           uniform(keys.visit, account, draw + 7), bundled, VISIT, now, pipeline, potential,
-                           first_opportunity, next_event, newest_stage_start, newest_call_start, group_next,
-                           opportunities, counters)
+                    # the deal opens untouched, its first stage ending a stage's length later (written out here,
+                    # not in a function: see the module's docstring); hand-over, discount and pull-in/slip flags,
+                    # stage, stalls, outcome (still open) and vacancy keep the pool's zeros: rows are never reused
+                    o = counters[0]
+                    counters[0] += 1
+                    deal_account[o], seat_created[o], source[o], status[o] = account, seat, VISIT, OPEN
+                    value[o] = bundled * potential[account] * pipeline.value_share * math.exp(
+                        value_sigma * value_z - 0.5 * value_sigma * value_sigma)
+                    length = pipeline.cycle_median_days * math.exp(pipeline.cycle_sigma * cycle_z) / pipeline.stages
+                    stage_days[o], created[o], stage_began[o], next_check[o] = length, now, now, now + length
+                    win_draw[o] = uniform(keys.visit, account, draw + 6)
+                    push_draw[o] = uniform(keys.visit, account, draw + 7)
+                    closed[o], seat_closed[o] = np.nan, -1
+                    next_of_account[o] = first_opportunity[account]
+                    first_opportunity[account] = o
+                    next_event[account] = min(next_event[account], now + length)
+                    group_next[seat] = min(group_next[seat], now + length)
+                    newest_stage_start[account] = max(newest_stage_start[account], now)
+                    if pipeline.stages > 1:  # its first stage can be advanced by a call
+                        newest_call_start[account] = max(newest_call_start[account], now)
                     open_deals[seat] += 1
                     calls_due[seat] = True
                     needs[account] = max(0.0, need - bundled)
@@ -145,42 +166,7 @@ def drive_routes(day, admin, field, training, working, planned, n_planned, bases
                         pulled, next_of_account)
         leg = matrix[here, 0] * base_noise + back if here else back
         seats.home_leg_hours[seat, day] = out + leg
-        clock += leg
-        left = hours - training[seat] - clock
-        block = admin[seat]
-        if left < 0:  # a trip's long drive overran the day: it comes out of onboarding, then of the admin block
-            lost = min(training[seat], -left)
-            seats.admin_hours[seat, day] -= lost
-            left += lost
-            lost = min(block, -left)
-            block -= lost
-            seats.admin_hours[seat, day] -= lost
-            seats.backlog[seat] += lost
-            left += lost
-            if left < 0:  # rare: the rest of the drive is the evening's (not paid time)
-                seats.home_leg_hours[seat, day] += left
-                clock += left
-                left = 0.0
-        # calls on deals waiting for a touch come before admin: from time left, then from the admin block (the
-        # admin it displaces is put off)
-        spare = max(block - MIN_ADMIN_SHARE * hours, 0.0)
-        if behaviour.remote and seats.calls_due[seat] and left + spare >= behaviour.remote_hours:
-            most = int((left + spare) // behaviour.remote_hours)
-            calls = remote_touches(day, clock, most, members[territories.start[seat]:territories.start[seat + 1]],
-                                   behaviour, pipeline, visit_only, last_visit, last_remote, remote_before_today,
-                                   newest_call_start, relationships, stocks, stock_times)
-            # fewer calls than time for: every deal waiting was called, and none waits until a new stage begins
-            seats.calls_due[seat] = calls == most
-            calling = calls * behaviour.remote_hours
-            seats.remote_hours[seat, day] = calling
-            displaced = max(calling - max(left, 0.0), 0.0)
-            seats.admin_hours[seat, day] -= displaced
-            seats.backlog[seat] += displaced
-            left -= calling - displaced
-        catch_up = min(max(left, 0.0), seats.backlog[seat])
-        seats.backlog[seat] -= catch_up
-        seats.admin_hours[seat, day] += catch_up
-        seats.idle_hours[seat, day] = left - catch_up
+        clocks[seat] = clock + leg
 
 
 @njit(cache=True, inline="always")
@@ -232,30 +218,71 @@ def demand_now(account, now, needs, need_times, need_rates, need_expiries, relat
 
 
 @njit(cache=True)
-def remote_touches(day, clock, most, members, behaviour, pipeline, visit_only, last_visit, last_remote,
-                   remote_before_today, newest_call_start, relationships, stocks, stock_times):
-    """Up to `most` calls from `clock` on, to the accounts of a territory (`members`); returns how many were made.
+def end_days(day, admin, training, clocks, working, behaviour, pipeline, seats, territories, accounts):
+    """Every working seat's day after its route (back at `clocks[seat]` hours): calls, admin put off, idle time.
 
-    Calls go to accounts with a deal that waits for a touch a call can give (not a visit-only segment, not the
-    last stage).
+    A drive that overran the day comes out of onboarding, then of the admin block. Calls on deals waiting for a
+    touch come before admin: from time left, then from the admin block (the admin it displaces is put off); calls
+    go to accounts with a deal a call can advance (not a visit-only segment, not the last stage). Time still left
+    catches up on admin put off; the rest is idle. Seats touch only their own accounts, so every seat's routes can
+    come first; the call loop is written out here, over arrays taken out of the named tuples once a day.
     """
     hours = behaviour.workday_hours
-    n = members.shape[0]
-    made = 0
-    for i in range(n):
-        if made == most:
-            break
-        account = members[(day * 7 + i) % n]  # a different first account each day
-        if visit_only[account]:
+    members = territories.accounts
+    visit_only, last_visit, last_remote, remote_before_today = (accounts.visit_only, accounts.last_visit,
+                                                               accounts.last_remote, accounts.remote_before_today)
+    newest_call_start, relationships, stocks, stock_times = (accounts.newest_call_start, accounts.relationship,
+                                                             accounts.stock, accounts.stock_time)
+    for seat in range(working.shape[0]):
+        if not working[seat]:
             continue
-        # a deal a call can advance waits if its stage began at or after the account's last touch (a deal made at
-        # a visit needs a later touch); the newest such stage start is kept per account
-        if newest_call_start[account] < max(last_visit[account], last_remote[account]):
-            continue
-        made += 1
-        now = day + (clock + made * behaviour.remote_hours) / hours
-        remote_before_today[account] = last_remote[account]
-        last_remote[account] = now
-        relationships[account] += behaviour.remote_weight * pipeline.recovery * (1.0 - relationships[account])
-        add_to_stock(account, now, behaviour.remote_weight, pipeline, stocks, stock_times)
-    return made
+        clock = clocks[seat]
+        left = hours - training[seat] - clock
+        block = admin[seat]
+        if left < 0:  # a trip's long drive overran the day: it comes out of onboarding, then of the admin block
+            lost = min(training[seat], -left)
+            seats.admin_hours[seat, day] -= lost
+            left += lost
+            lost = min(block, -left)
+            block -= lost
+            seats.admin_hours[seat, day] -= lost
+            seats.backlog[seat] += lost
+            left += lost
+            if left < 0:  # rare: the rest of the drive is the evening's (not paid time)
+                seats.home_leg_hours[seat, day] += left
+                clock += left
+                left = 0.0
+        spare = max(block - MIN_ADMIN_SHARE * hours, 0.0)
+        start, n = territories.start[seat], territories.start[seat + 1] - territories.start[seat]
+        if behaviour.remote and seats.calls_due[seat] and left + spare >= behaviour.remote_hours:
+            most = int((left + spare) // behaviour.remote_hours)
+            calls = 0
+            # a different first account each day; the index wraps (no division per account)
+            i = (day * 7) % n if n > 0 else 0
+            for _ in range(n):
+                if calls == most:
+                    break
+                account = members[start + i]
+                i = i + 1 if i + 1 < n else 0
+                # a deal a call can advance waits if its stage began at or after the account's last touch (a deal
+                # made at a visit needs a later touch); the newest such stage start is kept per account
+                if visit_only[account] or newest_call_start[account] < max(last_visit[account], last_remote[account]):
+                    continue
+                calls += 1
+                now = day + (clock + calls * behaviour.remote_hours) / hours
+                remote_before_today[account] = last_remote[account]
+                last_remote[account] = now
+                relationships[account] += behaviour.remote_weight * pipeline.recovery * (1.0 - relationships[account])
+                add_to_stock(account, now, behaviour.remote_weight, pipeline, stocks, stock_times)
+            # fewer calls than time for: every deal waiting was called, and none waits until a new stage begins
+            seats.calls_due[seat] = calls == most
+            calling = calls * behaviour.remote_hours
+            seats.remote_hours[seat, day] = calling
+            displaced = max(calling - max(left, 0.0), 0.0)
+            seats.admin_hours[seat, day] -= displaced
+            seats.backlog[seat] += displaced
+            left -= calling - displaced
+        catch_up = min(max(left, 0.0), seats.backlog[seat])
+        seats.backlog[seat] -= catch_up
+        seats.admin_hours[seat, day] += catch_up
+        seats.idle_hours[seat, day] = left - catch_up

@@ -16,6 +16,7 @@ import numpy as np
 
 from simulator.alignment import travel_per_visit_hours
 from simulator.behaviour import cv_to_sigma
+from simulator.engine.gather import group_accounts, group_next, owned_values, territory_points
 from simulator.engine.kernels import MANAGER_DAY, NO_WORK, REP_DAY, play_days
 from simulator.engine.pipeline import PipelineModel
 from simulator.engine.planning import MAX_STOPS
@@ -85,13 +86,7 @@ class Workday:
 
     def _group_next(self) -> np.ndarray:
         """The earliest next pipeline event of each seat's accounts (and of the unowned ones, last); inf if none."""
-        start = self.territories.start
-        earliest = np.full(len(start) - 1, np.inf)
-        filled = np.flatnonzero(np.diff(start) > 0)
-        if len(filled):
-            times = self.state.next_event[self.territories.accounts]
-            earliest[filled] = np.minimum.reduceat(times, start[filled])
-        return earliest
+        return group_next(self.territories.start, self.territories.accounts, self.state.next_event)
 
     def _territories(self) -> Territories:
         """Accounts grouped by seat (unowned last), with each territory's travel and planning constants.
@@ -105,26 +100,23 @@ class Workday:
         n = state.n_seats
         for seat in np.flatnonzero(self.version != state.territory_version).tolist():
             self._refresh(seat)
-        members = [*state.territory, np.flatnonzero(state.account_seat < 0)]
-        start = np.zeros(n + 2, dtype=np.int64)
-        np.cumsum(np.fromiter(map(len, members), dtype=np.int64, count=n + 1), out=start[1:])
-        accounts = np.concatenate(members).astype(np.int64, copy=False)
+        # the same groups as state.territory (and the unowned accounts), gathered in one compiled pass
+        start, accounts = group_accounts(state.account_seat, n)
         owned = int(start[n])
-        from_home = self.from_home_of[accounts]
-        from_home[owned:] = 0.0
-        potential_score = self.score_of[accounts]
-        potential_score[owned:] = 0.0
+        from_home = owned_values(self.from_home_of, accounts, owned)
+        potential_score = owned_values(self.score_of, accounts, owned)
         if self.great_circle:
             # each territory's home, then its accounts: home position s + start[s]
-            locations = np.insert(accounts[:owned], start[:n], state.world.home_location(np.arange(n)))
-            xyz = np.take(state.world.travel.xyz, locations, axis=0)
+            xyz = territory_points(state.world.travel.xyz, start, accounts,
+                                   np.asarray(state.world.home_location(np.arange(n)), dtype=np.int64))
             xyz_start = start[:n] + np.arange(n)
             travel, travel_start = np.zeros(0), np.zeros(n, dtype=np.int64)
         else:
             xyz, xyz_start = np.zeros((0, 3)), np.zeros(n, dtype=np.int64)
             travel = np.concatenate([m.ravel() for m in self.matrices])
             travel_start = np.concatenate(([0], np.cumsum([m.size for m in self.matrices])[:-1])).astype(np.int64)
-        return Territories(start, accounts, from_home, self.state.visit_hours[accounts], self.farthest.copy(),
+        return Territories(start, accounts, from_home, state.visit_hours[accounts], state.inverse_interval[accounts],
+                           self.farthest.copy(),
                            potential_score, self.mean_visit.copy(), self.drive_per_stop.copy(), travel_start, travel,
                            xyz_start, xyz, np.array([self.hours_per_km]))
 

@@ -60,6 +60,8 @@ class WorkforceModel:
         self.day_hooks: list[Callable[[RunState, int], None]] = []
         self.orphans_counted = -1
         self.orphans = (0.0, 0.0)  # orphaned accounts and their potential, as of `orphans_counted` reassignments
+        # the quit forecast's column for the day it foresaw a quit: (day, candidates, probabilities, draws)
+        self.foreseen: tuple[int, np.ndarray, np.ndarray, np.ndarray] | None = None
 
     # -- the tick -----------------------------------------------------------------------------------------
     def tick(self, day: int) -> None:
@@ -94,9 +96,13 @@ class WorkforceModel:
             if len(candidates):
                 days = np.arange(day + 1, limit)
                 draws = uniform_grid(state.quit_key, candidates, day + 1, len(days))
-                quitting = np.flatnonzero((draws < self._daily_quit_probability(candidates, days)).any(axis=0))
+                daily = self._daily_quit_probability(candidates, days)
+                quitting = np.flatnonzero((draws < daily).any(axis=0))
                 if len(quitting):
                     limit = int(days[quitting[0]])
+                    # nothing else happens before that day's tick (it comes before every other event), so its quit
+                    # draws are these: `quits` takes them instead of drawing again
+                    self.foreseen = (limit, candidates, daily[:, quitting[0]], draws[:, quitting[0]])
         return limit
 
     def record_until(self, day: int, until: int) -> None:
@@ -138,8 +144,12 @@ class WorkforceModel:
         candidates = self._quit_candidates()
         if not len(candidates):
             return
-        daily = self._daily_quit_probability(candidates, np.array([day]))[:, 0]
-        draws = uniform_grid(state.quit_key, candidates, day, 1)[:, 0]
+        foreseen, self.foreseen = self.foreseen, None
+        if foreseen is not None and foreseen[0] == day and np.array_equal(foreseen[1], candidates):
+            daily, draws = foreseen[2], foreseen[3]
+        else:
+            daily = self._daily_quit_probability(candidates, np.array([day]))[:, 0]
+            draws = uniform_grid(state.quit_key, candidates, day, 1)[:, 0]
         for seat in candidates[draws < daily].tolist():
             rep = state.occupant[seat]
             rep.notice = float(day)
