@@ -15,10 +15,9 @@ from collections.abc import Callable
 
 import numpy as np
 from scipy.special import ndtr
-from scipy.stats import poisson
 
 from simulator.behaviour import ramp_multiplier
-from simulator.engine.draws import normals_at, uniforms_at
+from simulator.engine.draws import normals_at, poisson_quantiles, uniforms_at
 from simulator.engine.events import (
     CARRIED,
     INBOUND,
@@ -203,7 +202,7 @@ class PipelineModel:
         first = quarter * INBOUND_SLOTS
         every = np.arange(state.n_accounts, dtype=np.int64)
         chance = uniforms_at(state.inbound_key, every, np.full(state.n_accounts, first, dtype=np.int64))
-        counts = np.minimum(poisson.ppf(chance, rate), MAX_INBOUND).astype(np.int64)
+        counts = poisson_quantiles(chance, np.asarray(rate, dtype=float), MAX_INBOUND)
         accounts = np.repeat(every, counts)
         starts = np.repeat(np.cumsum(counts) - counts, counts)
         draw = first + INBOUND_DRAWS * (np.arange(len(accounts)) - starts + 1)  # the account's i-th: draws of i + 1
