@@ -91,6 +91,8 @@ class _Commands(click.Group):
 def main(ctx: click.Context, debug: bool) -> None:
     """territory-sim: simulate sales territories before you reorganise them."""
     ctx.obj = {"debug": debug}
+    if not debug:  # numpy's arithmetic warnings on degenerate input are noise before a clear message or a result
+        warnings.simplefilter("ignore", RuntimeWarning)
 
 
 @main.command()
