@@ -190,10 +190,6 @@ def schema_metadata(keys: list[str] | None = None) -> dict[bytes, bytes]:
 
 
 # -- text -------------------------------------------------------------------------------------------------------
-def _number(value: float, decimals: int) -> str:
-    return _unsigned_zero(f"{value:,.{decimals}f}")
-
-
 def _unsigned_zero(text: str) -> str:
     """No "-0.0" or "+0.0": a value that rounds to zero shows no sign."""
     if text[:1] in "+-" and not any(c in "123456789" for c in text):
@@ -205,9 +201,9 @@ def _money(value: float, sign: bool = False) -> str:
     """$1.2M, $15.3k, $445 (with a sign if asked)."""
     prefix = ("+" if value > 0 else "-" if value < 0 else "") if sign else ("-" if value < 0 else "")
     size = abs(value)
-    if size >= 1e6:
+    if round(size) >= 1e6 or round(size / 1e3, 1) >= 1e3:  # the unit is chosen after rounding: no "$1,000.0k"
         text = f"{size / 1e6:,.{1 if size >= 1e8 else 2}f}M"
-    elif size >= 1e3:
+    elif round(size) >= 1e3:
         text = f"{size / 1e3:,.1f}k"
     else:
         text = f"{size:,.0f}"

@@ -41,6 +41,8 @@ PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")  # '-87.6' i
 
 Row = tuple[int, list[str], str | None]  # (line where the record starts, cells, why it cannot be imported or None)
 
+MAX_EXPORT_BYTES = 2 * 2**30  # an export is read whole: 2 GiB is about 10 million accounts
+
 
 class CrmError(Exception):
     """An import or export that cannot start or finish (a missing or unreadable file, a missing column, ...)."""
@@ -90,6 +92,10 @@ def read_bytes(path: Path) -> bytes:
     if not path.is_file():
         raise CrmError(f"{path}: is not a regular file; expected a CSV file")
     try:
+        size = path.stat().st_size
+        if size > MAX_EXPORT_BYTES:
+            raise CrmError(f"{path}: {size / 2**30:,.1f} GiB; expected an export of at most "
+                           f"{MAX_EXPORT_BYTES / 2**30:,.0f} GiB (split it, or import fewer columns)")
         return path.read_bytes()
     except OSError as exc:
         raise CrmError(f"{path}: cannot be read ({exc.strerror or type(exc).__name__})") from exc

@@ -151,9 +151,9 @@ class Session:
     def __enter__(self) -> Session:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        if self.pool is not None:
-            self.pool.shutdown()
+    def __exit__(self, kind: type | None, *exc: object) -> None:
+        if self.pool is not None:  # after a failure, runs not yet started are dropped, not waited for
+            self.pool.shutdown(cancel_futures=kind is not None)
         if self.client is not None:
             self.client.close()
         if self.cluster is not None:

@@ -11,7 +11,8 @@ the sooner one of them is screened out.
     S2_il = sample variance of X_i - X_l over the first n0 replications
     after each replication r >= n0, system i survives if for every other survivor l
         mean_i(r) >= mean_l(r) - W_il(r),   W_il(r) = max(0, delta / (2 r) (h2 S2_il / delta^2 - r))
-    stop when one survivor is left.
+    stop when one survivor is left, or past the last stage N = max floor(h2 S2_il / delta^2), selecting the largest
+    mean (this ends ties: two identical policies are equally good, so either is a correct selection).
 
 An experiment runs every policy in every replication (its tables stay complete and paired), and applies the
 screening replication by replication to what has been run, so the answer is the same as if systems had been
@@ -21,6 +22,7 @@ once from the first stage, as `select.indifference` x |baseline mean|.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -98,6 +100,10 @@ def kn_select(values: np.ndarray, delta: float, n0: int, alpha: float = 0.05, ma
         survivors = keep
         if len(survivors) == 1:
             return Selection(survivors[0], survivors, eliminated, r)
+        if r > max(math.floor(h2 * s2[i, j] / delta ** 2) for i in survivors for j in survivors if i != j):
+            # past KN's last stage N = max floor(h2 S2_il / delta^2): the largest mean is selected (ties: the first)
+            best = max(survivors, key=lambda i: (means[i], -i))
+            return Selection(best, [best], eliminated, r)
         if r == n:
             return Selection(None, survivors, eliminated, r)
         sums = sums + data[r]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from simulator.catalogue import NEITHER, format_difference, format_level, format_relative, metric
@@ -65,24 +66,24 @@ def render(result: ExperimentResult, colour: bool = False, width: int = 160) -> 
     """The whole terminal answer as text (ANSI colours if `colour`)."""
     console = Console(file=io.StringIO(), width=width, force_terminal=colour, color_system="standard" if colour
                       else None, highlight=False)
-    console.print(_header(result))
+    console.print(_header(result), markup=False)
     findings = Findings.of(result)
     for point in result.sweep:
         if len(result.sweep) > 1:
             console.print(f"\n[bold]Sweep point {point.index}[/bold]: "
-                          + ", ".join(f"{k} = {v}" for k, v in point.values.items()))
+                          + escape(", ".join(f"{k} = {v}" for k, v in point.values.items())))
         console.print("\n[bold]Verdict[/bold]")
         for line in verdict_lines(findings, point.index):
-            console.print(f"  {line}", soft_wrap=True)
+            console.print(f"  {line}", soft_wrap=True, markup=False)  # labels are the user's text
         console.print()
         console.print(differences_table(findings, point.index))
         console.print(levels_table(findings, point.index))
         pairing = pairing_line(findings, point.index)
         if pairing:
-            console.print(pairing)
+            console.print(pairing, markup=False)
     if result.folder is not None:
-        console.print(f"\nresults written to {result.folder.resolve()}", soft_wrap=True)
-        console.print(f"report: {(result.folder / 'report.html').resolve()}", soft_wrap=True)
+        console.print(f"\nresults written to {result.folder.resolve()}", soft_wrap=True, markup=False)
+        console.print(f"report: {(result.folder / 'report.html').resolve()}", soft_wrap=True, markup=False)
     return console.file.getvalue()
 
 
@@ -180,7 +181,7 @@ def _amount(key: str, row: pd.Series, unsigned: bool = False) -> str:
         text = f"{relative} ({absolute})"
     else:
         text = absolute
-    return text.replace("+", "", 1).lstrip("-") if unsigned else text
+    return text.replace("+", "").replace("-", "") if unsigned else text
 
 
 def _interval(key: str, row: pd.Series) -> str:
@@ -216,15 +217,16 @@ def differences_table(findings: Findings, sweep_point: int = 0) -> Table:
     """Headline metrics (rows) x policies (columns): paired difference from the baseline ± 95% half-width."""
     baseline = findings.baseline
     policies = [p for p in findings.policies if p != baseline]
-    table = Table(title=f"Paired differences versus {baseline} (mean ± 95% CI half-width)", title_justify="left",
+    table = Table(title=f"Paired differences versus {escape(baseline)} (mean ± 95% CI half-width)",
+                  title_justify="left",
                   box=None, pad_edge=False)
     table.add_column("metric")
     table.add_column("better if")
     for policy in policies:
-        table.add_column(policy, justify="right")
+        table.add_column(escape(policy), justify="right")
     for key, cells in difference_cells(findings, sweep_point):
         entry = metric(key)
-        styled = [f"[{STYLE[verdict]}]{text}[/{STYLE[verdict]}]" if STYLE.get(verdict) else text
+        styled = [f"[{STYLE[verdict]}]{escape(text)}[/{STYLE[verdict]}]" if STYLE.get(verdict) else escape(text)
                   for text, verdict in cells]
         direction = {"higher": "higher", "lower": "lower", NEITHER: "-"}[entry.direction]
         table.add_row(entry.label, direction, *styled)
@@ -262,7 +264,7 @@ def levels_table(findings: Findings, sweep_point: int = 0) -> Table:
     table.add_column("metric")
     policies = findings.policies
     for policy in policies:
-        table.add_column(policy, justify="right")
+        table.add_column(escape(policy), justify="right")
     for key in keys:
         cells = []
         for policy in policies:

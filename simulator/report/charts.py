@@ -6,6 +6,8 @@ its catalogue label and shown in its own unit, or as a share of the baseline whe
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -17,6 +19,11 @@ POLICY_PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564
                   "#bcbd22", "#17becf"]
 SWEEP_METRICS = ["revenue", "coverage_gap", "median_attainment", "orphaned_account_days"]
 ROW_HEIGHT = 40  # pixels per metric in the effects chart, plus 18 per policy
+
+
+def shown(text: str) -> str:
+    """A user's label as plotly shows it: HTML-escaped (plotly reads tags in names, titles and categories)."""
+    return html.escape(str(text))
 
 
 def policy_colours(policies: list[str]) -> dict[str, str]:
@@ -58,18 +65,18 @@ def effects(comparison: pd.DataFrame, baseline: str, colours: dict[str, str]) ->
             x, lo, hi = sign * mean * scale, sign * low * scale, sign * high * scale
             left, right = min(lo, hi), max(lo, hi)
             figure.add_trace(go.Scatter(
-                x=[x], y=[policy], mode="markers", marker=dict(color=colours.get(policy), size=10),
+                x=[x], y=[shown(policy)], mode="markers", marker=dict(color=colours.get(policy), size=10),
                 error_x=dict(type="data", symmetric=False, array=[right - x], arrayminus=[x - left],
                              color=colours.get(policy)),
-                name=policy, legendgroup=policy, showlegend=row == 1,
-                hovertemplate=f"{policy}: %{{x:.2f}}{suffix} ({r['verdict']})<extra>{entry.label}</extra>"),
+                name=shown(policy), legendgroup=shown(policy), showlegend=row == 1,
+                hovertemplate=f"%{{y}}: %{{x:.2f}}{suffix} ({r['verdict']})<extra>{entry.label}</extra>"),
                 row=row, col=1)
         figure.add_vline(x=0, line_dash="dot", line_color="#888", row=row, col=1)
-    compared = [p for p in colours if p != baseline]
+    compared = [shown(p) for p in colours if p != baseline]
     figure.update_yaxes(categoryorder="array", categoryarray=compared[::-1], tickfont=dict(size=11))
     figure.update_layout(height=120 + (ROW_HEIGHT + 18 * len(compared)) * len(keys),
                          legend=dict(orientation="h", y=1.0, yanchor="bottom"),
-                         title=f"Paired differences versus {baseline} (95% interval), right is better")
+                         title=f"Paired differences versus {shown(baseline)} (95% interval), right is better")
     return figure
 
 
@@ -91,7 +98,7 @@ def attainment(rep_quarters: pd.DataFrame, policies: list[str], colours: dict[st
         if not len(values):
             continue
         stats = _box_stats(values)
-        figure.add_trace(go.Box(x=[policy], name=policy, marker_color=colours[policy], boxpoints=False,
+        figure.add_trace(go.Box(x=[shown(policy)], name=shown(policy), marker_color=colours[policy], boxpoints=False,
                                 **{k: [v] for k, v in stats.items()}))
     figure.add_hline(y=1.0, line_dash="dot", annotation_text="quota")
     figure.update_layout(yaxis_tickformat=".0%", yaxis_title="attainment (revenue / quota)", height=420,
@@ -105,13 +112,14 @@ def coverage(summary: pd.DataFrame, rep_quarters: pd.DataFrame, policies: list[s
     figure = make_subplots(rows=1, cols=2, subplot_titles=("coverage gap (potential-weighted)",
                                                            "required visits made, by quarter"))
     rows = summary[(summary["sweep_point"] == 0) & (summary["metric"] == "coverage_gap")]
-    figure.add_trace(go.Bar(x=policies, y=[rows.loc[rows["policy"] == p, "value"].mean() for p in policies],
+    figure.add_trace(go.Bar(x=[shown(p) for p in policies], y=[rows.loc[rows["policy"] == p, "value"].mean()
+                                                              for p in policies],
                             marker_color=[colours[p] for p in policies], showlegend=False), row=1, col=1)
     quarters = rep_quarters[rep_quarters["sweep_point"] == 0].assign(
         made=lambda f: np.minimum(f["visits"], f["required_visits"]))
     for policy in policies:
         block = quarters[quarters["policy"] == policy].groupby("quarter")[["made", "required_visits"]].sum()
-        figure.add_trace(go.Scatter(x=block.index + 1, y=block["made"] / block["required_visits"], name=policy,
+        figure.add_trace(go.Scatter(x=block.index + 1, y=block["made"] / block["required_visits"], name=shown(policy),
                                     mode="lines+markers", line_color=colours[policy]), row=1, col=2)
     figure.update_yaxes(tickformat=".0%")
     figure.update_yaxes(title_text="share of required visits not made", row=1, col=1)
@@ -128,8 +136,8 @@ def pacing(weekly: pd.DataFrame, policies: list[str], colours: dict[str, str]) -
     for policy in policies:
         block = rows[rows["policy"] == policy].groupby("week_of_quarter")[["visits", "revenue", "days"]].sum()
         for column, field in ((1, "visits"), (2, "revenue")):
-            figure.add_trace(go.Scatter(x=block.index + 1, y=block[field] / block["days"], name=policy,
-                                        legendgroup=policy, showlegend=column == 1, mode="lines+markers",
+            figure.add_trace(go.Scatter(x=block.index + 1, y=block[field] / block["days"], name=shown(policy),
+                                        legendgroup=shown(policy), showlegend=column == 1, mode="lines+markers",
                                         line_color=colours[policy]), row=1, col=column)
     figure.update_xaxes(title_text="week of the quarter", dtick=1)
     figure.update_yaxes(title_text="visits per working day", row=1, col=1)
@@ -148,14 +156,15 @@ def workforce(weekly: pd.DataFrame, policies: list[str], colours: dict[str, str]
         block = rows[rows["policy"] == policy]
         per_week = block.groupby("week")[["headcount", "vacant_seats", "quits", "hires"]].mean()
         weeks = per_week.index + 1
-        style = dict(legendgroup=policy, line_color=colours[policy], mode="lines")
-        figure.add_trace(go.Scatter(x=weeks, y=per_week["headcount"], name=policy, **style), row=1, col=1)
-        figure.add_trace(go.Scatter(x=weeks, y=per_week["vacant_seats"], showlegend=False, name=policy, **style),
+        style = dict(legendgroup=shown(policy), line_color=colours[policy], mode="lines")
+        figure.add_trace(go.Scatter(x=weeks, y=per_week["headcount"], name=shown(policy), **style), row=1, col=1)
+        figure.add_trace(go.Scatter(x=weeks, y=per_week["vacant_seats"], showlegend=False, name=shown(policy),
+                                    **style),
                          row=2, col=1)
-        figure.add_trace(go.Scatter(x=weeks, y=per_week["quits"].cumsum(), showlegend=False, name=f"{policy} quits",
-                                    **style), row=3, col=1)
-        figure.add_trace(go.Scatter(x=weeks, y=per_week["hires"].cumsum(), showlegend=False, name=f"{policy} hires",
-                                    line_dash="dot", **{k: v for k, v in style.items()}), row=3, col=1)
+        figure.add_trace(go.Scatter(x=weeks, y=per_week["quits"].cumsum(), showlegend=False,
+                                    name=f"{shown(policy)} quits", **style), row=3, col=1)
+        figure.add_trace(go.Scatter(x=weeks, y=per_week["hires"].cumsum(), showlegend=False,
+                                    name=f"{shown(policy)} hires", line_dash="dot", **style), row=3, col=1)
     figure.update_yaxes(title_text="reps", row=1, col=1)
     figure.update_yaxes(title_text="seats", rangemode="tozero", row=2, col=1)
     figure.update_yaxes(title_text="people", rangemode="tozero", row=3, col=1)
@@ -174,10 +183,11 @@ def sweeps(summary: pd.DataFrame, swept: list[str], policies: list[str], colours
             rows = summary[summary["metric"] == key]
             for policy in policies:
                 block = rows[rows["policy"] == policy].groupby(parameter)["value"].mean()
-                figure.add_trace(go.Scatter(x=[str(v) for v in block.index], y=block.to_numpy(), name=policy,
-                                            legendgroup=policy, line_color=colours[policy], mode="lines+markers",
+                figure.add_trace(go.Scatter(x=[shown(str(v)) for v in block.index], y=block.to_numpy(),
+                                            name=shown(policy), legendgroup=shown(policy),
+                                            line_color=colours[policy], mode="lines+markers",
                                             showlegend=column == 1), row=1, col=column)
             figure.update_xaxes(title_text=parameter, row=1, col=column)
-        figure.update_layout(title=f"by {parameter}", height=360)
+        figure.update_layout(title=f"by {shown(parameter)}", height=360)
         panels.append(figure)
     return panels

@@ -129,7 +129,9 @@ def levels_table(summary: pd.DataFrame, policies: list[str], keys: list[str]) ->
 def territories_section(data: dict) -> str:
     """The policy selector, the map and the territory table (drawn by MAP_SCRIPT from the embedded data)."""
     options = "".join(f"<option value='{html.escape(p)}'>{html.escape(p)}</option>" for p in data["policies"])
-    payload = json.dumps(data, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
+    # no "<", ">" or "&" inside the script element, whatever the ids hold ("<!--<script" would derail the parser)
+    payload = (json.dumps(data, separators=(",", ":"), allow_nan=False).replace("<", "\\u003c")
+               .replace(">", "\\u003e").replace("&", "\\u0026"))
     return (f"<div class='controls'><label>Policy <select id='policy-select'>{options}</select></label> "
             f"<label>Show <select id='map-view'><option value='territories'>territories</option>"
             f"<option value='moved'>accounts' units that change rep versus {html.escape(data['baseline'])}</option>"
@@ -205,7 +207,7 @@ MAP_SCRIPT = r"""
       text: plan.rows.map(function (r) { return hover(plan, r.seat); }), hoverinfo: 'text',
       marker: {symbol: 'star', size: 9, color: '#222222'}});
     const title = view === 'moved' ? policy + ': units whose rep differs from ' + data.baseline + ' (red)'
-      : policy + ': territories (neighbours never share a colour)';
+      : policy + ': territories (coloured so that neighbours differ)';
     Plotly.react('territory-map', traces, {title: {text: escape(title)}, height: 560, template: 'plotly_white',
       margin: {l: 20, r: 20, t: 50, b: 20}, xaxis: {visible: false}, hovermode: 'closest',
       yaxis: {visible: false, scaleanchor: 'x', scaleratio: 1.25}, legend: {orientation: 'h'}},
@@ -243,8 +245,9 @@ MAP_SCRIPT = r"""
     });
     const fields = ['seat', 'rep', 'home_lat', 'home_lon', 'accounts', 'workload', 'potential', 'quota', 'attainment',
       'attainment_low', 'attainment_high', 'coverage_gap', 'vacancy_days', 'gained', 'lost'];
-    const quote = function (v) {
-      const s = v === null ? '' : String(v);
+    const quote = function (v) {  // a text cell that a spreadsheet would run as a formula gets a ' (OWASP)
+      let s = v === null ? '' : String(v);
+      if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) { s = "'" + s; }
       return /[",\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
     };
     const csv = ['policy,' + fields.join(',')].concat(plan.rows.map(function (r) {
@@ -256,7 +259,7 @@ MAP_SCRIPT = r"""
   }
   const select = document.getElementById('policy-select'), view = document.getElementById('map-view');
   const wanted = new URLSearchParams(location.hash.slice(1));
-  if (wanted.get('policy') && data.plans[wanted.get('policy')]) { select.value = wanted.get('policy'); }
+  if (Object.prototype.hasOwnProperty.call(data.plans, wanted.get('policy'))) { select.value = wanted.get('policy'); }
   if (wanted.get('view') === 'moved') { view.value = 'moved'; }
   const redraw = function () { draw(select.value, view.value); };
   select.addEventListener('change', redraw);

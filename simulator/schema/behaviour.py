@@ -20,8 +20,9 @@ class Response(Strict):
     visit a week after the last one finds little; one after a long gap finds the needs that waited.
     """
 
-    inbound: float = Field(0.12, ge=0, le=100,
-                           description="Opportunities per quarter an account brings in with no call.")
+    inbound: float = Field(0.12, ge=0, le=10,
+                           description="Opportunities per quarter an account brings in with no call (at most 127 "
+                           "per account and quarter are drawn).")
     demand_per_quarter: float = Field(0.33, ge=0, le=100,
                                       description="Needs per quarter of a mean-propensity account.")
     demand_life_days: float = Field(
