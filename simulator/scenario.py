@@ -229,7 +229,7 @@ class Scenario(Strict):
     def _shares_add_up(self) -> Scenario:
         total = sum(segment.share for segment in self.segments.values())
         if self.world.files is None and abs(total - 1) > 0.01:
-            raise ValueError(f"segments: the shares add up to {total:g}; expected 1 (they split a generated "
+            raise ValueError(f"segments: the shares add up to {total:,.4f}; expected 1 (they split a generated "
                              "world's accounts by potential rank)")
         return self
 
