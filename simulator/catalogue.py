@@ -222,6 +222,11 @@ def _plain(unit: str, value: float, sign: bool) -> str:
     return text + suffix
 
 
+def in_sentence(label: str) -> str:
+    """A label inside a sentence: its first letter lower case, acronyms kept ("workload imbalance (CV)")."""
+    return label[:1].lower() + label[1:]
+
+
 def format_level(key: str, value: float | None, half_width: float | None = None) -> str:
     """A metric's value for people (with "±half-width" if given); "n/a" when undefined."""
     if value is None or not math.isfinite(value):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from simulator.catalogue import LOWER, format_relative, metric
+from simulator.catalogue import LOWER, format_relative, in_sentence, metric
 from simulator.compare import paired_interval
 from simulator.scenario import Scenario
 from simulator.selection import Selection, kn_select
@@ -110,7 +110,7 @@ class Rounds:
         parts = []
         if self.spec.precision is not None:
             reached = "n/a" if not math.isfinite(status.half_width) else format_relative(status.half_width)
-            parts.append(f"{metric(self.spec.primary).label.lower()} ±{reached.lstrip('+')} "
+            parts.append(f"{in_sentence(metric(self.spec.primary).label)} ±{reached.lstrip('+')} "
                          f"(target ±{format_relative(self.spec.precision).lstrip('+')})")
         if status.selections:
             left = max(len(s.survivors) for s in status.selections.values())

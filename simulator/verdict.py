@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from simulator.catalogue import NEITHER, format_difference, format_level, format_relative, metric
+from simulator.catalogue import NEITHER, format_difference, format_level, format_relative, in_sentence, metric
 from simulator.compare import NO_CLEAR, t_quantile
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ def _rounds_sentence(result: ExperimentResult) -> str:
     experiment, status = result.scenario.experiment, result.status
     if status is None or not experiment.sequential:
         return ""
-    label = metric(experiment.primary).label.lower()
+    label = in_sentence(metric(experiment.primary).label)
     if experiment.precision is not None:
         reached = format_relative(status.half_width).lstrip("+") if math.isfinite(status.half_width) else "n/a"
         target = format_relative(experiment.precision).lstrip("+")
@@ -159,16 +159,17 @@ def _primary_sentence(policy: str, baseline: str, key: str, row: pd.Series) -> s
     entry = metric(key)
     n = int(row["n"])
     if n < 2:
-        return (f"{policy} against {baseline}: {format_difference(key, row['mean_diff'])} in {entry.label.lower()} "
-                f"from one replication, with no interval (run more replications, or set a precision target)")
+        return (f"{policy} against {baseline}: {format_difference(key, row['mean_diff'])} in "
+                f"{in_sentence(entry.label)} from one replication, with no interval (run more replications, or set "
+                f"a precision target)")
     interval = _interval(key, row)
     if row["verdict"] == NO_CLEAR:
         reason = ("below the difference worth reporting" if not (row["ci_low"] <= 0 <= row["ci_high"])
                   else "the interval spans zero")
-        return (f"{policy}: no clear difference in {entry.label.lower()} from {baseline}: {_amount(key, row)}, "
+        return (f"{policy}: no clear difference in {in_sentence(entry.label)} from {baseline}: {_amount(key, row)}, "
                 f"95% CI {interval}, {reason} ({n} paired replications)")
     verb = "raises" if row["mean_diff"] > 0 else "lowers"
-    return (f"{policy} {verb} {entry.label.lower()} by {_amount(key, row, unsigned=True)} over {baseline} "
+    return (f"{policy} {verb} {in_sentence(entry.label)} by {_amount(key, row, unsigned=True)} over {baseline} "
             f"(95% CI {interval}, {n} paired replications)")
 
 
@@ -194,7 +195,7 @@ def _change(key: str, row: pd.Series) -> str:
     entry = metric(key)
     verb = "raises" if row["mean_diff"] > 0 else "lowers"
     judgement = f" ({row['verdict']})" if row["verdict"] in ("better", "worse") else ""
-    return f"{verb} {entry.label.lower()} by {_amount(key, row, unsigned=True)}{judgement}"
+    return f"{verb} {in_sentence(entry.label)} by {_amount(key, row, unsigned=True)}{judgement}"
 
 
 def _selection_sentence(findings: Findings, selection: dict, primary: str) -> str:
@@ -207,9 +208,9 @@ def _selection_sentence(findings: Findings, selection: dict, primary: str) -> st
     procedure = (f"Kim & Nelson's selection, {confidence:.0%} confidence, policies within {zone_text} count as "
                  f"equally good")
     if selection["best"] is not None:
-        return (f"Best on {entry.label.lower()}: {selection['best']} ({procedure}; decided after "
+        return (f"Best on {in_sentence(entry.label)}: {selection['best']} ({procedure}; decided after "
                 f"{selection['replications']} replications).")
-    return (f"Best on {entry.label.lower()}: cannot separate {', '.join(selection['survivors'])} after "
+    return (f"Best on {in_sentence(entry.label)}: cannot separate {', '.join(selection['survivors'])} after "
             f"{selection['replications']} replications ({procedure}).")
 
 
@@ -289,5 +290,5 @@ def pairing_line(findings: Findings, sweep_point: int = 0) -> str:
         correlation = f"{row.correlation:.2f}" if math.isfinite(row.correlation) else "n/a"
         parts.append(f"{row.policy}: correlation {correlation}, {int(row.replications_needed):,} paired replications "
                      f"for ±{target} (unpaired: {int(row.replications_needed_unpaired):,})")
-    return (f"\nCommon random numbers ({metric(findings.primary).label.lower()} against "
+    return (f"\nCommon random numbers ({in_sentence(metric(findings.primary).label)} against "
             f"{findings.baseline}): " + "; ".join(parts))

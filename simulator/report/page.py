@@ -11,7 +11,7 @@ import json
 
 import pandas as pd
 
-from simulator.catalogue import format_level, format_relative
+from simulator.catalogue import format_level, format_relative, in_sentence
 from simulator.catalogue import metric as catalogue_metric
 from simulator.verdict import Findings, difference_cells, verdict_lines
 
@@ -26,7 +26,7 @@ def verdict_section(findings: Findings, manifest: dict) -> str:
         reached = rounds.get("half_width_reached")
         lines += (f"<p class='note'>Replicated {manifest['replications']} times "
                   + ("until every " if rounds.get("precision_met") else "(the maximum) trying to get every ")
-                  + f"{html.escape(catalogue_metric(rounds['primary']).label.lower())} difference to within "
+                  + f"{in_sentence(html.escape(catalogue_metric(rounds['primary']).label))} difference to within "
                   f"±{html.escape(format_relative(rounds['precision_target']).lstrip('+'))} of "
                   f"{html.escape(findings.baseline)}: ±"
                   f"{html.escape(format_relative(reached).lstrip('+') if reached is not None else 'n/a')} reached.</p>")
