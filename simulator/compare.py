@@ -31,6 +31,17 @@ def t_quantile(n: int, level: float = 0.95) -> float:
     return float(stats.t.ppf(0.5 + level / 2, n - 1))
 
 
+def level_interval(values: np.ndarray, level: float = 0.95) -> tuple[float | None, float | None]:
+    """Mean of replications' values and the half-width of its t interval (None when undefined)."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if not len(values):
+        return None, None
+    half = t_quantile(len(values), level) * float(values.std(ddof=1)) / math.sqrt(len(values)) \
+        if len(values) > 1 else None
+    return float(values.mean()), half
+
+
 def paired_interval(differences: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
     """Mean and t confidence interval of paired differences (NaN bounds with fewer than two pairs)."""
     differences = np.asarray(differences, dtype=float)

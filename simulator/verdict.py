@@ -20,7 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from simulator.catalogue import NEITHER, format_difference, format_level, format_relative, in_sentence, metric
-from simulator.compare import NO_CLEAR, t_quantile
+from simulator.compare import NO_CLEAR, level_interval
 
 if TYPE_CHECKING:
     from simulator.experiment import ExperimentResult
@@ -269,11 +269,9 @@ def levels_table(findings: Findings, sweep_point: int = 0) -> Table:
     for key in keys:
         cells = []
         for policy in policies:
-            values = summary.loc[(summary["policy"] == policy) & (summary["metric"] == key), "value"].dropna()
-            values = values.to_numpy(dtype=float)
-            half = (t_quantile(len(values)) * values.std(ddof=1) / math.sqrt(len(values))
-                    if len(values) > 1 else None)
-            cells.append(format_level(key, float(values.mean()) if len(values) else None, half))
+            mean, half = level_interval(summary.loc[(summary["policy"] == policy) & (summary["metric"] == key),
+                                                    "value"].to_numpy(dtype=float))
+            cells.append(format_level(key, mean, half))
         table.add_row(metric(key).label, *cells)
     return table
 

@@ -13,6 +13,7 @@ import pandas as pd
 
 from simulator.catalogue import format_level, format_relative, in_sentence
 from simulator.catalogue import metric as catalogue_metric
+from simulator.compare import level_interval
 from simulator.verdict import Findings, difference_cells, verdict_lines
 
 VERDICT_CLASS = {"better": "better", "worse": "worse"}
@@ -108,20 +109,16 @@ def _events_words(events: list) -> str:
 
 def levels_table(summary: pd.DataFrame, policies: list[str], keys: list[str]) -> str:
     """Metrics (rows) x policies (columns): mean ± 95% half-width over replications, at sweep point 0."""
-    from simulator.compare import t_quantile
-
     rows = summary[summary["sweep_point"] == 0]
     head = "".join(f"<th>{html.escape(p)}</th>" for p in policies)
     body = []
     for key in keys:
         cells = []
         for policy in policies:
-            values = rows.loc[(rows["policy"] == policy) & (rows["metric"] == key), "value"].dropna().to_numpy()
-            if not len(values):
-                cells.append("<td></td>")
-                continue
-            half = t_quantile(len(values)) * values.std(ddof=1) / len(values) ** 0.5 if len(values) > 1 else None
-            cells.append(f"<td>{html.escape(format_level(key, float(values.mean()), half))}</td>")
+            mean, half = level_interval(rows.loc[(rows["policy"] == policy) & (rows["metric"] == key),
+                                                 "value"].to_numpy(dtype=float))
+            cells.append(f"<td>{html.escape(format_level(key, mean, half))}</td>" if mean is not None
+                         else "<td></td>")
         body.append(f"<tr><th>{html.escape(catalogue_metric(key).label)}</th>{''.join(cells)}</tr>")
     return f'<table class="levels"><tr><th></th>{head}</tr>{"".join(body)}</table>'
 
