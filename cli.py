@@ -203,11 +203,15 @@ def align(ctx: click.Context, scenario_file: Path, policy_name: str, as_json: bo
         click.echo(json.dumps(report, indent=2, default=float))
         return
     for key, value in report.items():
-        if key in ("seats_missing", "splits"):
+        if key in ("seats_missing", "splits", "steps"):
             continue
-        click.echo(f"{key:<28} {value:.4g}" if isinstance(value, float) else f"{key:<28} {value}")
+        click.echo(f"{key:<28} {value:,.0f}" if isinstance(value, float) and abs(value) >= 1000
+                   else f"{key:<28} {value:,.4f}" if isinstance(value, float) else f"{key:<28} {value}")
     for seat in report["seats_missing"]:
         click.echo(f"  misses tolerance: {seat['rep_id']} {seat['deviation']:+.1%}")
+    for step in report.get("steps", []):  # optimise: what it changed, and on what evidence
+        moved = ", ".join(f"{m['unit_id']} {m['from']} -> {m['to']}" for m in step["moves"])
+        click.echo(f"  accepted: {moved} (simulated gain {step['gain']:,.0f}, lower bound {step['lower_bound']:,.0f})")
     if report["splits"]:
         click.echo(f"  units split at account level: {', '.join(s['unit_id'] for s in report['splits'])}")
 

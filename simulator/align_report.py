@@ -10,12 +10,13 @@ import pandas as pd
 
 from simulator.alignment import Alignment, alignment_quality
 from simulator.io import atomic_write, write_parquet
-from simulator.policies import get_policy
+from simulator.policies import call_policy, get_policy
 from simulator.scenario import Scenario
 from simulator.streams import Streams
 from simulator.world import World, build_world
 
 SEARCH_KEYS = ("moves_spent", "move_budget_hit", "time_limit_hit")  # a policy's search effort, where it reports one
+OPTIMISE_KEYS = ("start", "primary", "search_replications", "evaluations", "in_sample_gain", "steps")
 
 
 def align_report(scenario: Scenario, policy: str) -> tuple[dict, pd.DataFrame]:
@@ -34,7 +35,8 @@ def align_report(scenario: Scenario, policy: str) -> tuple[dict, pd.DataFrame]:
     seats = world.initial_seats()
     baseline = get_policy("as_is")(world, seats, {}, Streams(0).generator("as_is"))
     started = time.perf_counter()
-    alignment = get_policy(name)(world, seats, params, Streams(scenario.experiment.seed).generator(f"policy.{policy}"))
+    alignment = call_policy(name, world, seats, params, Streams(scenario.experiment.seed).generator(f"policy.{policy}"),
+                            scenario)
     seconds = time.perf_counter() - started
     tolerance = float(params.get("tolerance", 0.05))
     quality = alignment_quality(world, alignment, world.hours_per_km, tolerance, baseline)
@@ -53,6 +55,8 @@ def align_report(scenario: Scenario, policy: str) -> tuple[dict, pd.DataFrame]:
         "seats_missing": list(alignment.info.get("seats_missing", [])),
         "splits": list(alignment.info.get("splits", [])),
         **{key: alignment.info[key] for key in SEARCH_KEYS if key in alignment.info},
+        # optimise: the simulated search, each accepted step with the gain and lower bound it was accepted on
+        **{key: alignment.info[key] for key in OPTIMISE_KEYS if key in alignment.info},
     }
     return report, alignment_rows(world, alignment)
 

@@ -14,7 +14,7 @@ import pandas as pd
 from simulator.alignment import Alignment, alignment_quality
 from simulator.engine import simulate
 from simulator.metrics import RunTables, run_tables
-from simulator.policies import get_policy
+from simulator.policies import call_policy, get_policy
 from simulator.scenario import Scenario
 from simulator.streams import Streams
 from simulator.world import World, build_world
@@ -63,7 +63,8 @@ def build_alignments(scenario: Scenario, world: World) -> dict[str, Alignment]:
     """The alignment of every policy in the scenario, keyed by label."""
     seats = world.initial_seats()
     streams = Streams(scenario.experiment.seed, replication=0)
-    return {spec.key: get_policy(spec.name)(world, seats, dict(spec.params), streams.generator(f"policy.{spec.key}"))
+    return {spec.key: call_policy(spec.name, world, seats, dict(spec.params), streams.generator(f"policy.{spec.key}"),
+                                  scenario)
             for spec in scenario.policies}
 
 

@@ -38,9 +38,19 @@ def get_policy(name: str) -> AlignmentPolicy:
         raise KeyError(f"unknown alignment policy {name!r}; registered: {', '.join(sorted(_REGISTRY))}") from None
 
 
+def call_policy(name: str, world: World, seats: Sequence[int], params: dict[str, Any], rng: np.random.Generator,
+                scenario: Any = None) -> Alignment:
+    """Run a policy; one that declares `needs_scenario` (it simulates) is handed the scenario too."""
+    policy = get_policy(name)
+    if getattr(policy, "needs_scenario", False):
+        return policy(world, seats, params, rng, scenario=scenario)
+    return policy(world, seats, params, rng)
+
+
 def registered_policies() -> list[str]:
     """Names of every registered policy."""
     return sorted(_REGISTRY)
 
 
-from simulator.policies import balanced, basic  # noqa: E402,F401  (registers as_is, nearest, balanced, min_disruption)
+# registers as_is, nearest, balanced, min_disruption and optimise
+from simulator.policies import balanced, basic, optimise  # noqa: E402,F401

@@ -57,11 +57,25 @@ class MinDisruptionParams(BalancedParams):
     disruption: Literal["potential", "accounts"] = Field("potential", description="What moving costs.")
 
 
+class OptimiseParams(MinDisruptionParams):
+    """`optimise`: a start plan improved by simulated, statistically accepted boundary moves."""
+
+    start: Literal["balanced", "min_disruption"] = Field("balanced", description="The plan the search starts from.")
+    evaluations: Int = Field(40, ge=1, le=100_000, description="Plan evaluations the search may spend.")
+    replications: Int = Field(8, ge=2, le=1_000, description="Search replications every plan is simulated on.")
+    moves_per_step: Int = Field(3, ge=1, le=50, description="Most boundary moves per proposal.")
+    confidence: float = Field(0.9, gt=0.5, lt=1, description="A proposal is kept when the one-sided lower bound of "
+                              "its paired gain at this confidence is above zero.")
+    disruption_budget: float = Field(1.0, ge=0, le=1, description="Largest share of the workload assigned "
+                                     "differently from as-is.")
+
+
 POLICY_PARAMS: dict[str, type[Strict]] = {
     "as_is": CommonParams,
     "nearest": CommonParams,
     "balanced": BalancedParams,
     "min_disruption": MinDisruptionParams,
+    "optimise": OptimiseParams,
 }
 
 

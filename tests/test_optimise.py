@@ -1,0 +1,46 @@
+"""The `optimise` policy: a start plan improved by simulated, statistically accepted boundary moves."""
+
+import numpy as np
+import pytest
+
+from simulator.alignment import alignment_quality
+from simulator.policies import get_policy
+from simulator.runs import build_alignments
+from simulator.scenario import ScenarioError
+from simulator.streams import Streams
+from simulator.world import build_world
+from tests.conftest import small_scenario
+
+PARAMS = {"tolerance": 0.1, "evaluations": 12, "replications": 4}
+
+
+def _scenario(**params):
+    return small_scenario(**{"calendar.days_per_quarter": 20},
+                          policies=["as_is", {"name": "optimise", "params": {**PARAMS, **params}}])
+
+
+def test_optimise_keeps_the_constraints_records_its_steps_and_repeats_itself():
+    scenario = _scenario(disruption_budget=0.3)
+    world = build_world(scenario)
+    first, second = (build_alignments(scenario, world)["optimise"] for _ in range(2))
+    assert np.array_equal(first.unit_seat, second.unit_seat)  # the same seed, the same plan
+    assert first.info["optimised"] and first.info["evaluations"] <= PARAMS["evaluations"]
+    assert all(step["lower_bound"] > 0 and step["moves"] for step in first.info["steps"])
+    baseline = get_policy("as_is")(world, world.initial_seats(), {}, Streams(0).generator("as_is"))
+    quality = alignment_quality(world, first, world.hours_per_km, PARAMS["tolerance"], baseline)
+    assert quality["contiguous_share"] == 1.0 and quality["share_within_tolerance"] == 1.0
+    assert first.info["disruption_share"] <= 0.3 + 1e-9
+
+
+def test_without_a_scenario_optimise_returns_its_start_plan():
+    scenario = _scenario()
+    world = build_world(scenario)
+    rng = Streams(1).generator("x")
+    plain = get_policy("optimise")(world, world.initial_seats(), PARAMS, rng)
+    balanced = get_policy("balanced")(world, world.initial_seats(), {"tolerance": 0.1}, Streams(1).generator("x"))
+    assert not plain.info["optimised"] and np.array_equal(plain.unit_seat, balanced.unit_seat)
+
+
+def test_optimise_parameters_are_checked_with_the_scenario():
+    with pytest.raises((ScenarioError, ValueError), match="evaluatons"):
+        _scenario(evaluatons=5)
