@@ -27,8 +27,8 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 import yaml
-from scipy import stats
 
+from simulator.compare import level_interval
 from simulator.executors import execute
 from simulator.experiment import run_experiment
 from simulator.runs import Task, prepare
@@ -249,12 +249,12 @@ def _summaries(scenario: Scenario, replications: range, options: dict) -> pd.Dat
 def mean_interval(values: pd.Series | np.ndarray, level: float = 0.95) -> dict[str, float]:
     """Mean of the finite values and its t-based interval: mean, low, high, n (interval NaN below two values)."""
     finite = np.asarray(values, dtype=float)
-    finite = finite[np.isfinite(finite)]
-    n = len(finite)
-    mean = float(finite.mean()) if n else np.nan
-    if n < 2:
+    n = int(np.isfinite(finite).sum())
+    mean, half = level_interval(finite, level)
+    if mean is None:
+        return {"mean": np.nan, "low": np.nan, "high": np.nan, "n": n}
+    if half is None:
         return {"mean": mean, "low": np.nan, "high": np.nan, "n": n}
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * finite.std(ddof=1) / math.sqrt(n))
     return {"mean": mean, "low": mean - half, "high": mean + half, "n": n}
 
 

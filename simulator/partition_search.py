@@ -91,18 +91,18 @@ class LocalSearch:
         best = None
         assignment = self.assignment
         if over:
-            for unit in self._movable(seat):
-                for receiver in self._receivers(unit, seat):
+            for unit in self.movable(seat):
+                for receiver in self.receivers(unit, seat):
                     best = self._better(best, unit, seat, receiver)
         else:
             for donor in self._adjacent_seats(seat):
-                for unit in self._movable(donor):
+                for unit in self.movable(donor):
                     if any(assignment[v] == seat for v in self.nb[unit]):
                         best = self._better(best, unit, donor, seat)
         if best is None:
             return None
         _, unit, donor, receiver = best
-        self._move(unit, donor, receiver)
+        self.move(unit, donor, receiver)
         return donor, receiver
 
     def _better(self, best: tuple | None, unit: int, donor: int, receiver: int) -> tuple | None:
@@ -184,13 +184,13 @@ class LocalSearch:
         """Move boundary units from donor to receiver until about `amount` of load has moved."""
         made = 0
         while amount > 0:
-            options = [u for u in self._movable(donor)
+            options = [u for u in self.movable(donor)
                        if any(self.assignment[v] == receiver for v in self.nb[u]) and self.p.weights[u] <= amount * 1.5]
             if not options or not self.work.take():
                 break
             cost = self.move_cost if self.move_cost is not None else np.ones(self.p.n_units)
             unit = min(options, key=lambda u: (cost[u] / max(self.p.weights[u], 1e-12), u))
-            self._move(unit, donor, receiver)
+            self.move(unit, donor, receiver)
             amount -= self.p.weights[unit]
             made += 1
         return made
@@ -206,10 +206,11 @@ class LocalSearch:
             self._adjacent_cache[seat] = cached
         return cached
 
-    def _receivers(self, unit: int, seat: int) -> set[int]:
+    def receivers(self, unit: int, seat: int) -> set[int]:
+        """Seats adjacent to `unit` other than its own `seat`."""
         return {int(self.assignment[v]) for v in self.nb[unit]} - {seat}
 
-    def _movable(self, seat: int) -> list[int]:
+    def movable(self, seat: int) -> list[int]:
         """Boundary units of `seat` whose removal keeps it connected (not locked, not its anchor)."""
         cached = self._movable_cache.get(seat)
         if cached is not None:
@@ -239,7 +240,8 @@ class LocalSearch:
             self._cut_cache[seat] = cached
         return cached
 
-    def _move(self, unit: int, donor: int, receiver: int) -> None:
+    def move(self, unit: int, donor: int, receiver: int) -> None:
+        """Move `unit` from `donor` to `receiver`, keeping loads, members and the caches current."""
         if self.origin is not None and self.move_cost is not None:
             if int(self.origin[unit]) == donor:
                 self.spent += self.move_cost[unit]

@@ -56,9 +56,9 @@ class PlanMoves:
     def feasible(self, unit: int, donor: int, receiver: int) -> bool:
         """Whether moving `unit` from `donor` to the adjacent `receiver` keeps every hard constraint."""
         search, p = self.search, self.problem
-        if search.assignment[unit] != donor or receiver == donor or unit not in search._movable(donor):
+        if search.assignment[unit] != donor or receiver == donor or unit not in search.movable(donor):
             return False
-        if receiver not in search._receivers(unit, donor):
+        if receiver not in search.receivers(unit, donor):
             return False
         weight = p.weights[unit]
         for seat, change in ((donor, -weight), (receiver, weight)):
@@ -76,8 +76,8 @@ class PlanMoves:
         """Every feasible move, in a fixed order (seats, then units, then receivers ascending)."""
         out = []
         for donor in range(self.problem.n_seats):
-            for unit in sorted(self.search._movable(donor)):
-                for receiver in sorted(self.search._receivers(unit, donor)):
+            for unit in sorted(self.search.movable(donor)):
+                for receiver in sorted(self.search.receivers(unit, donor)):
                     if self.feasible(unit, donor, receiver):
                         out.append((unit, donor, receiver))
         return out
@@ -89,7 +89,7 @@ class PlanMoves:
             raise ValueError(f"move of unit {unit} from seat {donor} to seat {receiver} breaks a constraint")
         if self.reference is not None:
             self.disrupted += self._disruption_change(unit, receiver)
-        self.search._move(unit, donor, receiver)
+        self.search.move(unit, donor, receiver)
 
     def _disruption_change(self, unit: int, receiver: int) -> float:
         """How much the disrupted weight changes if `unit` goes to `receiver`."""

@@ -50,7 +50,7 @@ class Findings:
         return cls([spec.key for spec in result.scenario.policies], result.scenario.baseline_key(),
                    experiment.primary, result.comparison, result.summary, experiment.precision,
                    experiment.select.model_dump() if experiment.select else None,
-                   {p.index: result.selection(p.index) for p in result.sweep if result.selection(p.index)})
+                   {p.index: chosen for p in result.sweep if (chosen := result.selection(p.index))})
 
     @classmethod
     def from_folder(cls, manifest: dict, summary: pd.DataFrame, comparison: pd.DataFrame) -> Findings:

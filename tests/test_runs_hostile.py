@@ -19,19 +19,14 @@ from cli import main
 from simulator.experiment import run_experiment
 from simulator.run_folder import RunFolderError
 from simulator.scenario import load_scenario
+from tests.conftest import small_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 FINAL = ("summary", "rep_quarters", "accounts", "events", "weekly", "comparison", "alignment", "territories",
          "assignments")
-SMALL = {
-    "name": "hostile",
-    "world": {"synthetic": {"seed": 3, "reps": 4, "accounts": 300, "metros": 2,
-                            "region": {"width_km": 150, "height_km": 120}}},
-    "calendar": {"quarters": 1},
-    "policies": ["as_is", "nearest"],
-    "workforce": {"attrition": {"enabled": True, "annual_quit_rate": 0.3}},
-    "experiment": {"replications": 3, "seed": 5},
-}
+SMALL = small_scenario(**{"name": "hostile", "workforce.attrition.enabled": True,
+                          "workforce.attrition.annual_quit_rate": 0.3, "experiment.replications": 3}
+                       ).model_dump(mode="json", exclude={"source"})
 
 
 class Killed(Exception):
