@@ -36,8 +36,8 @@ class Progress:
     grows when a precision-driven experiment adds a batch.
     """
 
-    def __init__(self, total: int, enabled: bool):
-        self.total, self.enabled = total, enabled
+    def __init__(self, total: int, enabled: bool, unit: str = "runs"):
+        self.total, self.enabled, self.unit = total, enabled, unit
         self.done = 0
         self.note = ""
         self._bar: RichProgress | None = None
@@ -58,11 +58,11 @@ class Progress:
         if not self.enabled or not self.total:
             return
         if self._bar is None:
-            self._bar = RichProgress(BarColumn(), MofNCompleteColumn(), TextColumn("runs"),
+            self._bar = RichProgress(BarColumn(), MofNCompleteColumn(), TextColumn(self.unit),
                                      TimeElapsedColumn(), TextColumn("elapsed,"), TimeRemainingColumn(),
                                      TextColumn("left  {task.fields[note]}"), console=Console(stderr=True))
             self._bar.start()
-            self._task = self._bar.add_task("runs", total=self.total, note=self.note)
+            self._task = self._bar.add_task(self.unit, total=self.total, note=self.note)
         self._bar.update(self._task, total=self.total, completed=self.done, note=self.note)
 
     def close(self) -> None:

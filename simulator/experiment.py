@@ -60,6 +60,7 @@ class ExperimentResult:
     replications: int = 0
     status: Status | None = None
     recomputed_parts: list[str] = field(default_factory=list)
+    searches: dict[int, dict[str, dict]] = field(default_factory=dict)  # sweep point -> policy -> plan search
 
     def selection(self, sweep_point: int = 0) -> dict | None:
         """The selection of the best policy at a sweep point, by label (None without `experiment.select`)."""
@@ -217,10 +218,13 @@ def _finish(scenario: Scenario, points: list[SweepPoint], tables: dict[str, pd.D
     for path in scenario.sweep:  # swept values as columns
         summary[path] = summary["sweep_point"].map({p.index: p.values[path] for p in points})
     alignment_rows, territory_rows, assignment_rows = [], [], []
+    searches: dict[int, dict[str, dict]] = {}
     for point in points:
         prepared = prepare(point.scenario)
         keys = {"scenario": scenario.name, "sweep_point": point.index}
         for policy, alignment in prepared.alignments.items():
+            if alignment.info.get("optimised"):
+                searches.setdefault(point.index, {})[policy] = search_record(scenario, alignment.info)
             alignment_rows.append(alignment.to_frame(prepared.world).assign(**keys, policy=policy))
             territory_rows.append(territory_table(prepared.world, alignment, prepared.world.hours_per_km)
                                   .assign(**keys, policy=policy))
@@ -233,7 +237,16 @@ def _finish(scenario: Scenario, points: list[SweepPoint], tables: dict[str, pd.D
         alignment=_keys_first(pd.concat(alignment_rows, ignore_index=True)),
         territories=_keys_first(pd.concat(territory_rows, ignore_index=True)),
         assignments=_keys_first(pd.concat(assignment_rows, ignore_index=True)),
-        sweep=points, folder=folder, runs=runs, resumed_parts=resumed)
+        sweep=points, folder=folder, runs=runs, resumed_parts=resumed, searches=searches)
+
+
+def search_record(scenario: Scenario, info: dict) -> dict:
+    """What a run tells of a plan search: its in-sample gain and the policies its plan is compared with again."""
+    against = [spec.key for name in (info["start"], "as_is") for spec in scenario.policies if spec.name == name][:2]
+    return {"start": info["start"], "compare_with": against, "primary": info["primary"],
+            "search_replications": info["search_replications"], "evaluations": info["evaluations"],
+            "steps": len(info["steps"]), "in_sample_gain": info["in_sample_gain"],
+            "in_sample_relative_gain": info["in_sample_relative_gain"], "disruption_share": info["disruption_share"]}
 
 
 def _keys_first(frame: pd.DataFrame) -> pd.DataFrame:
@@ -272,6 +285,7 @@ def _manifest(folder: Path, scenario: Scenario, points: list[SweepPoint], starte
         "seed": scenario.experiment.seed,
         "replications": result.replications if result is not None else experiment.replications,
         "rounds": rounds,
+        "searches": {str(k): v for k, v in result.searches.items()} if result is not None else {},
         "policies": [spec.key for spec in scenario.policies],
         "baseline": scenario.baseline_key(),
         "vacancy_policies": {spec.key: scenario.vacancy_policy_of(spec) for spec in scenario.policies},

@@ -20,7 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from simulator.catalogue import NEITHER, format_difference, format_level, format_relative, in_sentence, metric
-from simulator.compare import NO_CLEAR, level_interval
+from simulator.compare import NO_CLEAR, compare, level_interval
 
 if TYPE_CHECKING:
     from simulator.experiment import ExperimentResult
@@ -42,6 +42,7 @@ class Findings:
     precision: float | None = None
     select: dict | None = None  # {"confidence", "indifference"} of experiment.select
     selections: dict[int, dict] = field(default_factory=dict)  # sweep point -> `ExperimentResult.selection`
+    searches: dict[int, dict[str, dict]] = field(default_factory=dict)  # sweep point -> policy -> plan search
 
     @classmethod
     def of(cls, result: ExperimentResult) -> Findings:
@@ -50,7 +51,8 @@ class Findings:
         return cls([spec.key for spec in result.scenario.policies], result.scenario.baseline_key(),
                    experiment.primary, result.comparison, result.summary, experiment.precision,
                    experiment.select.model_dump() if experiment.select else None,
-                   {p.index: chosen for p in result.sweep if (chosen := result.selection(p.index))})
+                   {p.index: chosen for p in result.sweep if (chosen := result.selection(p.index))},
+                   result.searches)
 
     @classmethod
     def from_folder(cls, manifest: dict, summary: pd.DataFrame, comparison: pd.DataFrame) -> Findings:
@@ -58,8 +60,9 @@ class Findings:
         experiment = manifest["resolved_scenario"]["experiment"]
         rounds = manifest.get("rounds") or {}
         selections = {int(k): v for k, v in (rounds.get("selection") or {}).items() if v}
+        searches = {int(k): v for k, v in (manifest.get("searches") or {}).items()}
         return cls(manifest["policies"], manifest["baseline"], experiment.get("primary", "revenue"), comparison,
-                   summary, experiment.get("precision"), experiment.get("select"), selections)
+                   summary, experiment.get("precision"), experiment.get("select"), selections, searches)
 
 
 def render(result: ExperimentResult, colour: bool = False, width: int = 160) -> str:
@@ -152,6 +155,30 @@ def verdict_lines(findings: Findings, sweep_point: int = 0) -> list[str]:
     selection = findings.selections.get(sweep_point)
     if selection is not None and findings.select is not None:
         lines.append(_selection_sentence(findings, selection, primary))
+    return lines + search_lines(findings, sweep_point)
+
+
+def search_lines(findings: Findings, sweep_point: int = 0) -> list[str]:
+    """A searched plan's in-sample gain beside its out-of-sample differences on this run's fresh replications."""
+    lines = []
+    summary = findings.summary[findings.summary["sweep_point"] == sweep_point]
+    for policy, search in findings.searches.get(sweep_point, {}).items():
+        key = search["primary"]
+        gain = search["in_sample_relative_gain"]
+        shown = format_relative(gain) if gain is not None and metric(key).relative else \
+            format_difference(key, search["in_sample_gain"])
+        steps = f"{search['steps']} step" + ("" if search["steps"] == 1 else "s")
+        lines.append(f"{policy} searched {search['evaluations']} plans on {search['search_replications']} "
+                     f"replications of its own and kept {steps}: in-sample {shown} in "
+                     f"{in_sentence(metric(key).label)} over {search['start']} (biased upward: it is the best of "
+                     "what the search tried).")
+        for other in search["compare_with"]:
+            pair = summary[summary["policy"].isin([policy, other])]
+            rows = compare(pair, other, [key])
+            mine = rows[(rows["policy"] == policy) & (rows["metric"] == key)]
+            if len(mine):
+                lines.append("Out-of-sample, on this run's replications: "
+                             + _primary_sentence(policy, other, key, mine.iloc[0]) + ".")
     return lines
 
 

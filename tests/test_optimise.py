@@ -11,7 +11,7 @@ from simulator.streams import Streams
 from simulator.world import build_world
 from tests.conftest import small_scenario
 
-PARAMS = {"tolerance": 0.1, "evaluations": 12, "replications": 4}
+PARAMS = {"tolerance": 0.1, "evaluations": 12, "replications": 4, "executor": "serial"}
 
 
 def _scenario(**params):
@@ -44,3 +44,37 @@ def test_without_a_scenario_optimise_returns_its_start_plan():
 def test_optimise_parameters_are_checked_with_the_scenario():
     with pytest.raises((ScenarioError, ValueError), match="evaluatons"):
         _scenario(evaluatons=5)
+
+
+def test_the_search_finds_the_same_plan_serially_on_a_process_pool_and_on_dask():
+    from distributed import LocalCluster
+
+    plans = {}
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        for executor, extra in (("serial", {}), ("local", {"workers": 2}),
+                                ("dask", {"scheduler": cluster.scheduler_address})):
+            scenario = _scenario(executor=executor, evaluations=6, **extra)
+            world = build_world(scenario)
+            plans[executor] = build_alignments(scenario, world)["optimise"]
+    assert np.array_equal(plans["serial"].unit_seat, plans["local"].unit_seat)
+    assert np.array_equal(plans["serial"].unit_seat, plans["dask"].unit_seat)
+    assert plans["serial"].info["steps"] == plans["dask"].info["steps"]
+
+
+def test_a_run_reports_the_in_sample_gain_beside_fresh_paired_differences(tmp_path):
+    from simulator.experiment import run_experiment
+    from simulator.run_folder import read_manifest
+    from simulator.verdict import render
+
+    scenario = small_scenario(**{"calendar.days_per_quarter": 20, "experiment.replications": 3},
+                              policies=["as_is", {"name": "balanced", "params": {"tolerance": 0.1}},
+                                        {"name": "optimise", "params": PARAMS}])
+    result = run_experiment(scenario, out=tmp_path)
+    search = result.searches[0]["optimise"]
+    assert search["compare_with"] == ["balanced", "as_is"] and search["evaluations"] <= PARAMS["evaluations"]
+    text = render(result)
+    assert "optimise searched" in text and "in-sample" in text
+    assert text.count("Out-of-sample, on this run's replications: optimise") == 2
+    assert "over balanced" in text or "from balanced" in text
+    manifest = read_manifest(result.folder)
+    assert manifest["searches"]["0"]["optimise"]["steps"] == search["steps"]

@@ -59,13 +59,13 @@ def account_measure(world: World, name: str) -> np.ndarray | None:
 
 
 
-def _measure(world: World, measure: Any) -> tuple[np.ndarray, np.ndarray | None]:
+def measure_weights(world: World, measure: Any) -> tuple[np.ndarray, np.ndarray | None]:
     """(unit weights, account weights or None) for a measure name or a weighted mix."""
     if isinstance(measure, dict):
         unit_total = np.zeros(world.n_units)
         account_total = np.zeros(world.n_accounts)
         for name, share in measure.items():
-            units, accounts = _measure(world, name)
+            units, accounts = measure_weights(world, name)
             scale = float(share) / max(units.sum(), 1e-12)
             unit_total += units * scale
             account_total += (accounts if accounts is not None else _spread(world, units)) * scale
@@ -155,8 +155,8 @@ def _cut(world: World, accounts: np.ndarray, weights: np.ndarray, parts: int) ->
     return [g for g in np.split(accounts[order], bounds) if len(g)]
 
 
-def _resolve(world: World, seats: np.ndarray, params: dict[str, Any]) -> tuple[dict[int, int], dict[int, int],
-                                                                               np.ndarray]:
+def resolve_constraints(world: World, seats: np.ndarray,
+                        params: dict[str, Any]) -> tuple[dict[int, int], dict[int, int], np.ndarray]:
     """Locked units, locked accounts (indices -> seat) and per-seat target factors from the parameters."""
     rep_seat = {rep: i for i, rep in enumerate(world.reps["rep_id"].astype(str))}
     unit_index = {u: i for i, u in enumerate(world.units["unit_id"].astype(str))}
@@ -197,7 +197,7 @@ def _resolve(world: World, seats: np.ndarray, params: dict[str, Any]) -> tuple[d
     return locked_units, locked_accounts, factors
 
 
-def _anchors(pieces_lat: np.ndarray, pieces_lon: np.ndarray, world: World, seats: np.ndarray,
+def home_anchors(pieces_lat: np.ndarray, pieces_lon: np.ndarray, world: World, seats: np.ndarray,
              taken: set[int]) -> tuple[np.ndarray, np.ndarray]:
     """A distinct piece per seat, nearest its home (the seat's anchor), and the home-to-piece distances (km)."""
     reps = world.reps.iloc[seats]
@@ -255,8 +255,8 @@ def balanced(world: World, seats: Sequence[int], params: dict[str, Any], rng: np
     """Contiguous territories balanced on a measure within a hard tolerance, compact around homes."""
     seats = np.asarray(seats, dtype=np.int64)
     tolerance = float(params.get("tolerance", 0.05))
-    unit_weights, account_weights = _measure(world, params.get("measure", "workload"))
-    locked_units, locked_accounts, factors = _resolve(world, seats, params)
+    unit_weights, account_weights = measure_weights(world, params.get("measure", "workload"))
+    locked_units, locked_accounts, factors = resolve_constraints(world, seats, params)
     fixed = np.zeros(len(seats))
     spread = account_weights if account_weights is not None else _spread(world, unit_weights)
     for account, seat in locked_accounts.items():
@@ -275,9 +275,9 @@ def balanced(world: World, seats: Sequence[int], params: dict[str, Any], rng: np
         lat, lon = pieces.centroids()
         seat_position = {int(s): i for i, s in enumerate(seats)}
         locked = {p: seat_position[locked_units[u]] for p, u in enumerate(pieces.parent) if u in locked_units}
-        anchors, km = _anchors(lat, lon, world, seats, set(locked))
+        anchors, km = home_anchors(lat, lon, world, seats, set(locked))
         problem = Problem(weights=pieces.weights, cost=(km * world.hours_per_km).T, neighbours=pieces.neighbours(),
-                          targets=free_targets, tolerance=_free_tolerance(tolerance, targets, free_targets),
+                          targets=free_targets, tolerance=free_tolerance(tolerance, targets, free_targets),
                           anchors=anchors, locked=locked)
         last = limit == limits[-1]
         lumpy = not last and pieces.weights.max() > SPLIT_TOLERANCES * tolerance * smallest
@@ -293,7 +293,7 @@ def balanced(world: World, seats: Sequence[int], params: dict[str, Any], rng: np
                       effort.info(result))
 
 
-def _free_tolerance(tolerance: float, targets: np.ndarray, free_targets: np.ndarray) -> float:
+def free_tolerance(tolerance: float, targets: np.ndarray, free_targets: np.ndarray) -> float:
     """The tolerance on the movable part that keeps every whole seat within `tolerance` of its target."""
     ratio = np.divide(targets, free_targets, out=np.ones_like(targets), where=free_targets > 0)
     return float(tolerance * ratio.min())
@@ -341,8 +341,8 @@ def min_disruption(world: World, seats: Sequence[int], params: dict[str, Any],
     seats = np.asarray(seats, dtype=np.int64)
     tolerance = float(params.get("tolerance", 0.05))
     start = as_is(world, seats, {}, rng)
-    unit_weights, account_weights = _measure(world, params.get("measure", "workload"))
-    locked_units, locked_accounts, factors = _resolve(world, seats, params)
+    unit_weights, account_weights = measure_weights(world, params.get("measure", "workload"))
+    locked_units, locked_accounts, factors = resolve_constraints(world, seats, params)
     locked_accounts = {**{a: s for a, s in start.overrides.items() if s in set(seats.tolist())}, **locked_accounts}
     fixed = np.zeros(len(seats))
     position = {int(s): i for i, s in enumerate(seats)}
@@ -363,13 +363,13 @@ def min_disruption(world: World, seats: Sequence[int], params: dict[str, Any],
         pieces = _Pieces(world, unit_weights, account_weights, locked_accounts, limit)
         lat, lon = pieces.centroids()
         locked = {p: position[locked_units[u]] for p, u in enumerate(pieces.parent) if u in locked_units}
-        _, km = _anchors(lat, lon, world, seats, set())
+        _, km = home_anchors(lat, lon, world, seats, set())
         move_cost = np.array([cost_of[group].sum() if group is not None else
                               cost_of[[a for a in members[u] if a not in locked_accounts]].sum()
                               for u, group in zip(pieces.parent, pieces.accounts, strict=True)])
         problem = Problem(weights=pieces.weights, cost=(km * world.hours_per_km).T,
                           neighbours=pieces.neighbours(), targets=free_targets,
-                          tolerance=_free_tolerance(tolerance, targets, free_targets),
+                          tolerance=free_tolerance(tolerance, targets, free_targets),
                           anchors=np.full(len(seats), -1, dtype=np.int64), locked=locked)
         begin = np.array([position[int(start.unit_seat[u])] for u in pieces.parent], dtype=np.int64)
         result = effort.solve(problem, start=begin, move_cost=move_cost, budget=budget)

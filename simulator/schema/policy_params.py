@@ -68,6 +68,10 @@ class OptimiseParams(MinDisruptionParams):
                               "its paired gain at this confidence is above zero.")
     disruption_budget: float = Field(1.0, ge=0, le=1, description="Largest share of the workload assigned "
                                      "differently from as-is.")
+    executor: Literal["serial", "local", "dask"] = Field(
+        "local", description="Where the search replications run: serially, on a local process pool or on Dask.")
+    workers: Int | None = Field(None, ge=1, le=4096, description="Processes (default: all cores).")
+    scheduler: str | None = Field(None, description="Address of an existing Dask scheduler (executor dask).")
 
 
 POLICY_PARAMS: dict[str, type[Strict]] = {

@@ -1,0 +1,142 @@
+"""Simulating candidate plans on the search replications, serially, on a local process pool or on Dask.
+
+A plan search spends almost all its time simulating: every candidate plan is played on the same fixed set of search
+replications (common random numbers). The replications of one plan are independent, so they run in parallel on the
+experiment's executors: a local process pool whose workers receive the world and scenario once, when they start,
+or a Dask cluster to which they are scattered once. A replication's result depends only on the plan and the
+replication's streams, so the search finds the same plan with any executor and any number of workers.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from simulator.alignment import Alignment
+from simulator.executors import EXECUTORS, ExecutorError, Progress, default_workers, die_with_parent
+from simulator.world.model import World
+
+
+@dataclass(frozen=True)
+class SearchContext:
+    """What every evaluation needs besides the plan: the world, the scenario and the search's streams."""
+
+    world: World
+    scenario: Any
+    n_seats: int
+    overrides: dict[int, int]
+    realign_with: str  # the policy a realignment event inside a run re-runs
+    seed: int  # the search replications' seed (apart from the experiment's)
+    primary: str
+
+    def primary_value(self, unit_seat: np.ndarray, replication: int) -> float:
+        """The primary metric of the plan `unit_seat` (unit -> seat) on one search replication."""
+        from simulator.engine import simulate
+        from simulator.metrics import run_tables
+        from simulator.scenario import PolicySpec
+        from simulator.streams import Streams
+
+        alignment = Alignment(unit_seat, self.n_seats, self.overrides, policy="optimise")
+        state = simulate(self.world, alignment, self.scenario, Streams(self.seed, replication),
+                         arm=PolicySpec(name=self.realign_with))
+        return float(run_tables(state).summary[self.primary])
+
+
+_WORKER_CONTEXT: SearchContext | None = None
+
+
+def _start_worker(parent: int, context: SearchContext) -> None:
+    global _WORKER_CONTEXT
+    die_with_parent(parent)
+    _WORKER_CONTEXT = context
+
+
+def _in_worker(unit_seat: np.ndarray, replication: int) -> float:
+    assert _WORKER_CONTEXT is not None, "worker started without its search context"
+    return _WORKER_CONTEXT.primary_value(unit_seat, replication)
+
+
+def _on_dask(context: SearchContext, unit_seat: np.ndarray, replication: int) -> float:
+    return context.primary_value(unit_seat, replication)
+
+
+class PlanEvaluator:
+    """Callable: a plan (unit -> seat) -> its primary metric on each search replication, in replication order.
+
+    Args:
+        context: the world, scenario and streams every evaluation shares.
+        replications: how many search replications each plan is played on.
+        executor: "serial", "local" (process pool) or "dask" (a local cluster, or `scheduler`).
+        workers: processes (default all cores).
+        scheduler: address of an existing Dask scheduler.
+        progress: counts evaluations (plans), when enabled.
+    """
+
+    def __init__(self, context: SearchContext, replications: int, executor: str = "serial",
+                 workers: int | None = None, scheduler: str | None = None, progress: Progress | None = None):
+        if executor not in EXECUTORS:
+            raise ExecutorError(f"unknown executor {executor!r}; expected one of {', '.join(EXECUTORS)}")
+        self.context, self.replications, self.executor = context, range(replications), executor
+        self.workers, self.scheduler = workers or default_workers(), scheduler
+        self.progress = progress or Progress(0, enabled=False)
+        self.pool: ProcessPoolExecutor | None = None
+        self.client = self.cluster = self.scattered = None
+        if executor == "dask" or (executor == "local" and self.workers > 1):
+            self._start()
+        else:
+            self.executor = "serial"
+
+    def __call__(self, unit_seat: np.ndarray) -> np.ndarray:
+        """The primary metric of the plan on every search replication."""
+        plan = np.asarray(unit_seat, dtype=np.int64)
+        if self.executor == "serial":
+            values = [self.context.primary_value(plan, r) for r in self.replications]
+        elif self.pool is not None:
+            values = list(self.pool.map(_in_worker, [plan] * len(self.replications), self.replications))
+        else:
+            futures = [self.client.submit(_on_dask, self.scattered, plan, r, pure=False) for r in self.replications]
+            values = self.client.gather(futures)
+        self.progress.step()
+        return np.array(values, dtype=float)
+
+    def __enter__(self) -> PlanEvaluator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the workers and the progress bar."""
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+            self.pool = None
+        for closable in (self.client, self.cluster):
+            if closable is not None:
+                closable.close()
+        self.client = self.cluster = None
+        self.progress.close()
+
+    def _start(self) -> None:
+        if self.executor == "local":
+            self.pool = ProcessPoolExecutor(max_workers=min(self.workers, len(self.replications)),
+                                            initializer=_start_worker, initargs=(os.getpid(), self.context))
+            return
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError as exc:
+            raise ExecutorError("the dask executor needs the optional extra: pip install 'territory-sim[dask]'") \
+                from exc
+        try:
+            if self.scheduler:
+                self.client = Client(self.scheduler, timeout="10s")
+            else:
+                self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
+                                            dashboard_address=None)
+                self.client = Client(self.cluster)
+        except OSError as exc:
+            raise ExecutorError(f"cannot reach the Dask scheduler {self.scheduler!r}: {exc}") from exc
+        self.scattered = self.client.scatter(self.context, broadcast=True)
