@@ -11,7 +11,7 @@ seed. Every accepted step is recorded with the gain it was accepted on (the in-s
 selection: the caller re-evaluates the result on fresh replications).
 
 This module is the search loop on arrays; it takes the evaluator as a function so that it can be tested on
-synthetic objectives with a known best. Wiring it to the engine as the `optimise` policy is the next step.
+synthetic objectives with a known best. `policies/optimise.py` wires it to the engine (`plan_evaluate`).
 """
 
 from __future__ import annotations
@@ -109,12 +109,14 @@ def _propose(trial: PlanMoves, rng: np.random.Generator, count: int) -> list[Mov
     """Up to `count` feasible moves made one after the other on `trial` (a swap of two units takes two).
 
     Each move is drawn from the moves feasible after the previous one, so a proposal never breaks a constraint on
-    the way; a unit moves at most once.
+    the way; a unit moves at most once. Units of no weight (no accounts) are not proposed: moving one changes no
+    simulated outcome, so evaluating it would waste a simulation.
     """
     applied: list[Move] = []
+    weights = trial.problem.weights
     for _ in range(count):
         moved = {move[0] for move in applied}
-        candidates = [move for move in trial.candidates() if move[0] not in moved]
+        candidates = [move for move in trial.candidates() if move[0] not in moved and weights[move[0]] > 0]
         if not candidates:
             break
         move = candidates[int(rng.integers(len(candidates)))]
