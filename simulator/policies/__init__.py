@@ -1,6 +1,7 @@
 """Registry of alignment policies: plain callables `policy(world, seats, params, rng) -> Alignment`.
 
-Adding a policy is one function plus `@register("name")`.
+Adding a policy is one function plus `@register("name")`; registering also declares the name to the scenario
+schema (`simulator.schema.policy_names`), which validates names without importing any policy.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from simulator.alignment import Alignment
+from simulator.schema.policy_names import declare_alignment_policy
 from simulator.world.model import World
 
 AlignmentPolicy = Callable[[World, Sequence[int], dict[str, Any], np.random.Generator], Alignment]
@@ -25,6 +27,7 @@ def register(name: str) -> Callable[[AlignmentPolicy], AlignmentPolicy]:
         if name in _REGISTRY and _REGISTRY[name] is not policy:
             raise ValueError(f"an alignment policy named {name!r} is already registered")
         _REGISTRY[name] = policy
+        declare_alignment_policy(name)
         return policy
 
     return decorate
