@@ -29,8 +29,9 @@ from typing import Any
 import numpy as np
 
 from simulator.alignment import Alignment, account_workload
-from simulator.partition import Problem, Result, solve
-from simulator.partition_budget import default_move_budget, default_time_limit
+from simulator.partition.budget import default_move_budget, default_time_limit
+from simulator.partition.problem import Problem
+from simulator.partition.solve import Result, solve
 from simulator.policies import register
 from simulator.policies.basic import as_is
 from simulator.schema.policy_params import MinDisruptionParams

@@ -21,7 +21,7 @@ import numpy as np
 from simulator.alignment import Alignment, account_workload
 from simulator.catalogue import LOWER
 from simulator.catalogue import metric as catalogue_metric
-from simulator.partition import Problem
+from simulator.partition.problem import Problem
 from simulator.plan_moves import PlanMoves
 from simulator.plan_search import search
 from simulator.policies import get_policy, register
