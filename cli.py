@@ -13,7 +13,6 @@ import click
 
 from simulator.align_report import align_report, write_alignment
 from simulator.calibration import calibrate as calibrate_scenario
-from simulator.crm import CrmError, export_alignment, import_crm
 from simulator.executors import EXECUTORS, ExecutorError
 from simulator.experiment import ExperimentResult, run_experiment
 from simulator.policies.balanced import PolicyError
@@ -23,6 +22,7 @@ from simulator.scenario import Scenario, ScenarioError, load_scenario, scenario_
 from simulator.schema.limits import preflight
 from simulator.verdict import render
 from simulator.world import WorldDataError, build_world
+from simulator.world.crm import CrmError, export_alignment, import_crm
 from simulator.world.planned import check_events
 from simulator.world.travel import TravelError
 

@@ -16,7 +16,7 @@ from simulator.policies import get_policy
 from simulator.runs import prepare
 from simulator.scenario import load_scenario
 from simulator.streams import Streams
-from simulator.world.synthetic import assemble_world
+from simulator.world.assembly import assemble_world
 from tests.conftest import ROOT, small_scenario
 
 

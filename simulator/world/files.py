@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from simulator.scenario import Scenario
+from simulator.world.assembly import assemble_world
 from simulator.world.model import World
-from simulator.world.synthetic import assemble_world
 
 DEFAULT_TENURE_DAYS = 730.0
 MAX_LISTED = 25
