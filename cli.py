@@ -17,10 +17,10 @@ from simulator.executors import EXECUTORS, ExecutorError
 from simulator.experiment import ExperimentResult, run_experiment
 from simulator.policies.balanced import PolicyError
 from simulator.report import build_report
+from simulator.report.verdict import render
 from simulator.run_folder import RunFolderError
 from simulator.scenario import Scenario, ScenarioError, load_scenario, scenario_json_schema
 from simulator.schema.limits import preflight
-from simulator.verdict import render
 from simulator.world import WorldDataError, build_world
 from simulator.world.crm import CrmError, export_alignment, import_crm
 from simulator.world.planned import check_events

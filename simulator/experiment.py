@@ -21,15 +21,15 @@ from simulator import run_folder
 from simulator.align_report import assignments
 from simulator.alignment import territory_table
 from simulator.catalogue import schema_metadata
-from simulator.compare import compare
 from simulator.executors import Progress, Session
 from simulator.io import git_commit, package_versions, write_json, write_parquet
-from simulator.metrics import RunTables
+from simulator.metrics.tables import RunTables
 from simulator.report import build_report
 from simulator.run_folder import PARTS, ResumeError
 from simulator.runs import TABLES, Task, prepare
 from simulator.scenario import Scenario
 from simulator.sequential import Rounds, Status
+from simulator.stats.compare import compare
 from simulator.sweep import SweepPoint, expand
 
 HEADLINE_METRICS = ["revenue", "share_rep_quarters_at_quota", "median_attainment", "coverage_gap",

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simulator.catalogue import LOWER, format_relative, in_sentence, metric
-from simulator.compare import paired_interval
 from simulator.scenario import Scenario
-from simulator.selection import Selection, kn_select
+from simulator.stats.compare import paired_interval
+from simulator.stats.selection import Selection, kn_select
 
 
 @dataclass

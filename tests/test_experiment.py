@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulator.compare import NO_CLEAR, compare, paired_interval
 from simulator.experiment import run_experiment
+from simulator.stats.compare import NO_CLEAR, compare, paired_interval
 from simulator.sweep import expand
 from tests.conftest import small_scenario
 

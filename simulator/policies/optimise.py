@@ -88,7 +88,7 @@ def simulate_plan(world: World, scenario: Any, alignment: Alignment, realign_wit
                   primary: str) -> np.ndarray:
     """The primary metric of a plan on the search replications (their own streams: seed ^ SEARCH_STREAM)."""
     from simulator.engine import simulate
-    from simulator.metrics import run_tables
+    from simulator.metrics.tables import run_tables
     from simulator.scenario import PolicySpec
     from simulator.streams import Streams
 

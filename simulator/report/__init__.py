@@ -25,7 +25,7 @@ from simulator.io import atomic_write
 from simulator.report import charts
 from simulator.report.page import levels_table, scenario_section, territories_section, verdict_section
 from simulator.report.territories import map_data
-from simulator.verdict import Findings
+from simulator.report.verdict import Findings
 
 LEVELS = ["revenue", "share_rep_quarters_at_quota", "median_attainment", "coverage_gap", "unvisited_account_share",
           "selling_share", "travel_share", "admin_share", "month3_revenue_share", "annual_turnover",

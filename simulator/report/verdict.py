@@ -20,7 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from simulator.catalogue import NEITHER, format_difference, format_level, format_relative, in_sentence, metric
-from simulator.compare import NO_CLEAR, level_interval
+from simulator.stats.compare import NO_CLEAR, level_interval
 
 if TYPE_CHECKING:
     from simulator.experiment import ExperimentResult
