@@ -11,14 +11,14 @@ from pathlib import Path
 
 import click
 
-from simulator.align_report import align_report, write_alignment
 from simulator.calibration import calibrate as calibrate_scenario
-from simulator.executors import EXECUTORS, ExecutorError
-from simulator.experiment import ExperimentResult, run_experiment
+from simulator.experiment.align_report import align_report, write_alignment
+from simulator.experiment.executors import EXECUTORS, ExecutorError
+from simulator.experiment.experiment import ExperimentResult, run_experiment
+from simulator.experiment.run_folder import RunFolderError
+from simulator.experiment.terminal import render
 from simulator.policies.balanced import PolicyError
 from simulator.report import build_report
-from simulator.report.verdict import render
-from simulator.run_folder import RunFolderError
 from simulator.scenario import Scenario, ScenarioError, load_scenario, scenario_json_schema
 from simulator.schema.limits import preflight
 from simulator.world import WorldDataError, build_world

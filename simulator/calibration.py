@@ -28,9 +28,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from simulator.executors import execute
-from simulator.experiment import run_experiment
-from simulator.runs import Task, prepare
+from simulator.experiment.executors import execute
+from simulator.experiment.experiment import run_experiment
+from simulator.experiment.runs import Task, prepare
 from simulator.scenario import Scenario
 from simulator.stats.compare import level_interval
 

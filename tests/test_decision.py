@@ -21,11 +21,11 @@ from simulator.catalogue import (
     format_relative,
 )
 from simulator.engine import simulate
-from simulator.experiment import run_experiment
+from simulator.experiment.experiment import run_experiment
+from simulator.experiment.runs import prepare
+from simulator.experiment.sequential import Rounds
 from simulator.metrics import run_tables
 from simulator.metrics.workforce import CHANGE_REASONS
-from simulator.runs import prepare
-from simulator.sequential import Rounds
 from simulator.stats.compare import replications_for, t_quantile
 from simulator.stats.selection import kn_select
 from simulator.streams import Streams

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from simulator.alignment import alignment_quality
+from simulator.experiment.runs import build_alignments
 from simulator.policies import get_policy
-from simulator.runs import build_alignments
 from simulator.scenario import ScenarioError
 from simulator.streams import Streams
 from simulator.world import build_world

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.experiment import run_experiment
+from simulator.experiment.experiment import run_experiment
 from simulator.partition import Problem, solve
 from simulator.partition.budget import default_move_budget
 from simulator.policies import get_policy

@@ -32,8 +32,8 @@ from simulator.alignment import Alignment, account_workload
 from simulator.partition.budget import default_move_budget, default_time_limit
 from simulator.partition.problem import Problem
 from simulator.partition.solve import Result, solve
-from simulator.policies import register
 from simulator.policies.basic import as_is
+from simulator.policies.registry import register
 from simulator.schema.policy_params import MinDisruptionParams
 from simulator.world.geography import great_circle_km
 from simulator.world.model import World

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-from simulator.plan_moves import Move, PlanMoves
+from simulator.optimise.moves import Move, PlanMoves
 
 Evaluator = Callable[[np.ndarray], np.ndarray]  # plan (unit -> seat) -> primary metric per search replication
 

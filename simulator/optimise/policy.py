@@ -21,10 +21,10 @@ import numpy as np
 from simulator.alignment import Alignment, account_workload
 from simulator.catalogue import LOWER
 from simulator.catalogue import metric as catalogue_metric
+from simulator.optimise.moves import PlanMoves
+from simulator.optimise.search import search
 from simulator.partition.problem import Problem
-from simulator.plan_moves import PlanMoves
-from simulator.plan_search import search
-from simulator.policies import get_policy, register
+from simulator.policies.registry import get_policy, register
 from simulator.world.model import World
 
 SEARCH_STREAM = 0x5EA2C4  # search replications are keyed apart from the experiment's (seed ^ this)

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.progress import Progress as RichProgress
 
-from simulator.runs import Task, run_task
+from simulator.experiment.runs import Task, run_task
 
 EXECUTORS = ("serial", "local", "dask")
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
