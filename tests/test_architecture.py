@@ -197,3 +197,10 @@ def test_an_upward_import_is_reported_with_its_file_and_line(tmp_path, text, exp
     problems = layer_violations(import_edges(folder, "pkg"), "pkg", (("high",), ("low", "side")))
     assert any(problem.startswith(expected) or expected in problem for problem in problems), problems
     assert not any("pkg/high.py" in problem for problem in problems), "a downward import is fine"
+
+
+def test_pyproject_installs_every_folder_of_the_package():
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    listed = set(tomllib.loads((ROOT.parent / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    folders = {".".join(("simulator", *path.parent.relative_to(ROOT).parts)) for path in ROOT.rglob("__init__.py")}
+    assert folders <= listed, f"missing from pyproject.toml: {sorted(folders - listed)}"

@@ -9,6 +9,10 @@ attainment, coverage, pacing and the workforce; the alignment quality; sweeps; a
 Offline by construction: plotly.js is embedded in the page, maps are drawn on plain axes from the embedded county
 boundaries (or unit points), and nothing is fetched from the network, so the page works from a file:// URL.
 `territory-sim report RUN_DIR` rebuilds it any time. The report imports neither the engine nor the world.
+
+The package owns the page (this module, `page`, `charts`, `territories`) and the verdict both the page and the
+terminal read (`verdict`). It may import only the statistics (`stats`), the metric catalogue and `io`: it reads
+run folders, never a scenario, a world or the engine, and the experiment above it calls `build_report`.
 """
 
 from __future__ import annotations
