@@ -11,18 +11,18 @@ from pathlib import Path
 
 import click
 
-from simulator.align_report import align_report, write_alignment
 from simulator.calibration import calibrate as calibrate_scenario
-from simulator.crm import CrmError, export_alignment, import_crm
-from simulator.executors import EXECUTORS, ExecutorError
-from simulator.experiment import ExperimentResult, run_experiment
+from simulator.experiment.align_report import align_report, write_alignment
+from simulator.experiment.executors import EXECUTORS, ExecutorError
+from simulator.experiment.experiment import ExperimentResult, run_experiment
+from simulator.experiment.run_folder import RunFolderError
+from simulator.experiment.terminal import render
 from simulator.policies.balanced import PolicyError
 from simulator.report import build_report
-from simulator.run_folder import RunFolderError
 from simulator.scenario import Scenario, ScenarioError, load_scenario, scenario_json_schema
 from simulator.schema.limits import preflight
-from simulator.verdict import render
 from simulator.world import WorldDataError, build_world
+from simulator.world.crm import CrmError, export_alignment, import_crm
 from simulator.world.planned import check_events
 from simulator.world.travel import TravelError
 

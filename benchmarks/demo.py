@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from simulator.catalogue import format_relative  # noqa: E402
-from simulator.experiment import run_experiment  # noqa: E402
+from simulator.experiment.experiment import run_experiment  # noqa: E402
 from simulator.scenario import load_scenario  # noqa: E402
 
 WALL_TARGET, HALF_WIDTH_TARGET, REPORT_TARGET_MB = 90.0, 0.01, 6.0

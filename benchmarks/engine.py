@@ -24,14 +24,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from simulator.engine import simulate  # noqa: E402
-from simulator.runs import build_alignments  # noqa: E402
+from simulator.experiment.runs import build_alignments  # noqa: E402
 from simulator.scenario import Scenario  # noqa: E402
 from simulator.streams import Streams  # noqa: E402
 from simulator.world import build_world  # noqa: E402
 
 TARGET, GOAL = 0.25, 0.4
 REPEATS = 3
-TINY = "from tests.conftest import small_scenario; from simulator.experiment import run_experiment; " \
+TINY = "from tests.conftest import small_scenario; from simulator.experiment.experiment import run_experiment; " \
        "run_experiment(small_scenario(**{'calendar.days_per_quarter': 5}), write=False, executor='serial')"
 
 

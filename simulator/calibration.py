@@ -28,11 +28,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from simulator.compare import level_interval
-from simulator.executors import execute
-from simulator.experiment import run_experiment
-from simulator.runs import Task, prepare
+from simulator.experiment.executors import execute
+from simulator.experiment.experiment import run_experiment
+from simulator.experiment.runs import Task, prepare
 from simulator.scenario import Scenario
+from simulator.stats.compare import level_interval
 
 EFFORT_STEP = 0.10  # call capacity (field time) raised by this share for the elasticity run
 ELASTICITY_REPLICATIONS = 20  # paired replications the elasticity interval is measured over, at least

@@ -18,6 +18,7 @@ from simulator.schema.base import Int, NonNegative, Strict, did_you_mean
 from simulator.schema.behaviour import Behaviour, PacingProfile, Pipeline, Quota, Response
 from simulator.schema.errors import describe, key_lines, merge_alternatives
 from simulator.schema.limits import MAX_EVENTS, MAX_POLICIES, MAX_REPLICATIONS, MAX_SWEEP_POINTS
+from simulator.schema.policy_names import alignment_policy_names
 from simulator.schema.policy_params import check_policy_params
 from simulator.schema.workforce import (
     Attrition,
@@ -186,9 +187,7 @@ class Scenario(Strict):
     @field_validator("policies")
     @classmethod
     def _known_policies(cls, specs: list[PolicySpec]) -> list[PolicySpec]:
-        from simulator.policies import registered_policies
-
-        known = registered_policies()
+        known = alignment_policy_names()
         for spec in specs:
             if spec.name not in known:
                 hint = did_you_mean(spec.name, known)
@@ -201,17 +200,16 @@ class Scenario(Strict):
     @model_validator(mode="after")
     def _events_inside_horizon(self) -> Scenario:
         days = self.calendar.quarters * self.calendar.days_per_quarter
-        from simulator.policies import registered_policies
-
+        known = alignment_policy_names()
         for index, event in enumerate(self.events):
             if event.day is not None and event.day >= days:
                 raise ValueError(f"events.{index}.day: {event.day} is past the horizon (days 0..{days - 1})")
             if event.quarter is not None and event.quarter > self.calendar.quarters:
                 raise ValueError(f"events.{index}.quarter: {event.quarter} is past the horizon "
                                  f"(quarters 1..{self.calendar.quarters})")
-            if isinstance(event, RealignEvent) and event.policy not in registered_policies():
+            if isinstance(event, RealignEvent) and event.policy not in known:
                 raise ValueError(f"events.{index}.policy: unknown policy '{event.policy}'"
-                                 f"{did_you_mean(event.policy, registered_policies())}")
+                                 f"{did_you_mean(event.policy, known)}")
         return self
 
     def vacancy_policy_of(self, spec: PolicySpec) -> str:

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from simulator.scenario import Scenario
-from simulator.world.synthetic import assemble_world
+from simulator.world.assembly import assemble_world
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))

@@ -7,9 +7,9 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from simulator.crm import CrmError, import_crm
 from simulator.scenario import Scenario
 from simulator.world import build_world
+from simulator.world.crm import CrmError, import_crm
 
 ACCOUNTS = (
     'Id,Name,BillingLatitude,BillingLongitude,BillingPostalCode,BillingState,AnnualRevenue,OwnerId\n'

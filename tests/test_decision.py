@@ -20,14 +20,14 @@ from simulator.catalogue import (
     format_level,
     format_relative,
 )
-from simulator.compare import replications_for, t_quantile
 from simulator.engine import simulate
-from simulator.experiment import run_experiment
+from simulator.experiment.experiment import run_experiment
+from simulator.experiment.runs import prepare
+from simulator.experiment.sequential import Rounds
 from simulator.metrics import run_tables
-from simulator.metrics_workforce import CHANGE_REASONS
-from simulator.runs import prepare
-from simulator.selection import kn_select
-from simulator.sequential import Rounds
+from simulator.metrics.workforce import CHANGE_REASONS
+from simulator.stats.compare import replications_for, t_quantile
+from simulator.stats.selection import kn_select
 from simulator.streams import Streams
 from tests.conftest import SCENARIOS, small_scenario
 

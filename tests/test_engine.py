@@ -3,10 +3,10 @@ import pandas as pd
 import pytest
 
 from simulator.engine import simulate
-from simulator.experiment import run_experiment
+from simulator.experiment.experiment import run_experiment
+from simulator.experiment.runs import build_alignments
 from simulator.metrics import run_tables
 from simulator.policies import get_policy
-from simulator.runs import build_alignments
 from simulator.streams import Streams
 from simulator.world import build_world
 from simulator.world.geography import great_circle_km

@@ -2,9 +2,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulator.compare import NO_CLEAR, compare, paired_interval
-from simulator.experiment import run_experiment
-from simulator.sweep import expand
+from simulator.experiment.experiment import run_experiment
+from simulator.experiment.sweep import expand
+from simulator.stats.compare import NO_CLEAR, compare, paired_interval
 from tests.conftest import small_scenario
 
 

@@ -24,7 +24,7 @@ pd.to_pickle(short_run_tables(), sys.argv[1])
 
 def short_run_tables() -> dict[str, pd.DataFrame]:
     """A short run with quits, vacancies and hires: its visit, opportunity, rep-day and account tables."""
-    from simulator.runs import Task, run_task
+    from simulator.experiment.runs import Task, run_task
 
     scenario = small_scenario(**{"calendar.quarters": 2, "calendar.days_per_quarter": 30,
                                  "workforce.attrition.enabled": True, "workforce.attrition.annual_quit_rate": 0.6,
@@ -92,7 +92,7 @@ def test_pools_grow_by_doubling_and_keep_their_rows(extra):
     assert grown.account[:64].tolist() == list(range(64))
 
 
-TINY_RUN = ("from tests.conftest import small_scenario; from simulator.experiment import run_experiment; "
+TINY_RUN = ("from tests.conftest import small_scenario; from simulator.experiment.experiment import run_experiment; "
             "run_experiment(small_scenario(**{'calendar.days_per_quarter': 5}), write=False, executor='serial')")
 
 
@@ -154,8 +154,8 @@ def test_stretches_between_workforce_events_change_nothing():
     deals to call (when no stage began since a search that called them all) changes nothing.
     """
     from simulator.engine import simulate
+    from simulator.experiment.runs import prepare
     from simulator.metrics import run_tables
-    from simulator.runs import prepare
     from simulator.streams import Streams
 
     scenario = small_scenario(**{"calendar.quarters": 2, "calendar.days_per_quarter": 40,

@@ -10,13 +10,13 @@ import pytest
 from simulator.calibration import calibration_targets, pool_ramp_sums, ramp_productivity, ramp_sums
 from simulator.engine import simulate
 from simulator.engine.events import OPEN
-from simulator.experiment import run_experiment
+from simulator.experiment.experiment import run_experiment
+from simulator.experiment.runs import prepare
 from simulator.metrics import run_tables
 from simulator.policies import get_policy
-from simulator.runs import prepare
 from simulator.scenario import load_scenario
 from simulator.streams import Streams
-from simulator.world.synthetic import assemble_world
+from simulator.world.assembly import assemble_world
 from tests.conftest import ROOT, small_scenario
 
 

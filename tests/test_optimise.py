@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from simulator.alignment import alignment_quality
+from simulator.experiment.runs import build_alignments
 from simulator.policies import get_policy
-from simulator.runs import build_alignments
 from simulator.scenario import ScenarioError
 from simulator.streams import Streams
 from simulator.world import build_world
@@ -63,8 +63,8 @@ def test_the_search_finds_the_same_plan_serially_on_a_process_pool_and_on_dask()
 
 def test_a_run_reports_the_in_sample_gain_beside_fresh_paired_differences(tmp_path):
     from simulator.experiment import run_experiment
-    from simulator.run_folder import read_manifest
-    from simulator.verdict import render
+    from simulator.experiment.run_folder import read_manifest
+    from simulator.experiment.terminal import render
 
     scenario = small_scenario(**{"calendar.days_per_quarter": 20, "experiment.replications": 3},
                               policies=["as_is", {"name": "balanced", "params": {"tolerance": 0.1}},

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.experiment import run_experiment
+from simulator.experiment.experiment import run_experiment
 from simulator.partition import Problem, solve
-from simulator.partition_budget import default_move_budget
+from simulator.partition.budget import default_move_budget
 from simulator.policies import get_policy
 from simulator.streams import Streams
 from simulator.world import build_world

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from simulator.optimise.moves import PlanMoves
 from simulator.partition import Problem, solve
-from simulator.plan_moves import PlanMoves
 from tests.test_partition import connected, grid
 
 

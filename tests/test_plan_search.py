@@ -4,9 +4,9 @@ import itertools
 
 import numpy as np
 
+from simulator.optimise.moves import PlanMoves
+from simulator.optimise.search import lower_bound, search
 from simulator.partition import Problem, solve
-from simulator.plan_moves import PlanMoves
-from simulator.plan_search import lower_bound, search
 from tests.test_partition import connected, grid
 
 ROWS, COLS, SEATS, TOLERANCE, REPLICATIONS = 3, 4, 2, 0.35, 12

@@ -6,7 +6,7 @@ import pytest
 from simulator.alignment import account_workload
 from simulator.behaviour import seat_quotas
 from simulator.engine import simulate
-from simulator.runs import prepare
+from simulator.experiment.runs import prepare
 from simulator.streams import Streams
 from tests.conftest import small_scenario
 

@@ -5,7 +5,7 @@ import subprocess
 import pandas as pd
 import pytest
 
-from simulator.experiment import run_experiment
+from simulator.experiment.experiment import run_experiment
 from simulator.policies import get_policy
 from simulator.report import SECTIONS, build_report
 from simulator.report.territories import TERRITORY_COLOURS, territory_colours, unit_adjacency, unit_frame

@@ -13,11 +13,11 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-import simulator.experiment as experiment
-import simulator.run_folder as run_folder
+import simulator.experiment.experiment as experiment
+import simulator.experiment.run_folder as run_folder
 from cli import main
-from simulator.experiment import run_experiment
-from simulator.run_folder import RunFolderError
+from simulator.experiment.experiment import run_experiment
+from simulator.experiment.run_folder import RunFolderError
 from simulator.scenario import load_scenario
 from tests.conftest import small_scenario
 

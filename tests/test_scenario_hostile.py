@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from cli import main
 from simulator.catalogue import CATALOGUE
-from simulator.experiment import run_experiment
+from simulator.experiment.experiment import run_experiment
 from simulator.scenario import Scenario, ScenarioError, load_scenario
 from simulator.schema.limits import preflight
 from tests.conftest import SCENARIOS

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from simulator.alignment import alignment_quality
-from simulator.runs import build_alignments
+from simulator.experiment.runs import build_alignments
 from simulator.scenario import Scenario, ScenarioError
 from simulator.world import build_world
 from simulator.world.us import us_counties, us_zips

@@ -3,10 +3,10 @@ import pytest
 
 from simulator.engine import simulate
 from simulator.engine.state import FILLED, VACANT
-from simulator.experiment import run_experiment
+from simulator.experiment.experiment import run_experiment
+from simulator.experiment.runs import build_alignments
 from simulator.metrics import run_tables
 from simulator.policies.vacancy import registered_vacancy_policies
-from simulator.runs import build_alignments
 from simulator.scenario import PolicySpec, ScenarioError
 from simulator.streams import Streams
 from simulator.world import build_world

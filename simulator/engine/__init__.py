@@ -1,4 +1,11 @@
-"""The SimPy engine: rep workdays, the opportunity pipeline and one run."""
+"""The SimPy engine: one run of a world, an alignment and a scenario, day by day.
+
+It owns the run state (`state`, `tables`), the rep workday and its compiled kernels (`workday`, `kernels`,
+`planning`, `routing`, `visits`, `draws`), the opportunity pipeline (`pipeline`, `events`, `gather`), the
+workforce (`workforce`) and the run itself (`run`). It may import the policies (it looks up the arm's policy by
+name to realign, and the vacancy policy), the alignment, the world, the scenario and the bottom layer; never the
+metrics, the optimise policy, the experiment or the report, which all sit above it.
+"""
 
 from simulator.engine.run import simulate
 from simulator.engine.state import RunState

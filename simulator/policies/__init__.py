@@ -1,56 +1,14 @@
-"""Registry of alignment policies: plain callables `policy(world, seats, params, rng) -> Alignment`.
+"""Alignment and vacancy policies: the registry and the policies that need only a world.
 
-Adding a policy is one function plus `@register("name")`.
+This layer sits below the engine, which looks policies up here by name to realign during a run. It owns the
+registry (`registry`), `as_is` and `nearest` (`basic`), `balanced` and `min_disruption` (`balanced`, on the
+partition engine) and the vacancy policies (`vacancy`). It may import the alignment, the partition engine, the
+world, the scenario schema and the bottom layer, never the engine or anything above it. The `optimise` policy runs
+simulations, so it lives above the engine (`simulator.optimise`) and registers itself there, like a plug-in.
+Importing this package registers the policies it holds.
 """
 
-from __future__ import annotations
+from simulator.policies import balanced, basic  # noqa: F401  (registers as_is, nearest, balanced, min_disruption)
+from simulator.policies.registry import AlignmentPolicy, call_policy, get_policy, register, registered_policies
 
-from collections.abc import Callable, Sequence
-from typing import Any
-
-import numpy as np
-
-from simulator.alignment import Alignment
-from simulator.world.model import World
-
-AlignmentPolicy = Callable[[World, Sequence[int], dict[str, Any], np.random.Generator], Alignment]
-
-_REGISTRY: dict[str, AlignmentPolicy] = {}
-
-
-def register(name: str) -> Callable[[AlignmentPolicy], AlignmentPolicy]:
-    """Register an alignment policy under `name`."""
-
-    def decorate(policy: AlignmentPolicy) -> AlignmentPolicy:
-        if name in _REGISTRY and _REGISTRY[name] is not policy:
-            raise ValueError(f"an alignment policy named {name!r} is already registered")
-        _REGISTRY[name] = policy
-        return policy
-
-    return decorate
-
-
-def get_policy(name: str) -> AlignmentPolicy:
-    """The policy registered under `name` (KeyError naming the registered ones otherwise)."""
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise KeyError(f"unknown alignment policy {name!r}; registered: {', '.join(sorted(_REGISTRY))}") from None
-
-
-def call_policy(name: str, world: World, seats: Sequence[int], params: dict[str, Any], rng: np.random.Generator,
-                scenario: Any = None) -> Alignment:
-    """Run a policy; one that declares `needs_scenario` (it simulates) is handed the scenario too."""
-    policy = get_policy(name)
-    if getattr(policy, "needs_scenario", False):
-        return policy(world, seats, params, rng, scenario=scenario)
-    return policy(world, seats, params, rng)
-
-
-def registered_policies() -> list[str]:
-    """Names of every registered policy."""
-    return sorted(_REGISTRY)
-
-
-# registers as_is, nearest, balanced, min_disruption and optimise
-from simulator.policies import balanced, basic, optimise  # noqa: E402,F401
+__all__ = ["AlignmentPolicy", "call_policy", "get_policy", "register", "registered_policies"]

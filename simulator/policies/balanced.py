@@ -29,15 +29,16 @@ from typing import Any
 import numpy as np
 
 from simulator.alignment import Alignment, account_workload
-from simulator.partition import Problem, Result, solve
-from simulator.partition_budget import default_move_budget, default_time_limit
-from simulator.policies import register
+from simulator.partition.budget import default_move_budget, default_time_limit
+from simulator.partition.problem import Problem
+from simulator.partition.solve import Result, solve
 from simulator.policies.basic import as_is
+from simulator.policies.registry import register
+from simulator.schema.policy_params import MinDisruptionParams
 from simulator.world.geography import great_circle_km
 from simulator.world.model import World
 
-KNOWN_PARAMS = {"measure", "tolerance", "targets", "locked_units", "locked_accounts", "move_budget", "time_limit",
-                "split", "budget", "disruption"}
+KNOWN_PARAMS = set(MinDisruptionParams.model_fields)  # the schema's table of the parameters
 SPLIT_TOLERANCES = 2.0  # a unit heavier than this many tolerances of the smallest target is cut into account groups
 COARSE_SHARE = 0.05  # of the moves left, for a coarse attempt with units of a large share of a territory
 FINER_SHARE = 0.5  # of the moves left, for a coarse attempt without them

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from simulator.alignment import Alignment
-from simulator.policies import register
+from simulator.policies.registry import register
 from simulator.world.geography import great_circle_km
 from simulator.world.model import World
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator.alignment import Alignment, seat_loads
+from simulator.schema.policy_names import declare_vacancy_policy
 from simulator.world.model import World
 
 
@@ -72,6 +73,7 @@ def register_vacancy(name: str) -> Callable[[type[VacancyPolicy]], type[VacancyP
 
     def decorate(cls: type[VacancyPolicy]) -> type[VacancyPolicy]:
         _REGISTRY[name] = cls()
+        declare_vacancy_policy(name)
         return cls
 
     return decorate

@@ -9,6 +9,10 @@ attainment, coverage, pacing and the workforce; the alignment quality; sweeps; a
 Offline by construction: plotly.js is embedded in the page, maps are drawn on plain axes from the embedded county
 boundaries (or unit points), and nothing is fetched from the network, so the page works from a file:// URL.
 `territory-sim report RUN_DIR` rebuilds it any time. The report imports neither the engine nor the world.
+
+The package owns the page (this module, `page`, `charts`, `territories`) and the verdict both the page and the
+terminal read (`verdict`). It may import only the statistics (`stats`), the metric catalogue and `io`: it reads
+run folders, never a scenario, a world or the engine, and the experiment above it calls `build_report`.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from simulator.io import atomic_write
 from simulator.report import charts
 from simulator.report.page import levels_table, scenario_section, territories_section, verdict_section
 from simulator.report.territories import map_data
-from simulator.verdict import Findings
+from simulator.report.verdict import Findings
 
 LEVELS = ["revenue", "share_rep_quarters_at_quota", "median_attainment", "coverage_gap", "unvisited_account_share",
           "selling_share", "travel_share", "admin_share", "month3_revenue_share", "annual_turnover",

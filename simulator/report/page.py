@@ -13,8 +13,8 @@ import pandas as pd
 
 from simulator.catalogue import format_level, format_relative, in_sentence
 from simulator.catalogue import metric as catalogue_metric
-from simulator.compare import level_interval
-from simulator.verdict import Findings, difference_cells, verdict_lines
+from simulator.report.verdict import Findings, difference_cells, verdict_lines
+from simulator.stats.compare import level_interval
 
 VERDICT_CLASS = {"better": "better", "worse": "worse"}
 

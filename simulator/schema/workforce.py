@@ -8,6 +8,7 @@ from pydantic import Field, field_validator, model_validator
 
 from simulator.schema.base import Int, Strict, did_you_mean
 from simulator.schema.limits import MAX_REPS
+from simulator.schema.policy_names import vacancy_policy_names
 
 
 class Attrition(Strict):
@@ -78,9 +79,7 @@ class Workforce(Strict):
 
 def check_vacancy_policy(name: str) -> str:
     """The name, if a vacancy policy is registered under it (ValueError with a hint otherwise)."""
-    from simulator.policies.vacancy import registered_vacancy_policies
-
-    known = registered_vacancy_policies()
+    known = vacancy_policy_names()
     if name not in known:
         raise ValueError(f"unknown vacancy policy '{name}'{did_you_mean(name, known)}; "
                          f"registered: {', '.join(known)}")

@@ -40,7 +40,7 @@ class SyntheticWorld(Strict):
 
 
 class WorldFiles(Strict):
-    """A world loaded from CSV or Parquet files (columns documented in the README)."""
+    """A world loaded from CSV or Parquet files (columns documented in docs/scenarios.md)."""
 
     accounts: Path = Field(description="Accounts file: account_id, lat, lon, potential, segment, owner, unit_id.")
     reps: Path = Field(description="Reps file: rep_id, home_lat, home_lon, hire_date or tenure_days.")

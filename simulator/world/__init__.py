@@ -1,4 +1,10 @@
-"""The static world: units, accounts, reps, adjacency and travel, from a generator or from files."""
+"""The static world: units, accounts, reps, adjacency and travel, from a generator, from files or from a CRM.
+
+It owns the `World` value (`model`), geometry and travel (`geography`, `travel`), home placement (`power`), what
+every way of making a world shares (`assembly`), the synthetic and US-geography generators (`synthetic`, `us`),
+world files (`files`), seats opened by planned events (`planned`) and the CRM importer (`crm`, `crm_read`). It may
+import the scenario, its schema and the bottom layer; never an alignment, a policy or the engine.
+"""
 
 from __future__ import annotations
 

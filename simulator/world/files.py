@@ -1,6 +1,6 @@
 """Worlds from data files: accounts, reps and (optionally) units as CSV or Parquet.
 
-Columns (README, "World files"):
+Columns (docs/scenarios.md, "World files"):
 - accounts: account_id, lat, lon, potential, segment, [owner (rep_id or empty)], [unit_id]
 - reps: rep_id, home_lat, home_lon, [tenure_days]
 - units: unit_id, lat, lon, [neighbours (unit ids separated by ';')]
@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from simulator.scenario import Scenario
+from simulator.world.assembly import assemble_world
 from simulator.world.model import World
-from simulator.world.synthetic import assemble_world
 
 DEFAULT_TENURE_DAYS = 730.0
 MAX_LISTED = 25

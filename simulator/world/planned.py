@@ -14,8 +14,8 @@ import pandas as pd
 from simulator.scenario import DepartureEvent, HeadcountEvent, HireEvent, RealignEvent, Scenario, ScenarioError
 from simulator.schema.base import did_you_mean
 from simulator.schema.policy_params import ACCOUNT_MEASURES
+from simulator.world.assembly import travel_model
 from simulator.world.model import World
-from simulator.world.synthetic import travel_model
 
 
 def with_planned_seats(world: World, scenario: Scenario) -> World:

@@ -17,10 +17,10 @@ import pandas as pd
 
 from simulator.scenario import GeographyWorld, Scenario, ScenarioError
 from simulator.streams import Streams
+from simulator.world.assembly import assemble_world, segments_by_rank, workload_proxy
 from simulator.world.geography import EARTH_RADIUS_KM, local_km
 from simulator.world.model import World
 from simulator.world.power import balanced_centres, every_seat_served, power_assign
-from simulator.world.synthetic import assemble_world, segments_by_rank, workload_proxy
 
 LAYERS = {"us_counties": "us_counties.parquet", "us_zips": "us_zips.parquet"}
 HOME_DISTANCE_SCALE_KM = 60.0  # a town twice the size is worth living ~40 km further from the middle

@@ -1,7 +1,7 @@
 """CRM import and export: Salesforce-style report exports in, a world folder out; a new alignment back out.
 
 Import reads an Account export (and optionally a User export), in UTF-8 with or without BOM, UTF-16 or
-Windows-1252, delimited by comma, semicolon, tab or pipe, quoted or not (see simulator.crm_read for the rules,
+Windows-1252, delimited by comma, semicolon, tab or pipe, quoted or not (see simulator.world.crm_read for the rules,
 e.g. fields up to 1 MiB). Every row is accounted for: it is imported (to accounts.parquet / reps.parquet, in the
 world-files format a scenario can load) or written to rejects.csv with the line where it starts and the reason.
 Accounts without coordinates but with a known ZIP code are placed at the ZIP's point (offline). Every CSV written
@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from simulator.crm_read import CrmError, Row, describe_columns, printable_row, read_export, write_csv
 from simulator.io import write_parquet
+from simulator.world.crm_read import CrmError, Row, describe_columns, printable_row, read_export, write_csv
 
 __all__ = ["CrmError", "ImportReport", "export_alignment", "import_crm", "parse_maps", "read_export"]
 

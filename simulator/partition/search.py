@@ -3,7 +3,7 @@
 Moves never disconnect a seat (cut vertices come from an iterative Tarjan search on the adjacency lists) and never
 move a locked unit or an anchor. The objective is the sum of squared relative deviations, or, from a given start
 (min-disruption), only the excess beyond the tolerance with the cheapest moves per unit of excess first. Every step
-is paid for from a `MoveBudget` (`simulator.partition_budget`), so where the search stops depends only on its inputs.
+is paid for from a `MoveBudget` (`simulator.partition.budget`), so where the search stops depends only on its inputs.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import networkx as nx
 import numpy as np
 
 if TYPE_CHECKING:
-    from simulator.partition import Problem
-    from simulator.partition_budget import MoveBudget
+    from simulator.partition.budget import MoveBudget
+    from simulator.partition.problem import Problem
 
 COMPACTNESS_WEIGHT = 1e-3  # tie-breaker: relative-deviation units per hour of extra distance
 MAX_FLOW_ROUNDS = 8  # rounds of planned flows between seats when single moves are stuck

@@ -12,7 +12,7 @@ Works on plain arrays (unit weights, unit-to-seat costs, adjacency lists), knows
 4. small problems that the heuristic cannot solve are searched exhaustively, so a feasible answer is found
    whenever one exists.
 
-The search stops on a deterministic move budget (`simulator.partition_budget`), so the partition depends only on the
+The search stops on a deterministic move budget (`simulator.partition.budget`), so the partition depends only on the
 problem; a wall-clock time limit is an outer safety net only, and the result says when it was hit.
 """
 
@@ -22,52 +22,20 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from simulator.partition_budget import EXACT_STEPS_PER_MOVE, MoveBudget, default_move_budget
-from simulator.partition_search import LocalSearch, articulation_points
-from simulator.partition_start import grow_regions, power_diagram, repair_contiguity
+from simulator.partition.budget import EXACT_STEPS_PER_MOVE, MoveBudget, default_move_budget
+from simulator.partition.problem import Problem
+from simulator.partition.search import LocalSearch, articulation_points
+from simulator.partition.start import grow_regions, power_diagram, repair_contiguity
 
 EXACT_SEARCH_LIMIT = 200_000  # assignments; below this an unsolved problem is enumerated
 SEARCH_AIM = 0.6  # balanced: keep improving until every seat is within this share of the tolerance
 
 __all__ = ["MoveBudget", "Problem", "Result", "articulation_points", "default_move_budget", "exhaustive",
            "grow_regions", "power_diagram", "repair_contiguity", "solve"]
-
-
-@dataclass
-class Problem:
-    """A partitioning problem.
-
-    Attributes:
-        weights: measure of every unit (>= 0).
-        cost: unit x seat cost (travel hours from the seat's home): compactness.
-        neighbours: adjacency list of every unit.
-        targets: target load of every seat (they sum to the total weight).
-        tolerance: allowed relative deviation from the target (0.05 = +-5%).
-        anchors: a unit per seat that stays with it (its home unit), -1 for none.
-        locked: unit -> seat for units that must not move.
-    """
-
-    weights: np.ndarray
-    cost: np.ndarray
-    neighbours: list[np.ndarray]
-    targets: np.ndarray
-    tolerance: float
-    anchors: np.ndarray
-    locked: dict[int, int] = field(default_factory=dict)
-
-    @property
-    def n_units(self) -> int:
-        """Number of units."""
-        return len(self.weights)
-
-    @property
-    def n_seats(self) -> int:
-        """Number of seats."""
-        return len(self.targets)
 
 
 @dataclass

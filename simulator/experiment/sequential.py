@@ -3,7 +3,7 @@
 After each batch of replications (every policy, common random numbers), the experiment asks `Rounds.check` whether
 the answer is clear: with `experiment.precision`, every policy's paired difference from the baseline on the primary
 metric has a 95% interval half-width at most `precision` x |baseline mean| (at every sweep point); with
-`experiment.select`, Kim & Nelson's procedure (`selection`) has one policy left at every sweep point. The rule
+`experiment.select`, Kim & Nelson's procedure (`stats.selection`) has one policy left at every sweep point. The rule
 depends only on the results, which depend only on the seed, so a resumed experiment stops where an uninterrupted
 one would.
 """
@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simulator.catalogue import LOWER, format_relative, in_sentence, metric
-from simulator.compare import paired_interval
 from simulator.scenario import Scenario
-from simulator.selection import Selection, kn_select
+from simulator.stats.compare import paired_interval
+from simulator.stats.selection import Selection, kn_select
 
 
 @dataclass

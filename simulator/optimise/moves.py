@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator.partition import Problem
-from simulator.partition_budget import MoveBudget
-from simulator.partition_search import LocalSearch
+from simulator.partition.budget import MoveBudget
+from simulator.partition.problem import Problem
+from simulator.partition.search import LocalSearch
 
 Move = tuple[int, int, int]  # (unit, from seat, to seat)
 

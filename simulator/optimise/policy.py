@@ -1,11 +1,11 @@
 """`optimise`: a plan improved by its simulated outcome, not by a static balance score.
 
 It starts from `balanced` (or `min_disruption`: `params.start`) and searches the feasible boundary moves of that
-plan (`plan_moves`: contiguous, the chosen measure within the tolerance of each seat's target, locked units and home
-units kept, within a disruption budget against as-is) with the stochastic local search of `plan_search`. Every
+plan (`moves`: contiguous, the chosen measure within the tolerance of each seat's target, locked units and home
+units kept, within a disruption budget against as-is) with the stochastic local search of `search`. Every
 proposal is simulated on a fixed set of search replications, with their own streams so that the experiment's
 replications stay out-of-sample, and kept only when the one-sided lower bound of its paired gain on the scenario's
-primary metric is above zero. The replications of a plan run on a local process pool or on Dask (`plan_evaluate`).
+primary metric is above zero. The replications of a plan run on a local process pool or on Dask (`evaluate`).
 
 A policy needs the scenario to simulate: the registry passes it to policies that declare `needs_scenario`. Where
 no scenario is at hand (a realignment event inside a run), `optimise` returns its starting plan, so that a
@@ -23,11 +23,13 @@ import numpy as np
 from simulator.alignment import Alignment
 from simulator.catalogue import LOWER
 from simulator.catalogue import metric as catalogue_metric
-from simulator.partition import Problem
-from simulator.plan_moves import PlanMoves
-from simulator.plan_search import SearchResult, search
-from simulator.policies import get_policy, register
+from simulator.optimise.evaluate import PlanEvaluator, SearchContext
+from simulator.optimise.moves import PlanMoves
+from simulator.optimise.search import SearchResult, search
+from simulator.partition.problem import Problem
 from simulator.policies.balanced import free_tolerance, home_anchors, measure_weights, resolve_constraints
+from simulator.policies.registry import get_policy, register
+from simulator.processes import Progress
 from simulator.world.model import World
 
 SEARCH_STREAM = 0x5EA2C4  # search replications are keyed apart from the experiment's (seed ^ this)
@@ -39,9 +41,6 @@ START_PARAMS = ("measure", "tolerance", "targets", "locked_units", "locked_accou
 def optimise(world: World, seats: Sequence[int], params: dict[str, Any], rng: np.random.Generator,
              scenario: Any = None) -> Alignment:
     """The start plan improved by simulated, statistically accepted boundary moves (see the module docstring)."""
-    from simulator.executors import Progress  # the search simulates: it sits above the engine
-    from simulator.plan_evaluate import PlanEvaluator, SearchContext
-
     start_name = str(params.get("start", "balanced"))
     start_params = {k: v for k, v in params.items() if k in START_PARAMS}
     start = get_policy(start_name)(world, seats, start_params, rng)

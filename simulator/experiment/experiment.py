@@ -17,20 +17,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from simulator import run_folder
-from simulator.align_report import assignments
 from simulator.alignment import territory_table
 from simulator.catalogue import schema_metadata
-from simulator.compare import compare
-from simulator.executors import Progress, Session
+from simulator.experiment import run_folder
+from simulator.experiment.align_report import assignments
+from simulator.experiment.executors import Progress, Session
+from simulator.experiment.run_folder import PARTS, ResumeError
+from simulator.experiment.runs import TABLES, Task, prepare
+from simulator.experiment.sequential import Rounds, Status
+from simulator.experiment.sweep import SweepPoint, expand
 from simulator.io import git_commit, package_versions, write_json, write_parquet
-from simulator.metrics import RunTables
+from simulator.metrics.tables import RunTables
 from simulator.report import build_report
-from simulator.run_folder import PARTS, ResumeError
-from simulator.runs import TABLES, Task, prepare
 from simulator.scenario import Scenario
-from simulator.sequential import Rounds, Status
-from simulator.sweep import SweepPoint, expand
+from simulator.stats.compare import compare
 
 HEADLINE_METRICS = ["revenue", "share_rep_quarters_at_quota", "median_attainment", "coverage_gap",
                     "unvisited_account_share", "selling_share", "travel_share", "admin_share",

@@ -13,7 +13,7 @@ import pandas as pd
 
 from simulator.alignment import Alignment, alignment_quality
 from simulator.engine import simulate
-from simulator.metrics import RunTables, run_tables
+from simulator.metrics.tables import RunTables, run_tables
 from simulator.policies import call_policy, get_policy
 from simulator.scenario import Scenario
 from simulator.streams import Streams

@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
-from simulator.runs import TABLES, Task
+from simulator.experiment.runs import TABLES, Task
 
 PARTS = "parts"
 MANIFEST = "manifest.json"

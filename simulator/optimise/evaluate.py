@@ -17,7 +17,11 @@ from typing import Any
 import numpy as np
 
 from simulator.alignment import Alignment
-from simulator.executors import EXECUTORS, ExecutorError, Progress, default_workers, die_with_parent
+from simulator.engine import simulate
+from simulator.metrics.tables import run_tables
+from simulator.processes import EXECUTORS, ExecutorError, Progress, default_workers, die_with_parent
+from simulator.scenario import PolicySpec
+from simulator.streams import Streams
 from simulator.world.model import World
 
 
@@ -35,11 +39,6 @@ class SearchContext:
 
     def primary_value(self, unit_seat: np.ndarray, replication: int) -> float:
         """The primary metric of the plan `unit_seat` (unit -> seat) on one search replication."""
-        from simulator.engine import simulate
-        from simulator.metrics import run_tables
-        from simulator.scenario import PolicySpec
-        from simulator.streams import Streams
-
         alignment = Alignment(unit_seat, self.n_seats, self.overrides, policy="optimise")
         state = simulate(self.world, alignment, self.scenario, Streams(self.seed, replication),
                          arm=PolicySpec(name=self.realign_with))

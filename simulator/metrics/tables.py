@@ -13,7 +13,7 @@ import pandas as pd
 
 from simulator.behaviour import gini
 from simulator.engine.state import RunState
-from simulator.metrics_workforce import events_frame, occupants_at, ownership_at, reps_frame, workforce_summary
+from simulator.metrics.workforce import events_frame, occupants_at, ownership_at, reps_frame, workforce_summary
 
 VISIT_COLUMNS = ["seat", "account", "day", "start", "travel_hours", "visit_hours"]
 OUTCOMES = np.array(["open", "won", "lost", "stalled"])  # by events.STILL_OPEN, WON, LOST, STALLED

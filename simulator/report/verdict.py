@@ -9,21 +9,15 @@ common random numbers bought. Every number is formatted by the metric catalogue.
 
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import pandas as pd
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from simulator.catalogue import NEITHER, format_difference, format_level, format_relative, in_sentence, metric
-from simulator.compare import NO_CLEAR, compare, level_interval
-
-if TYPE_CHECKING:
-    from simulator.experiment import ExperimentResult
+from simulator.stats.compare import NO_CLEAR, compare, level_interval
 
 MOVE_METRIC = "disruption_account_share"
 ALSO_CLEAR = 3  # other clear differences named in a policy's verdict
@@ -45,16 +39,6 @@ class Findings:
     searches: dict[int, dict[str, dict]] = field(default_factory=dict)  # sweep point -> policy -> plan search
 
     @classmethod
-    def of(cls, result: ExperimentResult) -> Findings:
-        """The findings of an experiment just run."""
-        experiment = result.scenario.experiment
-        return cls([spec.key for spec in result.scenario.policies], result.scenario.baseline_key(),
-                   experiment.primary, result.comparison, result.summary, experiment.precision,
-                   experiment.select.model_dump() if experiment.select else None,
-                   {p.index: chosen for p in result.sweep if (chosen := result.selection(p.index))},
-                   result.searches)
-
-    @classmethod
     def from_folder(cls, manifest: dict, summary: pd.DataFrame, comparison: pd.DataFrame) -> Findings:
         """The findings recorded in a run folder."""
         experiment = manifest["resolved_scenario"]["experiment"]
@@ -63,62 +47,6 @@ class Findings:
         searches = {int(k): v for k, v in (manifest.get("searches") or {}).items()}
         return cls(manifest["policies"], manifest["baseline"], experiment.get("primary", "revenue"), comparison,
                    summary, experiment.get("precision"), experiment.get("select"), selections, searches)
-
-
-def render(result: ExperimentResult, colour: bool = False, width: int = 160) -> str:
-    """The whole terminal answer as text (ANSI colours if `colour`)."""
-    console = Console(file=io.StringIO(), width=width, force_terminal=colour, color_system="standard" if colour
-                      else None, highlight=False)
-    console.print(_header(result), markup=False)
-    findings = Findings.of(result)
-    for point in result.sweep:
-        if len(result.sweep) > 1:
-            console.print(f"\n[bold]Sweep point {point.index}[/bold]: "
-                          + escape(", ".join(f"{k} = {v}" for k, v in point.values.items())))
-        console.print("\n[bold]Verdict[/bold]")
-        for line in verdict_lines(findings, point.index):
-            console.print(f"  {line}", soft_wrap=True, markup=False)  # labels are the user's text
-        console.print()
-        console.print(differences_table(findings, point.index))
-        console.print(levels_table(findings, point.index))
-        pairing = pairing_line(findings, point.index)
-        if pairing:
-            console.print(pairing, markup=False)
-    if result.folder is not None:
-        console.print(f"\nresults written to {result.folder.resolve()}", soft_wrap=True, markup=False)
-        console.print(f"report: {(result.folder / 'report.html').resolve()}", soft_wrap=True, markup=False)
-    return console.file.getvalue()
-
-
-def _header(result: ExperimentResult) -> str:
-    scenario = result.scenario
-    points = len(result.sweep)
-    text = (f"scenario {scenario.name}: {len(scenario.policies)} policies x {result.replications} replications"
-            + (f" x {points} sweep points" if points > 1 else "")
-            + f", {scenario.calendar.quarters} quarters, seed {scenario.experiment.seed} "
-            + f"({result.wall_seconds:,.1f} s" + (f", {result.resumed_parts} runs resumed" if result.resumed_parts
-                                                  else "") + ")")
-    return text + _rounds_sentence(result)
-
-
-def _rounds_sentence(result: ExperimentResult) -> str:
-    """How the replications were decided, for a precision-driven or selecting experiment."""
-    experiment, status = result.scenario.experiment, result.status
-    if status is None or not experiment.sequential:
-        return ""
-    label = in_sentence(metric(experiment.primary).label)
-    if experiment.precision is not None:
-        reached = format_relative(status.half_width).lstrip("+") if math.isfinite(status.half_width) else "n/a"
-        target = format_relative(experiment.precision).lstrip("+")
-        if status.precision_met:
-            return (f"\nreplicated until every {label} difference was known within ±{target} of the baseline: "
-                    f"±{reached} after {result.replications} replications")
-        return (f"\nstopped at the maximum of {experiment.max_replications} replications before the precision "
-                f"target: {label} differences known within ±{reached}, target ±{target}")
-    if status.selected:
-        return f"\nreplicated until one policy was best on {label}: {result.replications} replications"
-    return (f"\nstopped at the maximum of {experiment.max_replications} replications before one policy was "
-            f"best on {label}")
 
 
 def _rows(findings: Findings, sweep_point: int) -> pd.DataFrame:

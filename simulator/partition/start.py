@@ -1,7 +1,7 @@
 """Starting partitions: seeded region growing, a power diagram (capacitated assignment by dual prices), repair.
 
 Each start gives every unit a seat; `repair_contiguity` then hands pieces cut off from a seat's anchor to an
-adjacent seat, so the local search (`simulator.partition_search`) begins from contiguous territories.
+adjacent seat, so the local search (`simulator.partition.search`) begins from contiguous territories.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from simulator.partition import Problem
+    from simulator.partition.problem import Problem
 
 
 def grow_regions(problem: Problem) -> np.ndarray:

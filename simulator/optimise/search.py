@@ -2,7 +2,7 @@
 
 The method is a stochastic local search over feasible plans in the spirit of COMPASS (Hong, L. J. and Nelson,
 B. L. (2006), "Discrete optimization via simulation using COMPASS", Operations Research 54(1): 115-129): from the
-current plan, propose a neighbouring plan (a few feasible boundary moves, `plan_moves.PlanMoves`), simulate it on the
+current plan, propose a neighbouring plan (a few feasible boundary moves, `moves.PlanMoves`), simulate it on the
 same fixed set of search replications as the current plan (common random numbers), and accept it only on a
 statistical rule: the one-sided lower confidence bound of the paired mean improvement must be above zero. A noisy
 lucky run is therefore not enough to move, and with common random numbers the paired differences are far less noisy
@@ -11,7 +11,7 @@ seed. Every accepted step is recorded with the gain it was accepted on (the in-s
 selection: the caller re-evaluates the result on fresh replications).
 
 This module is the search loop on arrays; it takes the evaluator as a function so that it can be tested on
-synthetic objectives with a known best. `policies/optimise.py` wires it to the engine (`plan_evaluate`).
+synthetic objectives with a known best. `policy` wires it to the engine (`evaluate`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-from simulator.plan_moves import Move, PlanMoves
+from simulator.optimise.moves import Move, PlanMoves
 
 Evaluator = Callable[[np.ndarray], np.ndarray]  # plan (unit -> seat) -> primary metric per search replication
 

@@ -1,0 +1,84 @@
+"""The terminal answer to an experiment just run: its header, then the verdict and tables of every sweep point.
+
+The verdict's sentences and tables (`simulator.report.verdict`) read `Findings`, which the report also builds from
+a run folder; turning an `ExperimentResult` into findings and a header belongs here, beside the result, so that the
+report layer never imports the experiment.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+
+from rich.console import Console
+from rich.markup import escape
+
+from simulator.catalogue import format_relative, in_sentence, metric
+from simulator.experiment.experiment import ExperimentResult
+from simulator.report.verdict import Findings, differences_table, levels_table, pairing_line, verdict_lines
+
+
+def findings_of(result: ExperimentResult) -> Findings:
+    """The findings of an experiment just run."""
+    experiment = result.scenario.experiment
+    return Findings([spec.key for spec in result.scenario.policies], result.scenario.baseline_key(),
+                    experiment.primary, result.comparison, result.summary, experiment.precision,
+                    experiment.select.model_dump() if experiment.select else None,
+                    {p.index: chosen for p in result.sweep if (chosen := result.selection(p.index))},
+                    result.searches)
+
+
+def render(result: ExperimentResult, colour: bool = False, width: int = 160) -> str:
+    """The whole terminal answer as text (ANSI colours if `colour`)."""
+    console = Console(file=io.StringIO(), width=width, force_terminal=colour, color_system="standard" if colour
+                      else None, highlight=False)
+    console.print(_header(result), markup=False)
+    findings = findings_of(result)
+    for point in result.sweep:
+        if len(result.sweep) > 1:
+            console.print(f"\n[bold]Sweep point {point.index}[/bold]: "
+                          + escape(", ".join(f"{k} = {v}" for k, v in point.values.items())))
+        console.print("\n[bold]Verdict[/bold]")
+        for line in verdict_lines(findings, point.index):
+            console.print(f"  {line}", soft_wrap=True, markup=False)  # labels are the user's text
+        console.print()
+        console.print(differences_table(findings, point.index))
+        console.print(levels_table(findings, point.index))
+        pairing = pairing_line(findings, point.index)
+        if pairing:
+            console.print(pairing, markup=False)
+    if result.folder is not None:
+        console.print(f"\nresults written to {result.folder.resolve()}", soft_wrap=True, markup=False)
+        console.print(f"report: {(result.folder / 'report.html').resolve()}", soft_wrap=True, markup=False)
+    return console.file.getvalue()
+
+
+def _header(result: ExperimentResult) -> str:
+    scenario = result.scenario
+    points = len(result.sweep)
+    text = (f"scenario {scenario.name}: {len(scenario.policies)} policies x {result.replications} replications"
+            + (f" x {points} sweep points" if points > 1 else "")
+            + f", {scenario.calendar.quarters} quarters, seed {scenario.experiment.seed} "
+            + f"({result.wall_seconds:,.1f} s" + (f", {result.resumed_parts} runs resumed" if result.resumed_parts
+                                                  else "") + ")")
+    return text + _rounds_sentence(result)
+
+
+def _rounds_sentence(result: ExperimentResult) -> str:
+    """How the replications were decided, for a precision-driven or selecting experiment."""
+    experiment, status = result.scenario.experiment, result.status
+    if status is None or not experiment.sequential:
+        return ""
+    label = in_sentence(metric(experiment.primary).label)
+    if experiment.precision is not None:
+        reached = format_relative(status.half_width).lstrip("+") if math.isfinite(status.half_width) else "n/a"
+        target = format_relative(experiment.precision).lstrip("+")
+        if status.precision_met:
+            return (f"\nreplicated until every {label} difference was known within ±{target} of the baseline: "
+                    f"±{reached} after {result.replications} replications")
+        return (f"\nstopped at the maximum of {experiment.max_replications} replications before the precision "
+                f"target: {label} differences known within ±{reached}, target ±{target}")
+    if status.selected:
+        return f"\nreplicated until one policy was best on {label}: {result.replications} replications"
+    return (f"\nstopped at the maximum of {experiment.max_replications} replications before one policy was "
+            f"best on {label}")
