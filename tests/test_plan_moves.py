@@ -79,3 +79,34 @@ def test_an_infeasible_move_is_refused():
     budgeted.apply((3, 0, 1))
     assert budgeted.disruption() == pytest.approx(1 / 8)
     assert (2, 0, 1) not in budgeted.candidates() and (3, 1, 0) in budgeted.candidates()  # going back is free
+
+
+@settings(max_examples=25, deadline=None)
+@given(case=plans(), seed=st.integers(0, 2**16))
+def test_every_plan_the_search_accepts_keeps_the_constraints(case, seed):
+    from simulator.optimise.search import search
+
+    problem, start, reference, budget, _ = case
+    worth = np.random.default_rng(seed).normal(0, 1, (problem.n_units, problem.n_seats))
+    current_plans = []  # the search's current plan after every evaluation: every plan it accepted
+
+    def evaluate(plan):  # a noisy objective on 6 replications
+        return worth[np.arange(problem.n_units), plan].sum() + np.random.default_rng([seed, len(current_plans)]).normal(
+            0, 0.2, 6)
+
+    def record(_, result):
+        current_plans.append(result.assignment.copy())
+
+    moves = PlanMoves(problem, start.copy(), reference, budget)
+    start_disrupted = moves.disruption()
+    result = search(moves, evaluate, np.random.default_rng(seed), evaluations=30, moves_per_step=3, progress=record)
+    start_deviation = _deviations(problem, start)
+    for assignment in [*current_plans, result.assignment]:
+        assert all(connected(problem.neighbours, np.flatnonzero(assignment == s)) for s in range(problem.n_seats)
+                   if connected(problem.neighbours, np.flatnonzero(start == s)))
+        deviation = _deviations(problem, assignment)
+        assert np.all((deviation <= problem.tolerance + 1e-9) | (deviation <= start_deviation + 1e-9))
+        assert all(assignment[u] == s for u, s in problem.locked.items())
+        assert all(assignment[u] == s for s, u in enumerate(problem.anchors))
+        disrupted = problem.weights[assignment != reference].sum() / problem.weights.sum()
+        assert disrupted <= max(budget, start_disrupted) + 1e-9

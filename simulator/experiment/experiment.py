@@ -246,6 +246,8 @@ def search_record(scenario: Scenario, info: dict) -> dict:
     return {"start": info["start"], "compare_with": against, "primary": info["primary"],
             "search_replications": info["search_replications"], "evaluations": info["evaluations"],
             "steps": len(info["steps"]), "in_sample_gain": info["in_sample_gain"],
+            "moves": [{**move, "step": number, "gain": step["gain"]} for number, step in enumerate(info["steps"], 1)
+                      for move in step["moves"]],
             "in_sample_relative_gain": info["in_sample_relative_gain"], "disruption_share": info["disruption_share"]}
 
 

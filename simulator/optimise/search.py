@@ -1,17 +1,20 @@
 """Searching plans by their simulated outcome: stochastic local search with common random numbers (issue 15 core).
 
-The method is a stochastic local search over feasible plans in the spirit of COMPASS (Hong, L. J. and Nelson,
-B. L. (2006), "Discrete optimization via simulation using COMPASS", Operations Research 54(1): 115-129): from the
-current plan, propose a neighbouring plan (a few feasible boundary moves, `moves.PlanMoves`), simulate it on the
-same fixed set of search replications as the current plan (common random numbers), and accept it only on a
-statistical rule: the one-sided lower confidence bound of the paired mean improvement must be above zero. A noisy
-lucky run is therefore not enough to move, and with common random numbers the paired differences are far less noisy
-than the runs themselves. The evaluation budget is a count of plan evaluations, so the search is deterministic for a
-seed. Every accepted step is recorded with the gain it was accepted on (the in-sample gain, biased upward by
-selection: the caller re-evaluates the result on fresh replications).
+The method is a stochastic local search over feasible plans in the spirit of COMPASS (Hong, L. J. and Nelson, B. L.
+(2006), "Discrete optimization via simulation using COMPASS", Operations Research 54(1): 115-129): from the current
+plan, propose a neighbouring plan (a feasible boundary move, `moves.PlanMoves`; a few of them once single moves are
+exhausted), simulate it on the same fixed set of search replications as the current plan (common random numbers),
+and accept it only on a statistical rule: the one-sided lower confidence bound of the paired mean improvement must
+be above zero. A noisy lucky run is therefore not enough to move, and with common random numbers the paired
+differences are far less noisy than the runs themselves. The evaluation budget is a count of plan evaluations, so
+the search is deterministic for a seed. As in COMPASS, every simulated plan is remembered, and a plan is left only
+for one that is shown better on the same replications; a plan whose whole single-move neighbourhood has been
+simulated without a better one is a local optimum, and the search then tries compound moves. Every accepted step is
+recorded with the gain it was accepted on (the in-sample gain, biased upward by selection: the caller re-evaluates
+the result on fresh replications).
 
-This module is the search loop on arrays; it takes the evaluator as a function so that it can be tested on
-synthetic objectives with a known best. `policy` wires it to the engine (`evaluate`).
+This module is the search loop on arrays; it takes the evaluator as a function so that it can be tested on synthetic
+objectives with a known best. `policy` wires it to the engine (`evaluate`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from scipy import stats
 
 from simulator.optimise.moves import Move, PlanMoves
 
+NEIGHBOUR_LIMIT = 20_000  # most plans listed in one neighbourhood (bounds the enumeration on large worlds)
 Evaluator = Callable[[np.ndarray], np.ndarray]  # plan (unit -> seat) -> primary metric per search replication
 
 
@@ -70,28 +74,51 @@ def search(moves: PlanMoves, evaluate: Evaluator, rng: np.random.Generator, eval
            progress: Callable[[int, SearchResult], None] | None = None) -> SearchResult:
     """Improve the plan in `moves` by accepted steps, spending at most `evaluations` plan evaluations.
 
+    The neighbourhoods grow as in variable neighbourhood search (Mladenovic, N. and Hansen, P. (1997), "Variable
+    neighborhood search", Computers & Operations Research 24(11): 1097-1100): from the current plan every feasible
+    single move is tried once, in an order drawn from `rng`, until one is accepted (first improvement), and the
+    neighbourhood of the new plan is drawn afresh; when every single move has been tried and none accepted, the
+    plans two moves away (a swap, a chain) are tried, then three, up to `moves_per_step`. A plan already simulated
+    is never simulated again: its values are remembered (they are the same replications). The search ends when the
+    budget is spent, or at a plan no neighbourhood up to `moves_per_step` moves improves (a local optimum).
+
     Args:
         moves: the feasible moves of the starting plan (changed in place as steps are accepted).
         evaluate: simulates a plan on the fixed search replications; returns one primary value per replication.
-        rng: the search's own named stream (which moves to propose).
+        rng: the search's own named stream (the order neighbours are tried in).
         evaluations: plan evaluations to spend, the start's included.
-        moves_per_step: most boundary moves per proposal (one to this many, drawn; two make a swap).
+        moves_per_step: the largest neighbourhood, in boundary moves.
         confidence: a proposal is accepted when the one-sided lower bound of its paired gain at this confidence
             is above zero.
         maximise: larger primary values are better (False: smaller are).
         progress: called after every evaluation with the count so far and the current result.
     """
     sign = 1.0 if maximise else -1.0
+    seen: dict[bytes, np.ndarray] = {}
     start = moves.assignment.copy()
-    current = np.asarray(evaluate(start.copy()), dtype=float)
-    result = SearchResult(start.copy(), current.copy(), current.copy(), evaluations=1)
+    result = SearchResult(start.copy(), np.empty(0), np.empty(0))
+
+    def values_of(plan: np.ndarray) -> np.ndarray:
+        key = plan.tobytes()
+        if key not in seen:
+            seen[key] = np.asarray(evaluate(plan.copy()), dtype=float)
+            result.evaluations += 1
+            if progress is not None:
+                progress(result.evaluations, result)
+        return seen[key]
+
+    current = values_of(start)
+    result.values, result.start_values = current.copy(), current.copy()
+    size, untried = 1, neighbours(moves, 1, rng)
     while result.evaluations < evaluations:
-        trial = PlanMoves(moves.problem, moves.assignment.copy(), moves.reference, moves.budget)
-        applied = _propose(trial, rng, int(rng.integers(1, moves_per_step + 1)))
-        if not applied:
-            break  # no feasible move left
-        values = np.asarray(evaluate(trial.assignment.copy()), dtype=float)
-        result.evaluations += 1
+        if not untried:
+            if size >= moves_per_step:
+                break  # a local optimum for every neighbourhood up to moves_per_step moves
+            size += 1
+            untried = neighbours(moves, size, rng)
+            continue
+        applied = untried.pop()
+        values = values_of(_after(moves, applied).assignment)
         differences = sign * (values - current)
         bound = lower_bound(differences, confidence)
         if bound > 0:
@@ -100,26 +127,46 @@ def search(moves: PlanMoves, evaluate: Evaluator, rng: np.random.Generator, eval
             current = values
             result.steps.append(Step(applied, float(np.mean(differences)), bound))
             result.assignment, result.values = moves.assignment.copy(), current.copy()
-        if progress is not None:
-            progress(result.evaluations, result)
+            size, untried = 1, neighbours(moves, 1, rng)
     return result
 
 
-def _propose(trial: PlanMoves, rng: np.random.Generator, count: int) -> list[Move]:
-    """Up to `count` feasible moves made one after the other on `trial` (a swap of two units takes two).
+def neighbours(moves: PlanMoves, size: int, rng: np.random.Generator, limit: int = NEIGHBOUR_LIMIT) -> list[list[Move]]:
+    """Ways to reach the plans exactly `size` feasible moves away, one per plan, in an order drawn from `rng`.
 
-    Each move is drawn from the moves feasible after the previous one, so a proposal never breaks a constraint on
-    the way; a unit moves at most once. Units of no weight (no accounts) are not proposed: moving one changes no
-    simulated outcome, so evaluating it would waste a simulation.
+    Only units with weight move (a unit without accounts changes no simulated outcome); each move is feasible after
+    the ones before it, and a unit moves at most once. Plans fewer moves away are left out (they were tried), and
+    so is the current plan. At most `limit` plans are listed (popped from the end of the list).
     """
-    applied: list[Move] = []
-    weights = trial.problem.weights
-    for _ in range(count):
-        moved = {move[0] for move in applied}
-        candidates = [move for move in trial.candidates() if move[0] not in moved and weights[move[0]] > 0]
-        if not candidates:
-            break
-        move = candidates[int(rng.integers(len(candidates)))]
+    weights = moves.problem.weights
+    if size == 1:  # every single move reaches a plan of its own
+        singles = [[move] for move in moves.candidates() if weights[move[0]] > 0][:limit]
+        return [singles[i] for i in rng.permutation(len(singles))]
+    nearer = {moves.assignment.tobytes()}
+    found: dict[bytes, list[Move]] = {}
+
+    def extend(trial: PlanMoves, path: list[Move]) -> None:
+        if len(found) >= limit:
+            return
+        key = trial.assignment.tobytes()
+        if len(path) < size:
+            nearer.add(key)
+            for move in trial.candidates():
+                if weights[move[0]] > 0 and move[0] not in {m[0] for m in path}:
+                    following = PlanMoves(trial.problem, trial.assignment.copy(), trial.reference, trial.budget)
+                    following.apply(move)
+                    extend(following, [*path, move])
+        elif key not in found:
+            found[key] = path
+
+    extend(PlanMoves(moves.problem, moves.assignment.copy(), moves.reference, moves.budget), [])
+    options = [path for key, path in found.items() if key not in nearer]
+    return [options[i] for i in rng.permutation(len(options))]
+
+
+def _after(moves: PlanMoves, applied: list[Move]) -> PlanMoves:
+    """A copy of `moves` with `applied` carried out."""
+    trial = PlanMoves(moves.problem, moves.assignment.copy(), moves.reference, moves.budget)
+    for move in applied:
         trial.apply(move)
-        applied.append(move)
-    return applied
+    return trial

@@ -53,7 +53,8 @@ def build_report(folder: Path) -> Path:
     effects = charts.effects(tables["comparison"], baseline, colours)
     swept = list(manifest["resolved_scenario"].get("sweep") or {})
     territory_data = map_data(policies, baseline, tables["alignment"], tables["territories"],
-                              tables["rep_quarters"], tables["accounts"], tables["assignments"])
+                              tables["rep_quarters"], tables["accounts"], tables["assignments"],
+                              (manifest.get("searches") or {}).get("0", {}))
     sections = [
         ("verdict", "Verdict", verdict_section(findings, manifest)),
         ("effects", f"Effects versus {baseline}", _figure(effects) if effects is not None

@@ -169,7 +169,7 @@ MAP_SCRIPT = r"""
   function draw(policy, view) {
     const plan = data.plans[policy], traces = [];
     const colourOf = function (u) {
-      if (view === 'moved') { return plan.moved[u] ? '#d62728' : '#e8e8e8'; }
+      if (view === 'moved') { return plan.searched[String(u)] ? '#6a3d9a' : plan.moved[u] ? '#d62728' : '#e8e8e8'; }
       return plan.colour[String(plan.unit_seat[u])] || '#ffffff';
     };
     const n = plan.unit_seat.length;
@@ -195,6 +195,7 @@ MAP_SCRIPT = r"""
         const before = base.text[String(base.unit_seat[u])];
         text += '<br>moves from ' + escape(before ? before.rep : 'nobody') + ' (' + escape(data.baseline) + ')';
       }
+      if (plan.searched[String(u)]) { text += '<br>' + escape(plan.searched[String(u)]); }
       texts.push(text);
     }
     traces.push({type: 'scatter', mode: 'markers', x: data.units.lon, y: data.units.lat, text: texts,
@@ -203,7 +204,8 @@ MAP_SCRIPT = r"""
       x: plan.rows.map(function (r) { return r.home_lon; }), y: plan.rows.map(function (r) { return r.home_lat; }),
       text: plan.rows.map(function (r) { return hover(plan, r.seat); }), hoverinfo: 'text',
       marker: {symbol: 'star', size: 9, color: '#222222'}});
-    const title = view === 'moved' ? policy + ': units whose rep differs from ' + data.baseline + ' (red)'
+    const searched = Object.keys(plan.searched).length ? ', moved by its search (purple)' : '';
+    const title = view === 'moved' ? policy + ': units whose rep differs from ' + data.baseline + ' (red)' + searched
       : policy + ': territories (coloured so that neighbours differ)';
     Plotly.react('territory-map', traces, {title: {text: escape(title)}, height: 560, template: 'plotly_white',
       margin: {l: 20, r: 20, t: 50, b: 20}, xaxis: {visible: false}, hovermode: 'closest',

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import Delaunay
 
-from simulator.catalogue import format_level
+from simulator.catalogue import format_difference, format_level
 
 # a qualitative palette: the greedy colouring of a planar map needs few colours, rarely more than six
 TERRITORY_COLOURS = ["#8dd3c7", "#fdb462", "#bebada", "#fb8072", "#80b1d3", "#b3de69", "#fccde5", "#ffffb3",
@@ -157,8 +157,13 @@ def row_text(row: dict) -> dict[str, str]:
 
 
 def map_data(policies: list[str], baseline: str, alignment: pd.DataFrame, territories: pd.DataFrame,
-             rep_quarters: pd.DataFrame, accounts: pd.DataFrame, assignments: pd.DataFrame) -> dict:
-    """Everything the page's map and territory table need, for every policy (sweep point 0)."""
+             rep_quarters: pd.DataFrame, accounts: pd.DataFrame, assignments: pd.DataFrame,
+             searches: dict[str, dict] | None = None) -> dict:
+    """Everything the page's map and territory table need, for every policy (sweep point 0).
+
+    `searches` (policy -> the manifest's plan search record): the units a search moved are marked, with the step
+    and the simulated gain each was accepted on, for the map's "moved" view.
+    """
     alignment = alignment[alignment["sweep_point"] == 0]
     units = unit_frame(alignment)
     adjacency = unit_adjacency(units)
@@ -170,8 +175,14 @@ def map_data(policies: list[str], baseline: str, alignment: pd.DataFrame, territ
         rows = territory_rows(policy, territories[territories["sweep_point"] == 0],
                               rep_quarters[rep_quarters["sweep_point"] == 0], accounts[accounts["sweep_point"] == 0],
                               assignments[assignments["sweep_point"] == 0], baseline)
+        searched = {}
+        for move in (searches or {}).get(policy, {}).get("moves", []):
+            searched[move["unit_id"]] = (f"step {move['step']} of the search moved it from {move['from']} to "
+                                         f"{move['to']} (accepted on a simulated gain of "
+                                         f"{format_difference((searches or {})[policy]['primary'], move['gain'])})")
         plans[policy] = {
             "unit_seat": seats.tolist(), "moved": (seats != base_seats).astype(int).tolist(),
+            "searched": {str(u): searched[i] for u, i in enumerate(units["unit_id"].astype(str)) if i in searched},
             "colour": {str(seat): TERRITORY_COLOURS[c % len(TERRITORY_COLOURS)] for seat, c in colours.items()},
             "rows": rows, "text": {str(r["seat"]): row_text(r) for r in rows},
         }

@@ -104,8 +104,10 @@ def search_lines(findings: Findings, sweep_point: int = 0) -> list[str]:
             pair = summary[summary["policy"].isin([policy, other])]
             rows = compare(pair, other, [key])
             mine = rows[(rows["policy"] == policy) & (rows["metric"] == key)]
-            if len(mine):
-                lines.append("Out-of-sample, on this run's replications: "
+            if other == findings.baseline and key == findings.primary:
+                lines[-1] += f" Out-of-sample against {other}: the verdict above, on this run's fresh replications."
+            elif len(mine):
+                lines.append("Out-of-sample, on this run's fresh replications: "
                              + _primary_sentence(policy, other, key, mine.iloc[0]) + ".")
     return lines
 
