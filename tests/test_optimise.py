@@ -79,3 +79,8 @@ def test_a_run_reports_the_in_sample_gain_beside_fresh_paired_differences(tmp_pa
     assert "over balanced" in text or "from balanced" in text
     manifest = read_manifest(result.folder)
     assert manifest["searches"]["0"]["optimise"]["steps"] == search["steps"]
+    page = (result.folder / "report.html").read_text()
+    assert "optimise searched" in page  # the report's verdict has the search too
+    assert manifest["searches"]["0"]["optimise"]["moves"]  # this search (seeded) keeps a step
+    for move in manifest["searches"]["0"]["optimise"]["moves"]:  # and its map marks every unit the search moved
+        assert f"step {move['step']} of the search moved it from {move['from']} to {move['to']}" in page

@@ -190,6 +190,8 @@ def run_experiment(scenario: Scenario, *, out: Path | None = None, write: bool =
     result.wall_seconds = time.perf_counter() - started
     if folder is not None:  # finalise: each step can be interrupted; a resume repeats the steps not known done
         _write_tables(folder, result)
+        _manifest(folder, scenario, points, started_at, command, status="running",  # the report reads its rounds,
+                  wall_seconds=result.wall_seconds, resumed_parts=len(done_parts), result=result)  # and searches
         build_report(folder)
         _manifest(folder, scenario, points, started_at, command, status="complete",
                   wall_seconds=result.wall_seconds, resumed_parts=len(done_parts), result=result)

@@ -30,11 +30,11 @@ from simulator.partition.problem import Problem
 from simulator.policies.balanced import free_tolerance, home_anchors, measure_weights, resolve_constraints
 from simulator.policies.registry import get_policy, register
 from simulator.processes import Progress
+from simulator.schema.policy_params import MinDisruptionParams
 from simulator.world.model import World
 
 SEARCH_STREAM = 0x5EA2C4  # search replications are keyed apart from the experiment's (seed ^ this)
-START_PARAMS = ("measure", "tolerance", "targets", "locked_units", "locked_accounts", "move_budget", "time_limit",
-                "split", "budget", "disruption")
+START_PARAMS = frozenset(MinDisruptionParams.model_fields)  # what the start policy (balanced or min_disruption) takes
 
 
 @register("optimise")
