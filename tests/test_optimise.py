@@ -84,3 +84,25 @@ def test_a_run_reports_the_in_sample_gain_beside_fresh_paired_differences(tmp_pa
     assert manifest["searches"]["0"]["optimise"]["moves"]  # this search (seeded) keeps a step
     for move in manifest["searches"]["0"]["optimise"]["moves"]:  # and its map marks every unit the search moved
         assert f"step {move['step']} of the search moved it from {move['from']} to {move['to']}" in page
+
+
+def test_align_json_lists_every_accepted_step_with_its_gain(tmp_path):
+    import json
+
+    import yaml
+    from click.testing import CliRunner
+
+    from cli import main
+
+    data = yaml.safe_load(_scenario().model_dump_json())
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump({key: data[key] for key in ("name", "world", "calendar", "policies", "workforce",
+                                                                "experiment")}))
+    result = CliRunner().invoke(main, ["align", str(path), "--policy", "optimise", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["evaluations"] <= PARAMS["evaluations"] and report["steps"]
+    for step in report["steps"]:
+        assert step["lower_bound"] > 0 and step["gain"] >= step["lower_bound"]
+        assert all({"unit_id", "from", "to"} <= set(move) for move in step["moves"])
+    assert report["in_sample_gain"] == pytest.approx(sum(step["gain"] for step in report["steps"]), rel=1e-9)

@@ -16,7 +16,8 @@ from simulator.streams import Streams
 from simulator.world import World, build_world
 
 SEARCH_KEYS = ("moves_spent", "move_budget_hit", "time_limit_hit")  # a policy's search effort, where it reports one
-OPTIMISE_KEYS = ("start", "primary", "search_replications", "evaluations", "in_sample_gain", "steps")
+OPTIMISE_KEYS = ("start", "primary", "search_replications", "evaluations", "in_sample_gain", "in_sample_relative_gain",
+                 "disruption_share", "steps")
 
 
 def align_report(scenario: Scenario, policy: str) -> tuple[dict, pd.DataFrame]:
