@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from simulator.calibration import calibrate as calibrate_scenario
+from simulator.catalogue import format_difference
 from simulator.experiment.align_report import align_report, write_alignment
 from simulator.experiment.executors import EXECUTORS, ExecutorError
 from simulator.experiment.experiment import ExperimentResult, run_experiment
@@ -211,7 +212,8 @@ def align(ctx: click.Context, scenario_file: Path, policy_name: str, as_json: bo
         click.echo(f"  misses tolerance: {seat['rep_id']} {seat['deviation']:+.1%}")
     for step in report.get("steps", []):  # optimise: what it changed, and on what evidence
         moved = ", ".join(f"{m['unit_id']} {m['from']} -> {m['to']}" for m in step["moves"])
-        click.echo(f"  accepted: {moved} (simulated gain {step['gain']:,.0f}, lower bound {step['lower_bound']:,.0f})")
+        click.echo(f"  accepted: {moved} (simulated {format_difference(report['primary'], step['difference'])}, "
+                   f"improvement at least {format_difference(report['primary'], step['lower_bound']).lstrip('+')})")
     if report["splits"]:
         click.echo(f"  units split at account level: {', '.join(s['unit_id'] for s in report['splits'])}")
 

@@ -19,19 +19,25 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from simulator.catalogue import format_relative  # noqa: E402
-from simulator.experiment.experiment import run_experiment  # noqa: E402
-from simulator.scenario import load_scenario  # noqa: E402
+from simulator.experiment.experiment import ExperimentResult, run_experiment  # noqa: E402
+from simulator.scenario import Scenario, load_scenario  # noqa: E402
 
 WALL_TARGET, HALF_WIDTH_TARGET, REPORT_TARGET_MB = 90.0, 0.01, 6.0
 
 
-def main() -> None:
-    scenario = load_scenario(ROOT / "scenarios" / "us_national.yaml")
+def run_shipped(name: str) -> tuple[Scenario, ExperimentResult, float, float]:
+    """Run a shipped scenario on a local pool of all cores into a temporary folder: result, wall s, report MB."""
+    scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml")
     with tempfile.TemporaryDirectory() as out:
         start = time.perf_counter()
         result = run_experiment(scenario, out=Path(out), executor="local")
         wall = time.perf_counter() - start
         size = (result.folder / "report.html").stat().st_size / 1e6
+    return scenario, result, wall, size
+
+
+def main() -> None:
+    scenario, result, wall, size = run_shipped("us_national")
     half = result.status.half_width
     print(f"demo: {scenario.name}, {len(scenario.policies)} policies x {result.replications} replications")
     print(f"wall time:            {wall:.1f} s   target <= {WALL_TARGET:.0f} s: "

@@ -250,6 +250,14 @@ class Scenario(Strict):
         if self.experiment.baseline is not None and self.experiment.baseline not in [p.key for p in self.policies]:
             raise ValueError(f"experiment.baseline: '{self.experiment.baseline}' is not a policy label "
                              f"({', '.join(p.key for p in self.policies)})")
+        searched = CATALOGUE[self.experiment.primary]
+        if any(p.name == "optimise" for p in self.policies) and (searched.group == "plan"
+                                                                  or searched.direction == "neither"):
+            why = "is a property of the plan, not a simulated outcome" if searched.group == "plan" \
+                else "has no better direction"
+            raise ValueError(f"experiment.primary: '{self.experiment.primary}' {why}, so the optimise policy cannot "
+                             "search on it; choose a simulated metric where higher or lower is better (revenue, "
+                             "coverage_gap, share_rep_quarters_at_quota, ...)")
         points = 1
         for values in self.sweep.values():
             points *= max(len(values), 1)

@@ -61,7 +61,7 @@ def test_the_search_finds_the_same_plan_serially_on_a_process_pool_and_on_dask()
     assert plans["serial"].info["steps"] == plans["dask"].info["steps"]
 
 
-def test_a_run_reports_the_in_sample_gain_beside_fresh_paired_differences(tmp_path):
+def test_a_run_reports_the_in_sample_difference_beside_fresh_paired_differences(tmp_path):
     from simulator.experiment import run_experiment
     from simulator.experiment.run_folder import read_manifest
     from simulator.experiment.terminal import render
@@ -86,7 +86,7 @@ def test_a_run_reports_the_in_sample_gain_beside_fresh_paired_differences(tmp_pa
         assert f"step {move['step']} of the search moved it from {move['from']} to {move['to']}" in page
 
 
-def test_align_json_lists_every_accepted_step_with_its_gain(tmp_path):
+def test_align_json_lists_every_accepted_step_with_its_difference(tmp_path):
     import json
 
     import yaml
@@ -103,6 +103,29 @@ def test_align_json_lists_every_accepted_step_with_its_gain(tmp_path):
     report = json.loads(result.output)
     assert report["evaluations"] <= PARAMS["evaluations"] and report["steps"]
     for step in report["steps"]:
-        assert step["lower_bound"] > 0 and step["gain"] >= step["lower_bound"]
+        assert step["lower_bound"] > 0 and step["difference"] >= step["lower_bound"]  # revenue: higher is better
         assert all({"unit_id", "from", "to"} <= set(move) for move in step["moves"])
-    assert report["in_sample_gain"] == pytest.approx(sum(step["gain"] for step in report["steps"]), rel=1e-9)
+    assert report["in_sample_difference"] == pytest.approx(sum(step["difference"] for step in report["steps"]),
+                                                           rel=1e-9)
+
+
+@pytest.mark.parametrize(("params", "overrides", "expected"), [
+    ({"scheduler": "tcp://127.0.0.1:1"}, {}, "params.scheduler: a Dask scheduler is used only with executor: dask"),
+    ({"executor": "serial", "workers": 2}, {}, "params.workers"),
+    ({"budget": 0.3}, {}, "params.budget: a parameter of min_disruption"),
+    ({}, {"experiment.primary": "workload_cv"}, "experiment.primary: 'workload_cv' is a property of the plan"),
+    ({}, {"experiment.primary": "month3_revenue_share"}, "'month3_revenue_share' has no better direction"),
+])
+def test_a_search_that_could_not_use_its_settings_is_refused_naming_the_field(params, overrides, expected):
+    with pytest.raises((ScenarioError, ValueError), match=expected.replace("(", r"\(").replace(".", r"\.")):
+        small_scenario(**overrides, policies=["as_is", {"name": "optimise", "params": params}])
+
+
+def test_the_search_plays_its_runs_as_the_experiment_plays_the_arm():
+    from simulator.optimise.policy import arm_of
+
+    scenario = small_scenario(policies=["as_is", {"name": "optimise", "params": PARAMS, "vacancy_policy": "realign"}])
+    spec = scenario.policies[1]
+    arm = arm_of(scenario, dict(spec.params))
+    assert arm is spec and arm.vacancy_policy == "realign"  # its parameters and vacancy policy, not a bare start
+    assert arm_of(scenario, {**spec.params, "evaluations": 99}).params["evaluations"] == 99

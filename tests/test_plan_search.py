@@ -58,7 +58,7 @@ def test_search_finds_the_best_plan_of_a_small_grid_or_one_indistinguishable_fro
     assert found_best >= 24, found_best
 
 
-def test_the_same_seed_gives_the_same_plan_and_a_noisy_worse_plan_is_never_accepted():
+def test_the_same_seed_gives_the_same_plan_and_the_search_never_ends_below_its_start():
     problem, worth, evaluate = _world(4)
     runs = [search(PlanMoves(problem, solve(problem).assignment.copy()), evaluate, np.random.default_rng(9), 120)
             for _ in range(2)]
@@ -67,3 +67,12 @@ def test_the_same_seed_gives_the_same_plan_and_a_noisy_worse_plan_is_never_accep
     start = worth[np.arange(problem.n_units), solve(problem).assignment].sum()
     assert truth[0] >= start  # the search never ends worse than it began
     assert lower_bound(np.array([1.0, 1.0]), 0.9) == 1.0 and lower_bound(np.array([1.0]), 0.9) == -np.inf
+
+
+def test_the_acceptance_rule_passes_a_neutral_proposal_one_time_in_ten_at_confidence_0_9():
+    # a proposal no better than the current plan: its paired differences are pure noise (here, 12 replications)
+    draws = np.random.default_rng(11).normal(0, 1, (4000, REPLICATIONS))
+    rate = np.mean([lower_bound(row, 0.9) > 0 for row in draws])
+    assert 0.085 <= rate <= 0.115  # 10%, within 3 standard errors of 4,000 draws
+    improved = draws + 1.0  # a proposal better by one noise sd passes nearly always
+    assert np.mean([lower_bound(row, 0.9) > 0 for row in improved]) > 0.95

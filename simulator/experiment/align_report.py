@@ -16,8 +16,9 @@ from simulator.streams import Streams
 from simulator.world import World, build_world
 
 SEARCH_KEYS = ("moves_spent", "move_budget_hit", "time_limit_hit")  # a policy's search effort, where it reports one
-OPTIMISE_KEYS = ("start", "primary", "search_replications", "evaluations", "in_sample_gain", "in_sample_relative_gain",
-                 "disruption_share", "steps")
+OPTIMISE_KEYS = ("start", "primary", "search_replications", "evaluations", "in_sample_difference",
+                 "in_sample_relative_difference", "disruption_share", "disruption_budget",
+                 "start_over_disruption_budget", "steps")
 
 
 def align_report(scenario: Scenario, policy: str) -> tuple[dict, pd.DataFrame]:

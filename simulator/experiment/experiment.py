@@ -243,14 +243,22 @@ def _finish(scenario: Scenario, points: list[SweepPoint], tables: dict[str, pd.D
 
 
 def search_record(scenario: Scenario, info: dict) -> dict:
-    """What a run tells of a plan search: its in-sample gain and the policies its plan is compared with again."""
-    against = [spec.key for name in (info["start"], "as_is") for spec in scenario.policies if spec.name == name][:2]
+    """What a run tells of a plan search: its in-sample difference, its moves, the arms it is compared with again.
+
+    The arms: the start policy (the arm with the start's name and parameters, else the first with its name) and
+    `as_is`, when the scenario has them.
+    """
+    starts = [spec for spec in scenario.policies if spec.name == info["start"]]
+    exact = [spec for spec in starts if dict(spec.params) == info["start_params"]]
+    against = [spec.key for spec in (exact or starts)[:1]]
+    against += [spec.key for spec in scenario.policies if spec.name == "as_is"][:1]
     return {"start": info["start"], "compare_with": against, "primary": info["primary"],
             "search_replications": info["search_replications"], "evaluations": info["evaluations"],
-            "steps": len(info["steps"]), "in_sample_gain": info["in_sample_gain"],
-            "moves": [{**move, "step": number, "gain": step["gain"]} for number, step in enumerate(info["steps"], 1)
-                      for move in step["moves"]],
-            "in_sample_relative_gain": info["in_sample_relative_gain"], "disruption_share": info["disruption_share"]}
+            "steps": len(info["steps"]), "in_sample_difference": info["in_sample_difference"],
+            "in_sample_relative_difference": info["in_sample_relative_difference"],
+            "moves": [{**move, "step": number, "difference": step["difference"]}
+                      for number, step in enumerate(info["steps"], 1) for move in step["moves"]],
+            "disruption_share": info["disruption_share"]}
 
 
 def _keys_first(frame: pd.DataFrame) -> pd.DataFrame:

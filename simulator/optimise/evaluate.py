@@ -33,7 +33,7 @@ class SearchContext:
     scenario: Any
     n_seats: int
     overrides: dict[int, int]
-    realign_with: str  # the policy a realignment event inside a run re-runs
+    arm: PolicySpec  # the experiment's arm (a realignment inside a run re-runs it; its vacancy policy applies)
     seed: int  # the search replications' seed (apart from the experiment's)
     primary: str
 
@@ -41,7 +41,7 @@ class SearchContext:
         """The primary metric of the plan `unit_seat` (unit -> seat) on one search replication."""
         alignment = Alignment(unit_seat, self.n_seats, self.overrides, policy="optimise")
         state = simulate(self.world, alignment, self.scenario, Streams(self.seed, replication),
-                         arm=PolicySpec(name=self.realign_with))
+                         arm=self.arm)
         return float(run_tables(state).summary[self.primary])
 
 
@@ -85,7 +85,11 @@ class PlanEvaluator:
         self.pool: ProcessPoolExecutor | None = None
         self.client = self.cluster = self.scattered = None
         if executor == "dask" or (executor == "local" and self.workers > 1):
-            self._start()
+            try:
+                self._start()
+            except BaseException:
+                self.close()  # a cluster started before the client failed is not left running
+                raise
         else:
             self.executor = "serial"
 
@@ -109,15 +113,22 @@ class PlanEvaluator:
         self.close()
 
     def close(self) -> None:
-        """Stop the workers and the progress bar."""
-        if self.pool is not None:
-            self.pool.shutdown(cancel_futures=True)
-            self.pool = None
-        for closable in (self.client, self.cluster):
-            if closable is not None:
-                closable.close()
-        self.client = self.cluster = None
-        self.progress.close()
+        """Stop the workers and the progress bar (each, even when stopping another fails)."""
+        pool, client, cluster = self.pool, self.client, self.cluster
+        self.pool = self.client = self.cluster = None
+        try:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
+        finally:
+            try:
+                if client is not None:
+                    client.close()
+            finally:
+                try:
+                    if cluster is not None:
+                        cluster.close()
+                finally:
+                    self.progress.close()
 
     def _start(self) -> None:
         if self.executor == "local":
@@ -137,5 +148,6 @@ class PlanEvaluator:
                                             dashboard_address=None)
                 self.client = Client(self.cluster)
         except OSError as exc:
-            raise ExecutorError(f"cannot reach the Dask scheduler {self.scheduler!r}: {exc}") from exc
+            where = f"the Dask scheduler {self.scheduler!r}" if self.scheduler else "a local Dask cluster"
+            raise ExecutorError(f"cannot reach {where}: {exc}") from exc
         self.scattered = self.client.scatter(self.context, broadcast=True)

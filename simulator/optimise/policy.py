@@ -14,6 +14,7 @@ simulation never runs a search inside itself.
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -27,10 +28,12 @@ from simulator.optimise.evaluate import PlanEvaluator, SearchContext
 from simulator.optimise.moves import PlanMoves
 from simulator.optimise.search import SearchResult, search
 from simulator.partition.problem import Problem
-from simulator.policies.balanced import free_tolerance, home_anchors, measure_weights, resolve_constraints
+from simulator.policies.balanced import free_tolerance, measure_weights, resolve_constraints, spread_to_accounts
 from simulator.policies.registry import get_policy, register
 from simulator.processes import Progress
+from simulator.scenario import PolicySpec
 from simulator.schema.policy_params import MinDisruptionParams
+from simulator.world.geography import great_circle_km
 from simulator.world.model import World
 
 SEARCH_STREAM = 0x5EA2C4  # search replications are keyed apart from the experiment's (seed ^ this)
@@ -48,14 +51,16 @@ def optimise(world: World, seats: Sequence[int], params: dict[str, Any], rng: np
         return Alignment(start.unit_seat, start.n_seats, start.overrides, policy="optimise",
                          info={**start.info, "optimised": False, "reason": "no scenario to simulate with"})
     seats = np.asarray(seats, dtype=np.int64)
-    problem = unit_problem(world, seats, start_params, start.overrides)
     position = {int(s): i for i, s in enumerate(seats)}
     plan = np.array([position[int(s)] for s in start.unit_seat], dtype=np.int64)
+    problem = unit_problem(world, seats, start_params, start.overrides, plan)
     as_is = get_policy("as_is")(world, seats.tolist(), {}, rng)
     reference = np.array([position.get(int(s), -1) for s in as_is.unit_seat], dtype=np.int64)
-    moves = PlanMoves(problem, plan, reference, float(params.get("disruption_budget", 1.0)))
+    disruption_budget = float(params.get("disruption_budget", 1.0))
+    moves = PlanMoves(problem, plan, reference, disruption_budget)
+    start_disruption = moves.disruption()
     primary = scenario.experiment.primary
-    context = SearchContext(world, scenario, start.n_seats, dict(start.overrides), start_name,
+    context = SearchContext(world, scenario, start.n_seats, dict(start.overrides), arm_of(scenario, params),
                             scenario.experiment.seed ^ SEARCH_STREAM, primary)
     budget = int(params.get("evaluations", 40))
     progress = Progress(budget, enabled=sys.stderr.isatty(), unit="plans simulated")
@@ -70,43 +75,74 @@ def optimise(world: World, seats: Sequence[int], params: dict[str, Any], rng: np
                         maximise=catalogue_metric(primary).direction != LOWER, progress=show)
     unit_id, rep_id = world.units["unit_id"].astype(str).to_numpy(), world.reps["rep_id"].astype(str).to_numpy()
     steps = [{"moves": [{"unit_id": unit_id[u], "from": rep_id[seats[a]], "to": rep_id[seats[b]]}
-                        for u, a, b in step.moves], "gain": step.gain, "lower_bound": step.lower_bound}
+                        for u, a, b in step.moves], "difference": step.difference, "lower_bound": step.lower_bound}
              for step in result.steps]
     start_mean = float(np.mean(result.start_values))
-    info = {**start.info, "optimised": True, "start": start_name, "primary": primary,
+    difference = result.in_sample_difference
+    info = {**start.info, "optimised": True, "start": start_name, "start_params": start_params, "primary": primary,
             "search_replications": len(result.values), "evaluations": result.evaluations,
-            "in_sample_gain": result.in_sample_gain,
-            "in_sample_relative_gain": result.in_sample_gain / abs(start_mean) if start_mean else None,
-            "steps": steps, "disruption_share": moves.disruption()}
+            # null when the primary metric is undefined on a search replication (then no step is accepted either)
+            "in_sample_difference": difference if math.isfinite(difference) else None,
+            "in_sample_relative_difference": difference / abs(start_mean)
+            if math.isfinite(difference) and math.isfinite(start_mean) and start_mean else None,
+            "steps": steps, "disruption_share": moves.disruption(), "disruption_budget": disruption_budget,
+            # the start already moves more than the budget allows: the search only ever lowered it
+            "start_over_disruption_budget": start_disruption > disruption_budget + 1e-12}
     return Alignment(seats[result.assignment], start.n_seats, start.overrides, policy="optimise", info=info)
 
 
 optimise.needs_scenario = True
 
 
-def unit_problem(world: World, seats: np.ndarray, params: dict[str, Any], overrides: dict[int, int]) -> Problem:
+def arm_of(scenario: Any, params: dict[str, Any]) -> PolicySpec:
+    """The scenario's arm of this `optimise` call (the one with the same parameters).
+
+    Search runs are played as the experiment plays the arm: a realignment inside a run re-runs it (its start plan,
+    with the start's parameters), under the arm's vacancy policy.
+    """
+    for spec in scenario.policies:
+        if spec.name == "optimise" and dict(spec.params) == dict(params):
+            return spec
+    return PolicySpec(name="optimise", params=dict(params))
+
+
+def unit_problem(world: World, seats: np.ndarray, params: dict[str, Any], overrides: dict[int, int],
+                 plan: np.ndarray | None = None) -> Problem:
     """The start policy's constraints on whole units: its measure, per-seat targets, tolerance, locks and anchors.
 
     Accounts the start plan assigns apart from their unit (split units, locked accounts) stay where they are; their
     measure is a fixed load of their seat, and the tolerance on the movable part is narrowed so that every whole
-    seat stays within `tolerance` of its target, as `balanced` does.
+    seat stays within `tolerance` of its target, as `balanced` does. Each seat's anchor is the unit of its territory
+    in `plan` (unit -> position in `seats`) nearest its rep's home: it never moves.
     """
     tolerance = float(params.get("tolerance", 0.05))
     unit_weights, account_weights = measure_weights(world, params.get("measure", "workload"))
+    if account_weights is None:  # a unit column: shared among the unit's accounts, as balanced does
+        account_weights = spread_to_accounts(world, unit_weights)
     locked_units, _, factors = resolve_constraints(world, seats, params)
     position = {int(s): i for i, s in enumerate(seats)}
     fixed = np.zeros(len(seats))
     weights = unit_weights.astype(float).copy()
-    if account_weights is not None:
-        for account, seat in overrides.items():
-            fixed[position[int(seat)]] += account_weights[account]
-            weights[world.account_unit[account]] -= account_weights[account]
+    for account, seat in overrides.items():
+        fixed[position[int(seat)]] += account_weights[account]
+        weights[world.account_unit[account]] -= account_weights[account]
     weights = np.maximum(weights, 0.0)
     targets = float(weights.sum() + fixed.sum()) * factors / factors.sum()
     free_targets = np.maximum(targets - fixed, 0.0)
     neighbours = [np.array(sorted(world.adjacency.neighbors(u)), dtype=np.int64) for u in range(world.n_units)]
-    lat, lon = world.units["lat"].to_numpy(dtype=float), world.units["lon"].to_numpy(dtype=float)
     locked = {unit: position[seat] for unit, seat in locked_units.items()}
-    anchors, _ = home_anchors(lat, lon, world, seats, set(locked))
     return Problem(weights, np.zeros((world.n_units, len(seats))), neighbours, free_targets,
-                   free_tolerance(tolerance, targets, free_targets), anchors, locked)
+                   free_tolerance(tolerance, targets, free_targets), home_units(world, seats, plan), locked)
+
+
+def home_units(world: World, seats: np.ndarray, plan: np.ndarray | None) -> np.ndarray:
+    """Per seat, the unit of its territory in `plan` nearest its rep's home (-1 for an empty territory).
+
+    Without a plan, the unit nearest the home of all.
+    """
+    homes = world.reps.iloc[seats]
+    km = great_circle_km(homes["home_lat"].to_numpy()[:, None], homes["home_lon"].to_numpy()[:, None],
+                         world.units["lat"].to_numpy()[None, :], world.units["lon"].to_numpy()[None, :])
+    if plan is not None:
+        km = np.where(plan[None, :] == np.arange(len(seats))[:, None], km, np.inf)
+    return np.array([int(np.argmin(row)) if np.isfinite(row).any() else -1 for row in km], dtype=np.int64)

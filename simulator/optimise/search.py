@@ -5,13 +5,14 @@ The method is a stochastic local search over feasible plans in the spirit of COM
 plan, propose a neighbouring plan (a feasible boundary move, `moves.PlanMoves`; a few of them once single moves are
 exhausted), simulate it on the same fixed set of search replications as the current plan (common random numbers),
 and accept it only on a statistical rule: the one-sided lower confidence bound of the paired mean improvement must
-be above zero. A noisy lucky run is therefore not enough to move, and with common random numbers the paired
-differences are far less noisy than the runs themselves. The evaluation budget is a count of plan evaluations, so
-the search is deterministic for a seed. As in COMPASS, every simulated plan is remembered, and a plan is left only
-for one that is shown better on the same replications; a plan whose whole single-move neighbourhood has been
-simulated without a better one is a local optimum, and the search then tries compound moves. Every accepted step is
-recorded with the gain it was accepted on (the in-sample gain, biased upward by selection: the caller re-evaluates
-the result on fresh replications).
+be above zero. One lucky replication is therefore not enough to move, and with common random numbers the paired
+differences are far less noisy than the runs themselves; but each proposal is tested on its own (at confidence 0.9
+about one neutral proposal in ten still passes), so the plan found is re-evaluated on fresh replications. The
+evaluation budget is a count of plan evaluations, so the search is deterministic for a seed. As in COMPASS, every
+simulated plan is remembered, and a plan is left only for one that is shown better on the same replications; a plan
+whose whole single-move neighbourhood has been simulated without a better one is a local optimum, and the search
+then tries compound moves. Every accepted step is recorded with the difference it made and the bound it was accepted
+on (in-sample, biased by selection).
 
 This module is the search loop on arrays; it takes the evaluator as a function so that it can be tested on synthetic
 objectives with a known best. `policy` wires it to the engine (`evaluate`).
@@ -28,16 +29,20 @@ from scipy import stats
 
 from simulator.optimise.moves import Move, PlanMoves
 
-NEIGHBOUR_LIMIT = 20_000  # most plans listed in one neighbourhood (bounds the enumeration on large worlds)
+MAX_REPEATS = 200  # compound moves in a row that reach no new plan before a neighbourhood counts as exhausted
 Evaluator = Callable[[np.ndarray], np.ndarray]  # plan (unit -> seat) -> primary metric per search replication
 
 
 @dataclass
 class Step:
-    """An accepted change: its moves, the paired mean gain and the lower confidence bound it was accepted on."""
+    """An accepted change: its moves, the difference it made and the bound it was accepted on.
+
+    `difference` is the paired mean of new minus old in the metric (negative for a metric where lower is better);
+    `lower_bound` is the one-sided lower confidence bound of the improvement, above zero for every accepted step.
+    """
 
     moves: list[Move]
-    gain: float
+    difference: float
     lower_bound: float
 
 
@@ -52,8 +57,8 @@ class SearchResult:
     evaluations: int = 0
 
     @property
-    def in_sample_gain(self) -> float:
-        """Mean gain over the start on the search replications (biased upward by selection)."""
+    def in_sample_difference(self) -> float:
+        """Mean difference of the plan found from the start on the search replications (biased by selection)."""
         return float(np.mean(self.values - self.start_values))
 
 
@@ -77,10 +82,11 @@ def search(moves: PlanMoves, evaluate: Evaluator, rng: np.random.Generator, eval
     The neighbourhoods grow as in variable neighbourhood search (Mladenovic, N. and Hansen, P. (1997), "Variable
     neighborhood search", Computers & Operations Research 24(11): 1097-1100): from the current plan every feasible
     single move is tried once, in an order drawn from `rng`, until one is accepted (first improvement), and the
-    neighbourhood of the new plan is drawn afresh; when every single move has been tried and none accepted, the
-    plans two moves away (a swap, a chain) are tried, then three, up to `moves_per_step`. A plan already simulated
-    is never simulated again: its values are remembered (they are the same replications). The search ends when the
-    budget is spent, or at a plan no neighbourhood up to `moves_per_step` moves improves (a local optimum).
+    neighbourhood of the new plan is drawn afresh; when every single move has been tried and none accepted, plans
+    two moves away (a swap, a chain) are drawn at random, then three, up to `moves_per_step`; a neighbourhood counts
+    as exhausted after `MAX_REPEATS` draws in a row that reach no new plan. A plan already simulated is never
+    simulated again: its values are remembered (they are the same replications). The search ends when the budget is
+    spent, or at a plan no neighbourhood up to `moves_per_step` moves improves (a local optimum).
 
     Args:
         moves: the feasible moves of the starting plan (changed in place as steps are accepted).
@@ -109,59 +115,63 @@ def search(moves: PlanMoves, evaluate: Evaluator, rng: np.random.Generator, eval
 
     current = values_of(start)
     result.values, result.start_values = current.copy(), current.copy()
-    size, untried = 1, neighbours(moves, 1, rng)
+    size, untried, repeats = 1, single_moves(moves, rng), 0
     while result.evaluations < evaluations:
-        if not untried:
+        if size == 1 and untried:
+            applied = untried.pop()
+            trial = _after(moves, applied)
+        elif size == 1 or repeats >= MAX_REPEATS:  # this neighbourhood is exhausted: a larger one
             if size >= moves_per_step:
                 break  # a local optimum for every neighbourhood up to moves_per_step moves
-            size += 1
-            untried = neighbours(moves, size, rng)
+            size, repeats = size + 1, 0
             continue
-        applied = untried.pop()
-        values = values_of(_after(moves, applied).assignment)
+        else:
+            trial = PlanMoves(moves.problem, moves.assignment.copy(), moves.reference, moves.budget)
+            applied = compound_move(trial, size, rng)
+            if applied is None or trial.assignment.tobytes() in seen:
+                repeats += 1  # no such move from here, or a plan already simulated
+                continue
+            repeats = 0
+        values = values_of(trial.assignment)
         differences = sign * (values - current)
         bound = lower_bound(differences, confidence)
         if bound > 0:
             for move in applied:
                 moves.apply(move)
+            result.steps.append(Step(applied, float(np.mean(values - current)), bound))
             current = values
-            result.steps.append(Step(applied, float(np.mean(differences)), bound))
             result.assignment, result.values = moves.assignment.copy(), current.copy()
-            size, untried = 1, neighbours(moves, 1, rng)
+            size, untried, repeats = 1, single_moves(moves, rng), 0
     return result
 
 
-def neighbours(moves: PlanMoves, size: int, rng: np.random.Generator, limit: int = NEIGHBOUR_LIMIT) -> list[list[Move]]:
-    """Ways to reach the plans exactly `size` feasible moves away, one per plan, in an order drawn from `rng`.
+def single_moves(moves: PlanMoves, rng: np.random.Generator) -> list[list[Move]]:
+    """Every feasible single move of a unit with weight, in an order drawn from `rng` (popped from the end).
 
-    Only units with weight move (a unit without accounts changes no simulated outcome); each move is feasible after
-    the ones before it, and a unit moves at most once. Plans fewer moves away are left out (they were tried), and
-    so is the current plan. At most `limit` plans are listed (popped from the end of the list).
+    A unit without accounts changes no simulated outcome, so moving one alone is not worth a simulation.
     """
     weights = moves.problem.weights
-    if size == 1:  # every single move reaches a plan of its own
-        singles = [[move] for move in moves.candidates() if weights[move[0]] > 0][:limit]
-        return [singles[i] for i in rng.permutation(len(singles))]
-    nearer = {moves.assignment.tobytes()}
-    found: dict[bytes, list[Move]] = {}
+    singles = [[move] for move in moves.candidates() if weights[move[0]] > 0]
+    return [singles[i] for i in rng.permutation(len(singles))]
 
-    def extend(trial: PlanMoves, path: list[Move]) -> None:
-        if len(found) >= limit:
-            return
-        key = trial.assignment.tobytes()
-        if len(path) < size:
-            nearer.add(key)
-            for move in trial.candidates():
-                if weights[move[0]] > 0 and move[0] not in {m[0] for m in path}:
-                    following = PlanMoves(trial.problem, trial.assignment.copy(), trial.reference, trial.budget)
-                    following.apply(move)
-                    extend(following, [*path, move])
-        elif key not in found:
-            found[key] = path
 
-    extend(PlanMoves(moves.problem, moves.assignment.copy(), moves.reference, moves.budget), [])
-    options = [path for key, path in found.items() if key not in nearer]
-    return [options[i] for i in rng.permutation(len(options))]
+def compound_move(trial: PlanMoves, size: int, rng: np.random.Generator) -> list[Move] | None:
+    """`size` feasible moves drawn one after the other and carried out on `trial` (None if there are not so many).
+
+    Each move is feasible after the ones before it, so no constraint is broken on the way; a unit moves at most once,
+    and only units with weight move.
+    """
+    weights = trial.problem.weights
+    applied: list[Move] = []
+    for _ in range(size):
+        moved = {move[0] for move in applied}
+        candidates = [move for move in trial.candidates() if weights[move[0]] > 0 and move[0] not in moved]
+        if not candidates:
+            return None
+        move = candidates[int(rng.integers(len(candidates)))]
+        trial.apply(move)
+        applied.append(move)
+    return applied
 
 
 def _after(moves: PlanMoves, applied: list[Move]) -> PlanMoves:

@@ -69,7 +69,7 @@ def measure_weights(world: World, measure: Any) -> tuple[np.ndarray, np.ndarray 
             units, accounts = measure_weights(world, name)
             scale = float(share) / max(units.sum(), 1e-12)
             unit_total += units * scale
-            account_total += (accounts if accounts is not None else _spread(world, units)) * scale
+            account_total += (accounts if accounts is not None else spread_to_accounts(world, units)) * scale
         return unit_total, account_total
     accounts = account_measure(world, measure)
     if accounts is not None:
@@ -82,7 +82,7 @@ def measure_weights(world: World, measure: Any) -> tuple[np.ndarray, np.ndarray 
                       "or a mix")
 
 
-def _spread(world: World, unit_values: np.ndarray) -> np.ndarray:
+def spread_to_accounts(world: World, unit_values: np.ndarray) -> np.ndarray:
     """A unit measure shared equally among the unit's accounts."""
     counts = np.bincount(world.account_unit, minlength=world.n_units)
     return unit_values[world.account_unit] / np.maximum(counts[world.account_unit], 1)
@@ -98,7 +98,7 @@ class _Pieces:
         self.accounts: list[np.ndarray | None] = []
         weights = []
         members = _accounts_by_unit(world)
-        free_weights = account_weights if account_weights is not None else _spread(world, unit_weights)
+        free_weights = account_weights if account_weights is not None else spread_to_accounts(world, unit_weights)
         for unit in range(world.n_units):
             mine = np.array([a for a in members[unit] if a not in locked_accounts], dtype=np.int64)
             unit_weight = float(free_weights[mine].sum()) if account_weights is not None or len(mine) else float(
@@ -259,7 +259,7 @@ def balanced(world: World, seats: Sequence[int], params: dict[str, Any], rng: np
     unit_weights, account_weights = measure_weights(world, params.get("measure", "workload"))
     locked_units, locked_accounts, factors = resolve_constraints(world, seats, params)
     fixed = np.zeros(len(seats))
-    spread = account_weights if account_weights is not None else _spread(world, unit_weights)
+    spread = account_weights if account_weights is not None else spread_to_accounts(world, unit_weights)
     for account, seat in locked_accounts.items():
         fixed[list(seats).index(seat)] += spread[account]
     total = float(unit_weights.sum()) if account_weights is None else float(account_weights.sum())
@@ -347,7 +347,7 @@ def min_disruption(world: World, seats: Sequence[int], params: dict[str, Any],
     locked_accounts = {**{a: s for a, s in start.overrides.items() if s in set(seats.tolist())}, **locked_accounts}
     fixed = np.zeros(len(seats))
     position = {int(s): i for i, s in enumerate(seats)}
-    spread = account_weights if account_weights is not None else _spread(world, unit_weights)
+    spread = account_weights if account_weights is not None else spread_to_accounts(world, unit_weights)
     for account, seat in locked_accounts.items():
         fixed[position[seat]] += spread[account]
     total = float(unit_weights.sum()) if account_weights is None else float(account_weights.sum())

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import Delaunay
 
-from simulator.catalogue import format_difference, format_level
+from simulator.catalogue import format_difference, format_level, in_sentence, metric
 
 # a qualitative palette: the greedy colouring of a planar map needs few colours, rarely more than six
 TERRITORY_COLOURS = ["#8dd3c7", "#fdb462", "#bebada", "#fb8072", "#80b1d3", "#b3de69", "#fccde5", "#ffffb3",
@@ -162,7 +162,7 @@ def map_data(policies: list[str], baseline: str, alignment: pd.DataFrame, territ
     """Everything the page's map and territory table need, for every policy (sweep point 0).
 
     `searches` (policy -> the manifest's plan search record): the units a search moved are marked, with the step
-    and the simulated gain each was accepted on, for the map's "moved" view.
+    and the simulated difference each made (on the search's replications), for the map's "moved" view.
     """
     alignment = alignment[alignment["sweep_point"] == 0]
     units = unit_frame(alignment)
@@ -177,9 +177,10 @@ def map_data(policies: list[str], baseline: str, alignment: pd.DataFrame, territ
                               assignments[assignments["sweep_point"] == 0], baseline)
         searched = {}
         for move in (searches or {}).get(policy, {}).get("moves", []):
+            key = (searches or {})[policy]["primary"]
             searched[move["unit_id"]] = (f"step {move['step']} of the search moved it from {move['from']} to "
-                                         f"{move['to']} (accepted on a simulated gain of "
-                                         f"{format_difference((searches or {})[policy]['primary'], move['gain'])})")
+                                         f"{move['to']} (a simulated {format_difference(key, move['difference'])} "
+                                         f"in {in_sentence(metric(key).label)})")
         plans[policy] = {
             "unit_seat": seats.tolist(), "moved": (seats != base_seats).astype(int).tolist(),
             "searched": {str(u): searched[i] for u, i in enumerate(units["unit_id"].astype(str)) if i in searched},

@@ -87,14 +87,14 @@ def verdict_lines(findings: Findings, sweep_point: int = 0) -> list[str]:
 
 
 def search_lines(findings: Findings, sweep_point: int = 0) -> list[str]:
-    """A searched plan's in-sample gain beside its out-of-sample differences on this run's fresh replications."""
+    """A searched plan's in-sample difference beside its out-of-sample ones on this run's fresh replications."""
     lines = []
     summary = findings.summary[findings.summary["sweep_point"] == sweep_point]
     for policy, search in findings.searches.get(sweep_point, {}).items():
         key = search["primary"]
-        gain = search["in_sample_relative_gain"]
-        shown = format_relative(gain) if gain is not None and metric(key).relative else \
-            format_difference(key, search["in_sample_gain"])
+        relative = search["in_sample_relative_difference"]
+        shown = format_relative(relative) if relative is not None and metric(key).relative else \
+            format_difference(key, search["in_sample_difference"])
         steps = f"{search['steps']} step" + ("" if search["steps"] == 1 else "s")
         lines.append(f"{policy} searched {search['evaluations']} plans on {search['search_replications']} "
                      f"replications of its own and kept {steps}: in-sample {shown} in "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 
 from simulator.schema.base import Int, Strict, did_you_mean
 
@@ -73,6 +73,19 @@ class OptimiseParams(MinDisruptionParams):
     workers: Int | None = Field(None, ge=1, le=4096, description="Processes (default: all cores).")
     scheduler: str | None = Field(None, description="Address of an existing Dask scheduler (executor dask).")
 
+    @model_validator(mode="after")
+    def _used(self) -> OptimiseParams:
+        if self.scheduler is not None and self.executor != "dask":
+            raise ValueError("params.scheduler: a Dask scheduler is used only with executor: dask")
+        if self.workers is not None and (self.executor == "serial" or self.scheduler is not None):
+            raise ValueError("params.workers: processes are started only by executor local, or dask without a "
+                             "scheduler")
+        unused = sorted({"budget", "disruption"} & self.model_fields_set) if self.start == "balanced" else []
+        if unused:
+            raise ValueError(f"params.{unused[0]}: a parameter of min_disruption, used only with start: "
+                             "min_disruption")
+        return self
+
 
 POLICY_PARAMS: dict[str, type[Strict]] = {
     "as_is": CommonParams,
@@ -101,5 +114,6 @@ def check_policy_params(policy: str, params: dict[str, Any]) -> None:
                 problems.append(f"params.{where}: unknown parameter of {policy}{hint}")
             else:
                 message = error["msg"].removeprefix("Value error, ")
-                problems.append(f"params.{where}: {message}" if where else f"params: {message}")
+                problems.append(f"params.{where}: {message}" if where else message if message.startswith("params.")
+                                else f"params: {message}")
         raise ValueError("; ".join(dict.fromkeys(problems))) from None
