@@ -29,6 +29,9 @@ def test_optimise_keeps_the_constraints_records_its_steps_and_repeats_itself():
     baseline = get_policy("as_is")(world, world.initial_seats(), {}, Streams(0).generator("as_is"))
     quality = alignment_quality(world, first, world.hours_per_km, PARAMS["tolerance"], baseline)
     assert quality["contiguous_share"] == 1.0 and quality["share_within_tolerance"] == 1.0
+    # the balance it reports is the plan's own (workload: the measure), not the start's
+    assert first.info["within_tolerance"] and not first.info["seats_missing"]
+    assert first.info["max_deviation"] == pytest.approx(quality["workload_max_deviation"], abs=1e-9)
     assert first.info["disruption_share"] <= 0.3 + 1e-9
 
 

@@ -88,10 +88,35 @@ def optimise(world: World, seats: Sequence[int], params: dict[str, Any], rng: np
             "steps": steps, "disruption_share": moves.disruption(), "disruption_budget": disruption_budget,
             # the start already moves more than the budget allows: the search only ever lowered it
             "start_over_disruption_budget": start_disruption > disruption_budget + 1e-12}
-    return Alignment(seats[result.assignment], start.n_seats, start.overrides, policy="optimise", info=info)
+    found = Alignment(seats[result.assignment], start.n_seats, start.overrides, policy="optimise")
+    return Alignment(found.unit_seat, found.n_seats, found.overrides, policy="optimise",
+                     info={**info, **balance_of(world, seats, start_params, found)})
 
 
 optimise.needs_scenario = True
+
+
+def balance_of(world: World, seats: np.ndarray, params: dict[str, Any], alignment: Alignment) -> dict[str, Any]:
+    """The plan's deviations from each seat's target on the start's measure, as `balanced` reports them.
+
+    They replace the start plan's own figures, which the search's moves have made stale.
+    """
+    unit_weights, account_weights = measure_weights(world, params.get("measure", "workload"))
+    if account_weights is None:
+        account_weights = spread_to_accounts(world, unit_weights)
+    _, _, factors = resolve_constraints(world, seats, params)
+    position = np.full(alignment.n_seats, -1, dtype=np.int64)
+    position[seats] = np.arange(len(seats))
+    loads = np.bincount(position[alignment.account_seats(world)], weights=account_weights, minlength=len(seats))
+    targets = float(account_weights.sum()) * factors / factors.sum()
+    deviation = loads / np.maximum(targets, 1e-12) - 1.0
+    tolerance = float(params.get("tolerance", 0.05))
+    rep_ids = world.reps["rep_id"].astype(str).to_numpy()[seats]
+    missing = [{"rep_id": str(rep), "deviation": round(float(d), 4)}
+               for rep, d in zip(rep_ids, deviation, strict=True) if abs(d) > tolerance + 1e-12]
+    return {"tolerance": tolerance, "within_tolerance": not missing, "seats_missing": missing,
+            "achievable_tolerance": round(float(np.abs(deviation).max()), 4),
+            "max_deviation": float(np.abs(deviation).max())}
 
 
 def arm_of(scenario: Any, params: dict[str, Any]) -> PolicySpec:
