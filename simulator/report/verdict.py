@@ -98,8 +98,8 @@ def search_lines(findings: Findings, sweep_point: int = 0) -> list[str]:
         steps = f"{search['steps']} step" + ("" if search["steps"] == 1 else "s")
         lines.append(f"{policy} searched {search['evaluations']} plans on {search['search_replications']} "
                      f"replications of its own and kept {steps}: in-sample {shown} in "
-                     f"{in_sentence(metric(key).label)} over {search['start']} (biased upward: it is the best of "
-                     "what the search tried).")
+                     f"{in_sentence(metric(key).label)} over {search['start']} (biased in its favour: it is the best "
+                     "of what the search tried).")
         for other in search["compare_with"]:
             pair = summary[summary["policy"].isin([policy, other])]
             rows = compare(pair, other, [key])
