@@ -28,7 +28,13 @@ from simulator.optimise.evaluate import PlanEvaluator, SearchContext
 from simulator.optimise.moves import PlanMoves
 from simulator.optimise.search import SearchResult, search
 from simulator.partition.problem import Problem
-from simulator.policies.balanced import free_tolerance, measure_weights, resolve_constraints, spread_to_accounts
+from simulator.policies.balanced import (
+    balance_info,
+    free_tolerance,
+    measure_weights,
+    resolve_constraints,
+    spread_to_accounts,
+)
 from simulator.policies.registry import get_policy, register
 from simulator.processes import Progress
 from simulator.scenario import PolicySpec
@@ -110,13 +116,7 @@ def balance_of(world: World, seats: np.ndarray, params: dict[str, Any], alignmen
     loads = np.bincount(position[alignment.account_seats(world)], weights=account_weights, minlength=len(seats))
     targets = float(account_weights.sum()) * factors / factors.sum()
     deviation = loads / np.maximum(targets, 1e-12) - 1.0
-    tolerance = float(params.get("tolerance", 0.05))
-    rep_ids = world.reps["rep_id"].astype(str).to_numpy()[seats]
-    missing = [{"rep_id": str(rep), "deviation": round(float(d), 4)}
-               for rep, d in zip(rep_ids, deviation, strict=True) if abs(d) > tolerance + 1e-12]
-    return {"tolerance": tolerance, "within_tolerance": not missing, "seats_missing": missing,
-            "achievable_tolerance": round(float(np.abs(deviation).max()), 4),
-            "max_deviation": float(np.abs(deviation).max())}
+    return balance_info(world, seats, deviation, float(params.get("tolerance", 0.05)))
 
 
 def arm_of(scenario: Any, params: dict[str, Any]) -> PolicySpec:

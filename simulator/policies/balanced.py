@@ -320,19 +320,23 @@ def _alignment(world: World, seats: np.ndarray, pieces: _Pieces, result: Result,
         if len(by_seat) > 1:
             splits.append({"unit_id": str(world.units["unit_id"].iat[unit]),
                            "rep_ids": [str(world.reps["rep_id"].iat[s]) for s in sorted(by_seat)]})
-    loads = result.loads + fixed
-    deviation = loads / np.maximum(targets, 1e-12) - 1.0
-    rep_ids = world.reps["rep_id"].astype(str).to_numpy()[seats]
-    missing = [{"rep_id": str(rep), "deviation": round(float(d), 4)}
-               for rep, d in zip(rep_ids, deviation, strict=True) if abs(d) > tolerance + 1e-12]
+    deviation = (result.loads + fixed) / np.maximum(targets, 1e-12) - 1.0
     info = {
-        "tolerance": tolerance, "within_tolerance": not missing, "seats_missing": missing,
-        "achievable_tolerance": round(float(np.abs(deviation).max()), 4),
-        "max_deviation": float(np.abs(deviation).max()),
+        **balance_info(world, seats, deviation, tolerance),
         "contiguous_seats": int(result.contiguous.sum()), "splits": splits, "seconds": round(result.seconds, 3),
         "moves": result.moves, "exact_search": result.exact, **search,
     }
     return Alignment(unit_seat, world.n_reps, overrides, policy=policy, info=info)
+
+
+def balance_info(world: World, seats: np.ndarray, deviation: np.ndarray, tolerance: float) -> dict[str, Any]:
+    """How a plan's seats deviate from their targets, as the balanced policies report it (`deviation` per seat)."""
+    rep_ids = world.reps["rep_id"].astype(str).to_numpy()[seats]
+    missing = [{"rep_id": str(rep), "deviation": round(float(d), 4)}
+               for rep, d in zip(rep_ids, deviation, strict=True) if abs(d) > tolerance + 1e-12]
+    return {"tolerance": tolerance, "within_tolerance": not missing, "seats_missing": missing,
+            "achievable_tolerance": round(float(np.abs(deviation).max()), 4),
+            "max_deviation": float(np.abs(deviation).max())}
 
 
 @register("min_disruption")
