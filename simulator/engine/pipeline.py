@@ -11,8 +11,6 @@ one thing, the share of field time it can sell), its open deals, and what a hand
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 from scipy.special import ndtr
 
@@ -81,7 +79,7 @@ class PipelineModel:
         state.change_day[moved] = 0.0
         state.change_penalty[moved] = relationships.change_penalty
         state.rep_changes[moved] += 1
-        self.hand_over(moved, np.zeros(len(moved), dtype=bool), 0.0, lambda: state.streams.generator("handover.day0"))
+        self.hand_over(moved, np.zeros(len(moved), dtype=bool), 0.0)
 
     def seat_skills(self) -> np.ndarray:
         """Skill of the rep in every seat; a manager covering an empty seat counts as an average, settled rep."""
@@ -161,13 +159,14 @@ class PipelineModel:
                   CARRIED, OPEN, created=-ages, stage=stage, stage_began=np.full(len(accounts), -np.inf),
                   next_check=np.maximum((stage + 1) * stage_days - ages, 1e-9))
 
-    def hand_over(self, accounts: np.ndarray, ramping: np.ndarray, now: float,
-                  rng: Callable[[], np.random.Generator]) -> None:
+    def hand_over(self, accounts: np.ndarray, ramping: np.ndarray, now: float) -> None:
         """Open deals of accounts that changed rep: some are lost (more with a ramping rep), the rest slip.
 
         A lost deal closes as lost at once (marked, closed by the day step); the others' next check moves
-        `handover_slip_days` later (the new rep has to pick the thread up). `rng` makes the stream of the loss
-        draws, only when there are deals to draw for (making a generator costs more than most hand-overs).
+        `handover_slip_days` later (the new rep has to pick the thread up). The loss draws are keyed by
+        (account, the account's count of deals handed over so far), not taken in turn from one stream: a plan
+        that moves one more account then changes no other account's draws, so common random numbers stay common
+        across plans (a stream drawn in turn shifted every later account's draw, and with it half the seats).
         """
         state = self.state
         used = int(state.counters[0])
@@ -180,7 +179,13 @@ class PipelineModel:
             return
         loss = np.zeros(state.n_accounts)
         loss[accounts] = np.where(ramping, self.handover[1], self.handover[0])
-        lost = rng().random(len(rows)) < loss[pool.account[rows]]
+        owners = pool.account[rows]
+        order = np.argsort(owners, kind="stable")  # a deal's place among its account's deals handed over now
+        place = np.empty(len(rows), dtype=np.int64)
+        place[order] = np.arange(len(rows)) - np.searchsorted(owners[order], owners[order], side="left")
+        draw = state.handovers_drawn[owners] + place
+        np.add.at(state.handovers_drawn, owners, 1)
+        lost = uniforms_at(state.handover_key, owners, draw) < loss[owners]
         gone, kept = rows[lost], rows[~lost]
         pool.handover[gone] = LOST_AT_HANDOVER
         pool.next_check[gone] = now

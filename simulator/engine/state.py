@@ -105,7 +105,7 @@ class RunState:
         self.seat_on_notice = np.zeros(n_seats, dtype=bool)
         self.ownership_changes = 0  # reassignments so far (orphan counts are recomputed only after one)
         # what a change of rep does to an account's open deals: `PipelineModel.hand_over`, set by the pipeline
-        self.hand_over: Callable[[np.ndarray, np.ndarray, float, Callable[[], np.random.Generator]], None] | None = None
+        self.hand_over: Callable[[np.ndarray, np.ndarray, float], None] | None = None
         for seat in np.flatnonzero(self.seat_state == FILLED):
             self.seat_in(int(seat), Rep(self.seat_ids[seat], int(seat),
                                         -tenure_days[seat] / self.calendar_days_per_day, float(skill[seat]), True))
@@ -153,6 +153,8 @@ class RunState:
         self.keys = Keys(stream_key(seed, replication, "workday"), stream_key(seed, replication, "visit"))
         self.quit_key = stream_key(seed, replication, "quit")
         self.inbound_key = stream_key(seed, replication, "inbound")
+        self.handover_key = stream_key(seed, replication, "handover")
+        self.handovers_drawn = np.zeros(n_acc, dtype=np.int64)  # per account: hand-over loss draws used so far
 
         # pools: opportunities (open and closed: the opportunity log) and the visit log, grown by doubling
         self.opportunities = empty_pool(Opportunities, OPPORTUNITY_TYPES, max(1024, n_acc))
@@ -251,8 +253,7 @@ class RunState:
         self.change_day[gained] = now
         self.change_penalty[gained] = np.where(ramping, new_hire_penalty, penalty)
         if self.hand_over is not None:
-            key = self.ownership_changes
-            self.hand_over(gained, ramping, now, lambda: self.streams.generator("handover", key))
+            self.hand_over(gained, ramping, now)
         self.covering_for[moved] = covering_for if covering_for >= 0 else -1
         self.account_seat[:] = new_seat
         self.ownership_changes += 1

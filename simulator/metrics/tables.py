@@ -136,8 +136,13 @@ def weekly_frame(state: RunState, rep_days: pd.DataFrame, opportunities: pd.Data
 
 
 def _account_quarter_visits(state: RunState, visits: pd.DataFrame) -> np.ndarray:
-    flat = visits["account"].to_numpy(dtype=np.int64) * state.quarters + visits["quarter"].to_numpy(dtype=np.int64)
-    return np.bincount(flat, minlength=state.n_accounts * state.quarters).reshape(state.n_accounts, state.quarters)
+    return _quarter_visits(visits, state.n_accounts, state.quarters)
+
+
+def _quarter_visits(visits: pd.DataFrame, accounts: int, quarters: int) -> np.ndarray:
+    """Visits per account (rows) and quarter (columns)."""
+    flat = visits["account"].to_numpy(dtype=np.int64) * quarters + visits["quarter"].to_numpy(dtype=np.int64)
+    return np.bincount(flat, minlength=accounts * quarters).reshape(accounts, quarters)
 
 
 def coverage_gap(required: np.ndarray, quarter_visits: np.ndarray, potential: np.ndarray) -> float:
@@ -146,11 +151,16 @@ def coverage_gap(required: np.ndarray, quarter_visits: np.ndarray, potential: np
     Visits count up to ceil(required) per quarter, so extra calls in one quarter do not make up for a missed
     one, while an account required every other quarter (0.5) visited every other quarter has no gap.
     """
+    return float(coverage_shortfall(required, quarter_visits, potential).sum())
+
+
+def coverage_shortfall(required: np.ndarray, quarter_visits: np.ndarray, potential: np.ndarray) -> np.ndarray:
+    """Each account's part of the coverage gap: its shortfall of required visits times its share of potential."""
     quarters = quarter_visits.shape[1]
     delivered = np.minimum(quarter_visits, np.ceil(required)[:, None]).sum(axis=1)
     needed = required * quarters
     shortfall = np.maximum(needed - delivered, 0) / needed
-    return float(np.average(shortfall, weights=potential)) if potential.sum() > 0 else float(shortfall.mean())
+    return shortfall * potential / potential.sum() if potential.sum() > 0 else shortfall / len(shortfall)
 
 
 def _won(opportunities: pd.DataFrame) -> pd.DataFrame:
@@ -275,3 +285,21 @@ def _summary(state: RunState, rep_quarters: pd.DataFrame, rep_days: pd.DataFrame
         "pipeline_created": float(opportunities.loc[new, "value"].sum()),
         "opportunities_created": float(new.sum()),
     }
+
+
+def account_contributions(tables: RunTables, metric: str) -> np.ndarray | None:
+    """Each account's share of a summary metric that adds up over accounts (None for any other metric).
+
+    Revenue is the value won on the account; the coverage gap is the account's share of required visits not
+    delivered, weighted by its share of potential. The shares add up to `tables.summary[metric]`, which is what
+    lets a plan search judge a move on the accounts of the seats it touches.
+    """
+    accounts = tables.accounts
+    if metric == "revenue":
+        return accounts["revenue"].to_numpy(dtype=float)
+    if metric == "coverage_gap":
+        quarters = int(tables.rep_quarters["quarter"].max()) + 1
+        required = accounts["required_visits"].to_numpy(dtype=float) / quarters
+        return coverage_shortfall(required, _quarter_visits(tables.visits, len(accounts), quarters),
+                                  accounts["potential"].to_numpy(dtype=float))
+    return None
