@@ -90,9 +90,9 @@ def test_every_plan_the_search_accepts_keeps_the_constraints(case, seed):
     worth = np.random.default_rng(seed).normal(0, 1, (problem.n_units, problem.n_seats))
     current_plans = []  # the search's current plan after every evaluation: every plan it accepted
 
-    def evaluate(plan):  # a noisy objective on 6 replications
-        return worth[np.arange(problem.n_units), plan].sum() + np.random.default_rng([seed, len(current_plans)]).normal(
-            0, 0.2, 6)
+    def evaluate(plan, sample):  # a noisy objective on 6 replications
+        noise = np.random.default_rng([seed, len(current_plans), sample]).normal(0, 0.2, 6)
+        return worth[np.arange(problem.n_units), plan].sum() + noise
 
     def record(_, result):
         current_plans.append(result.assignment.copy())

@@ -5,7 +5,7 @@ import itertools
 import numpy as np
 
 from simulator.optimise.moves import PlanMoves
-from simulator.optimise.search import lower_bound, search
+from simulator.optimise.search import Evaluation, lower_bound, search
 from simulator.partition import Problem, solve
 from tests.test_partition import connected, grid
 
@@ -18,12 +18,12 @@ def _world(seed):
     problem = Problem(np.ones(n), np.zeros((n, SEATS)), grid(ROWS, COLS), np.full(SEATS, n / SEATS), TOLERANCE,
                       np.array([0, n - 1]), {})
     worth = rng.normal(0, 1, (n, SEATS))  # what a unit yields with each seat: the hidden truth
-    common = rng.normal(0, 5, REPLICATIONS)  # replication-level noise every plan shares (common random numbers)
+    common = rng.normal(0, 5, (2, REPLICATIONS))  # replication-level noise every plan shares (common random numbers)
 
-    def evaluate(plan):
+    def evaluate(plan, sample):
         key = int.from_bytes(plan.astype(np.int8).tobytes(), "little") % (2**32)
-        own = np.random.default_rng([seed, key]).normal(0, 0.3, REPLICATIONS)  # a plan's own noise
-        return worth[np.arange(n), plan].sum() + common + own
+        own = np.random.default_rng([seed, key, sample]).normal(0, 0.3, REPLICATIONS)  # a plan's own noise
+        return worth[np.arange(n), plan].sum() + common[sample] + own
 
     return problem, worth, evaluate
 
@@ -76,3 +76,36 @@ def test_the_acceptance_rule_passes_a_neutral_proposal_one_time_in_ten_at_confid
     assert 0.085 <= rate <= 0.115  # 10%, within 3 standard errors of 4,000 draws
     improved = draws + 1.0  # a proposal better by one noise sd passes nearly always
     assert np.mean([lower_bound(row, 0.9) > 0 for row in improved]) > 0.95
+
+
+def test_moves_on_different_seats_are_screened_together_and_judged_on_their_own_seats():
+    # 6 seats on a 6 x 6 grid; the objective adds up over seats (each seat's units' worth, plus noise of its own that
+    # depends on its units, as a simulated seat's outcome does), so one simulated plan screens several moves
+    rows = cols = 6
+    seats, n = 6, rows * cols
+    rng = np.random.default_rng(3)
+    problem = Problem(np.ones(n), np.zeros((n, seats)), grid(rows, cols), np.full(seats, n / seats), 0.35,
+                      np.array([0, 5, 15, 20, 30, 35]), {})
+    worth = rng.normal(0, 1, (n, seats))
+    common = rng.normal(0, 5, (2, REPLICATIONS, seats))
+    evaluated = []
+
+    def evaluate(plan, sample):
+        evaluated.append(plan.copy())
+        parts = common[sample].copy()
+        for seat in range(seats):
+            units = np.flatnonzero(plan == seat)
+            key = int.from_bytes(np.packbits(plan == seat).tobytes(), "little") % (2**32)
+            parts[:, seat] += worth[units, seat].sum() + np.random.default_rng([key, seat, sample]).normal(
+                0, 0.3, REPLICATIONS)
+        return Evaluation(parts.sum(axis=1), parts)
+
+    start = solve(problem).assignment.copy()
+    result = search(PlanMoves(problem, start.copy()), evaluate, np.random.default_rng(5), evaluations=60)
+    assert result.screened > result.evaluations  # several moves per simulated plan
+    value = [worth[np.arange(n), plan].sum() for plan in (start, result.assignment)]
+    assert result.steps and value[1] > value[0] + 1.0  # it climbed, on the hidden truth
+    for step in result.steps:  # every step moved units between pairwise disjoint pairs of seats, and was confirmed
+        assert step.lower_bound > 0
+        touched = [{donor, receiver} for _, donor, receiver in step.moves]
+        assert all(not a & b for i, a in enumerate(touched) for b in touched[i + 1:])

@@ -18,7 +18,8 @@ import numpy as np
 
 from simulator.alignment import Alignment
 from simulator.engine import simulate
-from simulator.metrics.tables import run_tables
+from simulator.metrics.tables import account_contributions, run_tables
+from simulator.optimise.search import Evaluation
 from simulator.processes import EXECUTORS, ExecutorError, Progress, default_workers, die_with_parent
 from simulator.scenario import PolicySpec
 from simulator.streams import Streams
@@ -37,12 +38,23 @@ class SearchContext:
     seed: int  # the search replications' seed (apart from the experiment's)
     primary: str
 
-    def primary_value(self, unit_seat: np.ndarray, replication: int) -> float:
-        """The primary metric of the plan `unit_seat` (unit -> seat) on one search replication."""
+    def primary_value(self, unit_seat: np.ndarray, replication: int) -> tuple[float, np.ndarray | None]:
+        """The primary metric of the plan `unit_seat` (unit -> seat) on one search replication, and each seat's part.
+
+        The parts (None for a metric that does not add up over accounts) add the accounts' contributions up by the
+        seat that owns them in the plan.
+        """
         alignment = Alignment(unit_seat, self.n_seats, self.overrides, policy="optimise")
         state = simulate(self.world, alignment, self.scenario, Streams(self.seed, replication),
                          arm=self.arm)
-        return float(run_tables(state).summary[self.primary])
+        tables = run_tables(state)
+        contributions = account_contributions(tables, self.primary)
+        if contributions is None:
+            return float(tables.summary[self.primary]), None
+        owner = alignment.account_seats(self.world)
+        owned = owner >= 0
+        parts = np.bincount(owner[owned], weights=contributions[owned], minlength=self.n_seats)
+        return float(tables.summary[self.primary]), parts
 
 
 _WORKER_CONTEXT: SearchContext | None = None
@@ -54,17 +66,20 @@ def _start_worker(parent: int, context: SearchContext) -> None:
     _WORKER_CONTEXT = context
 
 
-def _in_worker(unit_seat: np.ndarray, replication: int) -> float:
+def _in_worker(unit_seat: np.ndarray, replication: int) -> tuple[float, np.ndarray | None]:
     assert _WORKER_CONTEXT is not None, "worker started without its search context"
     return _WORKER_CONTEXT.primary_value(unit_seat, replication)
 
 
-def _on_dask(context: SearchContext, unit_seat: np.ndarray, replication: int) -> float:
+def _on_dask(context: SearchContext, unit_seat: np.ndarray, replication: int) -> tuple[float, np.ndarray | None]:
     return context.primary_value(unit_seat, replication)
 
 
 class PlanEvaluator:
-    """Callable: a plan (unit -> seat) -> its primary metric on each search replication, in replication order.
+    """Callable: a plan (unit -> seat) and a set of search replications -> the plan's `Evaluation` on them.
+
+    Set `s` of `n` replications is replications s*n .. s*n + n - 1 of the search's streams (`search.SCREEN` and
+    `search.CONFIRM` are two disjoint sets).
 
     Args:
         context: the world, scenario and streams every evaluation shares.
@@ -79,7 +94,7 @@ class PlanEvaluator:
                  workers: int | None = None, scheduler: str | None = None, progress: Progress | None = None):
         if executor not in EXECUTORS:
             raise ExecutorError(f"unknown executor {executor!r}; expected one of {', '.join(EXECUTORS)}")
-        self.context, self.replications, self.executor = context, range(replications), executor
+        self.context, self.replications, self.executor = context, replications, executor
         self.workers, self.scheduler = workers or default_workers(), scheduler
         self.progress = progress or Progress(0, enabled=False)
         self.pool: ProcessPoolExecutor | None = None
@@ -93,18 +108,21 @@ class PlanEvaluator:
         else:
             self.executor = "serial"
 
-    def __call__(self, unit_seat: np.ndarray) -> np.ndarray:
-        """The primary metric of the plan on every search replication."""
+    def __call__(self, unit_seat: np.ndarray, sample: int = 0) -> Evaluation:
+        """The primary metric of the plan on every replication of set `sample`, with each seat's part."""
         plan = np.asarray(unit_seat, dtype=np.int64)
+        replications = range(sample * self.replications, (sample + 1) * self.replications)
         if self.executor == "serial":
-            values = [self.context.primary_value(plan, r) for r in self.replications]
+            values = [self.context.primary_value(plan, r) for r in replications]
         elif self.pool is not None:
-            values = list(self.pool.map(_in_worker, [plan] * len(self.replications), self.replications))
+            values = list(self.pool.map(_in_worker, [plan] * len(replications), replications))
         else:
-            futures = [self.client.submit(_on_dask, self.scattered, plan, r, pure=False) for r in self.replications]
+            futures = [self.client.submit(_on_dask, self.scattered, plan, r, pure=False) for r in replications]
             values = self.client.gather(futures)
         self.progress.step()
-        return np.array(values, dtype=float)
+        totals = np.array([total for total, _ in values], dtype=float)
+        parts = None if values[0][1] is None else np.array([part for _, part in values], dtype=float)
+        return Evaluation(totals, parts)
 
     def __enter__(self) -> PlanEvaluator:
         return self
@@ -132,7 +150,7 @@ class PlanEvaluator:
 
     def _start(self) -> None:
         if self.executor == "local":
-            self.pool = ProcessPoolExecutor(max_workers=min(self.workers, len(self.replications)),
+            self.pool = ProcessPoolExecutor(max_workers=min(self.workers, self.replications),
                                             initializer=_start_worker, initargs=(os.getpid(), self.context))
             return
         try:

@@ -2,10 +2,11 @@
 
 It starts from `balanced` (or `min_disruption`: `params.start`) and searches the feasible boundary moves of that
 plan (`moves`: contiguous, the chosen measure within the tolerance of each seat's target, locked units and home
-units kept, within a disruption budget against as-is) with the stochastic local search of `search`. Every
-proposal is simulated on a fixed set of search replications, with their own streams so that the experiment's
-replications stay out-of-sample, and kept only when the one-sided lower bound of its paired gain on the scenario's
-primary metric is above zero. The replications of a plan run on a local process pool or on Dask (`evaluate`).
+units kept, within a disruption budget against as-is) with the stochastic local search of `search`. Moves are
+screened on one set of `replications` search replications and confirmed on a second, both with streams of their
+own so that the experiment's replications stay out-of-sample; a step is kept only when the one-sided lower bound
+of its paired gain on the scenario's primary metric is above zero on the confirmation set. The replications of a
+plan run on a local process pool or on Dask (`evaluate`).
 
 A policy needs the scenario to simulate: the registry passes it to policies that declare `needs_scenario`. Where
 no scenario is at hand (a realignment event inside a run), `optimise` returns its starting plan, so that a
@@ -26,7 +27,7 @@ from simulator.catalogue import LOWER
 from simulator.catalogue import metric as catalogue_metric
 from simulator.optimise.evaluate import PlanEvaluator, SearchContext
 from simulator.optimise.moves import PlanMoves
-from simulator.optimise.search import SearchResult, search
+from simulator.optimise.search import Evaluation, SearchResult, search
 from simulator.partition.problem import Problem
 from simulator.policies.balanced import (
     balance_info,
@@ -75,7 +76,11 @@ def optimise(world: World, seats: Sequence[int], params: dict[str, Any], rng: np
         def show(done: int, result: SearchResult) -> None:
             progress.note = f"search: {len(result.steps)} steps kept"
 
-        result = search(moves, lambda candidate: evaluate(seats[candidate]), rng, budget,
+        def evaluate_plan(candidate: np.ndarray, sample: int) -> Evaluation:
+            got = evaluate(seats[candidate], sample)  # seats' parts by position in `seats`, as the moves name them
+            return Evaluation(got.totals, None if got.parts is None else got.parts[:, seats])
+
+        result = search(moves, evaluate_plan, rng, budget,
                         moves_per_step=int(params.get("moves_per_step", 3)),
                         confidence=float(params.get("confidence", 0.9)),
                         maximise=catalogue_metric(primary).direction != LOWER, progress=show)
@@ -87,6 +92,7 @@ def optimise(world: World, seats: Sequence[int], params: dict[str, Any], rng: np
     difference = result.in_sample_difference
     info = {**start.info, "optimised": True, "start": start_name, "start_params": start_params, "primary": primary,
             "search_replications": len(result.values), "evaluations": result.evaluations,
+            "proposals_screened": result.screened,
             # null when the primary metric is undefined on a search replication (then no step is accepted either)
             "in_sample_difference": difference if math.isfinite(difference) else None,
             "in_sample_relative_difference": difference / abs(start_mean)

@@ -1,18 +1,31 @@
-"""Searching plans by their simulated outcome: stochastic local search with common random numbers (issue 15 core).
+"""Searching plans by their simulated outcome: screened boundary moves, confirmed on replications of their own.
 
-The method is a stochastic local search over feasible plans in the spirit of COMPASS (Hong, L. J. and Nelson, B. L.
-(2006), "Discrete optimization via simulation using COMPASS", Operations Research 54(1): 115-129): from the current
-plan, propose a neighbouring plan (a feasible boundary move, `moves.PlanMoves`; a few of them once single moves are
-exhausted), simulate it on the same fixed set of search replications as the current plan (common random numbers),
-and accept it only on a statistical rule: the one-sided lower confidence bound of the paired mean improvement must
-be above zero. One lucky replication is therefore not enough to move, and with common random numbers the paired
-differences are far less noisy than the runs themselves; but each proposal is tested on its own (at confidence 0.9
-about one neutral proposal in ten still passes), so the plan found is re-evaluated on fresh replications. The
-evaluation budget is a count of plan evaluations, so the search is deterministic for a seed. As in COMPASS, every
-simulated plan is remembered, and a plan is left only for one that is shown better on the same replications; a plan
-whose whole single-move neighbourhood has been simulated without a better one is a local optimum, and the search
-then tries compound moves. Every accepted step is recorded with the difference it made and the bound it was accepted
-on (in-sample, biased by selection).
+The method is a stochastic local search over feasible plans with common random numbers (COMPASS: Hong, L. J. and
+Nelson, B. L. (2006), "Discrete optimization via simulation using COMPASS", Operations Research 54(1): 115-129):
+from the current plan, propose neighbouring plans (feasible boundary moves, `moves.PlanMoves`; a few of them once
+single moves are exhausted), simulate them on the same replications as the current plan, and move only on a
+statistical rule, the one-sided lower confidence bound of the paired mean improvement above zero.
+
+Two things make it work at national scale, where one boundary unit holds a few of ten thousand accounts:
+
+- **Many moves per simulation (screening).** The primary metrics that add up over accounts (revenue, the coverage
+  gap) add up over the seats that own them, and with counter-based draws keyed by account and seat a move changes
+  the outcome of its own seats only. So a batch of moves that touch pairwise different seats is played in one
+  simulated plan, and each move is judged on its own seats' paired difference: one simulation screens dozens of
+  moves. This is group screening (Bettonvil, B. and Kleijnen, J. P. C. (1997), "Searching for important factors in
+  simulation models with many factors: sequential bifurcation", European Journal of Operational Research 96(1):
+  180-194) made exact by the seat structure. For a metric that does not add up over seats, a batch is one proposal.
+- **Confirmation on other replications (split sample).** The moves that pass the screen are the best of many noisy
+  estimates, so their screening gain is biased upward (the winner's curse). They are therefore applied together and
+  the combined plan is kept only when its paired gain on a second, separate set of replications passes the same
+  rule. A step is recorded with the difference it made on those confirmation replications, which are also what the
+  in-sample difference is measured on; the run re-evaluates the result on fresh replications besides.
+
+The neighbourhoods grow as in variable neighbourhood search (Mladenovic, N. and Hansen, P. (1997), "Variable
+neighborhood search", Computers & Operations Research 24(11): 1097-1100): every single move of the current plan is
+screened once, in an order drawn from the search's stream; when all have been and none is confirmed, proposals of
+two moves (a swap, a chain), then more, up to `moves_per_step`. The evaluation budget is a count of plan
+evaluations, so the search is deterministic for a seed; a plan is never simulated twice on the same replications.
 
 This module is the search loop on arrays; it takes the evaluator as a function so that it can be tested on synthetic
 objectives with a known best. `policy` wires it to the engine (`evaluate`).
@@ -30,15 +43,31 @@ from scipy import stats
 from simulator.optimise.moves import Move, PlanMoves
 
 MAX_REPEATS = 200  # compound moves in a row that reach no new plan before a neighbourhood counts as exhausted
-Evaluator = Callable[[np.ndarray], np.ndarray]  # plan (unit -> seat) -> primary metric per search replication
+SCREEN, CONFIRM = 0, 1  # the two sets of search replications
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A plan's primary metric on one set of search replications.
+
+    `totals` is the metric per replication; `parts` (replications x seats), when the metric adds up over accounts,
+    is each seat's share of it (the accounts the seat owns in the plan), and the parts add up to the totals.
+    """
+
+    totals: np.ndarray
+    parts: np.ndarray | None = None
+
+
+Evaluator = Callable[[np.ndarray, int], "Evaluation | np.ndarray"]  # (plan, SCREEN or CONFIRM) -> its evaluation
 
 
 @dataclass
 class Step:
     """An accepted change: its moves, the difference it made and the bound it was accepted on.
 
-    `difference` is the paired mean of new minus old in the metric (negative for a metric where lower is better);
-    `lower_bound` is the one-sided lower confidence bound of the improvement, above zero for every accepted step.
+    `difference` is the paired mean of new minus old in the metric on the confirmation replications (negative for
+    a metric where lower is better); `lower_bound` is the one-sided lower confidence bound of the improvement
+    there, above zero for every accepted step.
     """
 
     moves: list[Move]
@@ -51,14 +80,15 @@ class SearchResult:
     """The best plan found, how it got there and what it cost."""
 
     assignment: np.ndarray
-    values: np.ndarray  # the primary metric of the final plan on the search replications
+    values: np.ndarray  # the primary metric of the final plan on the confirmation replications
     start_values: np.ndarray
     steps: list[Step] = field(default_factory=list)
     evaluations: int = 0
+    screened: int = 0  # proposals screened
 
     @property
     def in_sample_difference(self) -> float:
-        """Mean difference of the plan found from the start on the search replications (biased by selection)."""
+        """Mean difference of the plan found from the start on the search's replications (biased by selection)."""
         return float(np.mean(self.values - self.start_values))
 
 
@@ -77,72 +107,131 @@ def lower_bound(differences: np.ndarray, confidence: float) -> float:
 def search(moves: PlanMoves, evaluate: Evaluator, rng: np.random.Generator, evaluations: int,
            moves_per_step: int = 3, confidence: float = 0.9, maximise: bool = True,
            progress: Callable[[int, SearchResult], None] | None = None) -> SearchResult:
-    """Improve the plan in `moves` by accepted steps, spending at most `evaluations` plan evaluations.
-
-    The neighbourhoods grow as in variable neighbourhood search (Mladenovic, N. and Hansen, P. (1997), "Variable
-    neighborhood search", Computers & Operations Research 24(11): 1097-1100): from the current plan every feasible
-    single move is tried once, in an order drawn from `rng`, until one is accepted (first improvement), and the
-    neighbourhood of the new plan is drawn afresh; when every single move has been tried and none accepted, plans
-    two moves away (a swap, a chain) are drawn at random, then three, up to `moves_per_step`; a neighbourhood counts
-    as exhausted after `MAX_REPEATS` draws in a row that reach no new plan. A plan already simulated is never
-    simulated again: its values are remembered (they are the same replications). The search ends when the budget is
-    spent, or at a plan no neighbourhood up to `moves_per_step` moves improves (a local optimum).
+    """Improve the plan in `moves` by confirmed steps, spending at most `evaluations` plan evaluations.
 
     Args:
         moves: the feasible moves of the starting plan (changed in place as steps are accepted).
-        evaluate: simulates a plan on the fixed search replications; returns one primary value per replication.
-        rng: the search's own named stream (the order neighbours are tried in).
-        evaluations: plan evaluations to spend, the start's included.
-        moves_per_step: the largest neighbourhood, in boundary moves.
-        confidence: a proposal is accepted when the one-sided lower bound of its paired gain at this confidence
-            is above zero.
+        evaluate: simulates a plan on the screening or the confirmation replications (`SCREEN`, `CONFIRM`); returns
+            an `Evaluation` (or the totals alone, for a metric that does not add up over seats).
+        rng: the search's own named stream (the order proposals are drawn in).
+        evaluations: plan evaluations to spend (one plan on one set of replications each), the start's included.
+        moves_per_step: the largest proposal, in boundary moves.
+        confidence: a proposal passes the screen, and a combined step is confirmed, when the one-sided lower bound
+            of its paired gain at this confidence is above zero.
         maximise: larger primary values are better (False: smaller are).
         progress: called after every evaluation with the count so far and the current result.
     """
     sign = 1.0 if maximise else -1.0
-    seen: dict[bytes, np.ndarray] = {}
+    seen: dict[tuple[bytes, int], Evaluation] = {}
     start = moves.assignment.copy()
     result = SearchResult(start.copy(), np.empty(0), np.empty(0))
 
-    def values_of(plan: np.ndarray) -> np.ndarray:
-        key = plan.tobytes()
+    def values_of(plan: np.ndarray, sample: int) -> Evaluation:
+        key = (plan.tobytes(), sample)
         if key not in seen:
-            seen[key] = np.asarray(evaluate(plan.copy()), dtype=float)
+            got = evaluate(plan.copy(), sample)
+            seen[key] = got if isinstance(got, Evaluation) else Evaluation(np.asarray(got, dtype=float))
             result.evaluations += 1
             if progress is not None:
                 progress(result.evaluations, result)
         return seen[key]
 
-    current = values_of(start)
-    result.values, result.start_values = current.copy(), current.copy()
+    screen, confirm = values_of(start, SCREEN), values_of(start, CONFIRM)
+    result.values, result.start_values = confirm.totals.copy(), confirm.totals.copy()
+    additive = screen.parts is not None
     size, untried, repeats = 1, single_moves(moves, rng), 0
+    tried: set[Move] = set()  # single moves screened (and not confirmed) while their seats stayed as they are
+    pending: list[list[Move]] = []  # proposals that passed the screen, on pairwise disjoint seats, to confirm
     while result.evaluations < evaluations:
-        if size == 1 and untried:
-            applied = untried.pop()
-            trial = _after(moves, applied)
-        elif size == 1 or repeats >= MAX_REPEATS:  # this neighbourhood is exhausted: a larger one
-            if size >= moves_per_step:
+        last = result.evaluations + 1 >= evaluations  # one evaluation left: confirm what passed, if anything did
+        full = len(_seats(pending)) >= max(2, moves.problem.n_seats // 2) or (pending and not additive)
+        batch = [] if last or full else \
+            _batch(moves, size, untried, rng, additive, pending) if size == 1 or repeats < MAX_REPEATS else []
+        if batch:
+            trial, _ = _after(moves, [move for proposal in pending + batch for move in proposal])
+            if (trial.assignment.tobytes(), SCREEN) in seen:
+                repeats += 1  # a plan already screened
+                continue
+            repeats = 0
+            screened = values_of(trial.assignment, SCREEN)
+            result.screened += len(batch)
+            tried.update(proposal[0] for proposal in batch if len(proposal) == 1)
+            pending += [proposal for proposal in batch
+                        if lower_bound(sign * _gain(screened, screen, proposal, additive), confidence) > 0]
+            continue
+        if not pending:
+            if last or size >= moves_per_step:
                 break  # a local optimum for every neighbourhood up to moves_per_step moves
             size, repeats = size + 1, 0
             continue
-        else:
-            trial = PlanMoves(moves.problem, moves.assignment.copy(), moves.reference, moves.budget)
-            applied = compound_move(trial, size, rng)
-            if applied is None or trial.assignment.tobytes() in seen:
-                repeats += 1  # no such move from here, or a plan already simulated
-                continue
-            repeats = 0
-        values = values_of(trial.assignment)
-        differences = sign * (values - current)
-        bound = lower_bound(differences, confidence)
-        if bound > 0:
-            for move in applied:
-                moves.apply(move)
-            result.steps.append(Step(applied, float(np.mean(values - current)), bound))
-            current = values
-            result.assignment, result.values = moves.assignment.copy(), current.copy()
-            size, untried, repeats = 1, single_moves(moves, rng), 0
+        chosen, applied = _after(moves, [move for proposal in pending for move in proposal])
+        pending = []
+        confirmed = values_of(chosen.assignment, CONFIRM)
+        bound = lower_bound(sign * (confirmed.totals - confirm.totals), confidence)
+        if bound <= 0:
+            continue
+        for move in applied:
+            moves.apply(move)
+        result.steps.append(Step(applied, float(np.mean(confirmed.totals - confirm.totals)), bound))
+        confirm = confirmed
+        result.assignment, result.values = moves.assignment.copy(), confirm.totals.copy()
+        changed = _seats([applied])  # a move between other seats would screen as it did: not again
+        tried = {move for move in tried if not {move[1], move[2]} & changed}
+        size, untried, repeats = 1, [single for single in single_moves(moves, rng) if single[0] not in tried], 0
+        if result.evaluations < evaluations:
+            screen = values_of(moves.assignment, SCREEN)  # the new plan's screening baseline
     return result
+
+
+def _seats(proposals: list[list[Move]]) -> set[int]:
+    """The seats a list of proposals touches (donors and receivers)."""
+    return {seat for proposal in proposals for move in proposal for seat in move[1:]}
+
+
+def _gain(screened: Evaluation, current: Evaluation, proposal: list[Move], additive: bool) -> np.ndarray:
+    """Paired differences of a proposal on the screening replications: on its own seats when the metric adds up."""
+    if not additive:
+        return screened.totals - current.totals
+    seats = sorted(_seats([proposal]))
+    return screened.parts[:, seats].sum(axis=1) - current.parts[:, seats].sum(axis=1)
+
+
+def _batch(moves: PlanMoves, size: int, untried: list[list[Move]], rng: np.random.Generator,
+           additive: bool, pending: list[list[Move]]) -> list[list[Move]]:
+    """Proposals to screen together: untried single moves (size 1) or drawn compound moves, on pairwise disjoint seats.
+
+    Without a metric that adds up over seats, a batch is one proposal. The seats of `pending` proposals are taken,
+    and the batch is feasible together with them: each proposal is carried out on a copy after the ones before it,
+    and one that no longer fits is left for a later batch.
+    """
+    trial, _ = _after(moves, [move for proposal in pending for move in proposal])
+    taken = _seats(pending)
+    batch: list[list[Move]] = []
+    left: list[list[Move]] = []
+    draws = 0
+    while (untried if size == 1 else draws < max(1, moves.problem.n_seats // size)) and (additive or not batch):
+        if size == 1:
+            proposal = untried.pop()
+        else:
+            draws += 1
+            probe = PlanMoves(moves.problem, moves.assignment.copy(), moves.reference, moves.budget)
+            proposal = compound_move(probe, size, rng) or []
+            if not proposal:
+                continue
+        seats = _seats([proposal])
+        fits = not seats & taken
+        if fits:
+            probe, applied = _after(trial, proposal)
+            fits = len(applied) == len(proposal)
+        if not fits:
+            if size == 1:
+                left.append(proposal)
+            continue
+        trial = probe
+        batch.append(proposal)
+        taken |= seats
+    untried.extend(reversed(left))  # still to screen, in their drawn order
+    return batch
 
 
 def single_moves(moves: PlanMoves, rng: np.random.Generator) -> list[list[Move]]:
@@ -174,9 +263,15 @@ def compound_move(trial: PlanMoves, size: int, rng: np.random.Generator) -> list
     return applied
 
 
-def _after(moves: PlanMoves, applied: list[Move]) -> PlanMoves:
-    """A copy of `moves` with `applied` carried out."""
+def _after(moves: PlanMoves, proposed: list[Move]) -> tuple[PlanMoves, list[Move]]:
+    """A copy of `moves` with the `proposed` moves carried out in turn, and the moves it carried out.
+
+    A proposed move that no longer fits after the ones before it is skipped.
+    """
     trial = PlanMoves(moves.problem, moves.assignment.copy(), moves.reference, moves.budget)
-    for move in applied:
-        trial.apply(move)
-    return trial
+    applied = []
+    for move in proposed:
+        if trial.feasible(*move):
+            trial.apply(move)
+            applied.append(move)
+    return trial, applied

@@ -96,8 +96,9 @@ def search_lines(findings: Findings, sweep_point: int = 0) -> list[str]:
         shown = format_relative(relative) if relative is not None and metric(key).relative else \
             format_difference(key, search["in_sample_difference"])
         steps = f"{search['steps']} step" + ("" if search["steps"] == 1 else "s")
-        lines.append(f"{policy} searched {search['evaluations']} plans on {search['search_replications']} "
-                     f"replications of its own and kept {steps}: in-sample {shown} in "
+        screened = f", screening {search['proposals_screened']} moves" if "proposals_screened" in search else ""
+        lines.append(f"{policy} searched {search['evaluations']} plans on two sets of {search['search_replications']} "
+                     f"replications of its own (screen, then confirm{screened}) and kept {steps}: in-sample {shown} in "
                      f"{in_sentence(metric(key).label)} over {search['start']} (biased in its favour: it is the best "
                      "of what the search tried).")
         for other in search["compare_with"]:
