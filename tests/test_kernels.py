@@ -145,6 +145,30 @@ def test_kernel_cache_falls_back_to_a_user_folder_in_a_read_only_install(tmp_pat
                 path.chmod(path.stat().st_mode | 0o200)  # let pytest clean up
 
 
+def test_the_kernel_cache_is_stamped_with_every_source_the_kernels_are_compiled_from(tmp_path):
+    """An edit to a module a kernel calls into (not only the kernel's own file) invalidates the kernels' disk cache."""
+    import shutil
+
+    from simulator.engine import jitcache
+    from simulator.engine.kernels import play_day
+
+    shutil.copytree(ROOT / "simulator", tmp_path / "simulator", ignore=shutil.ignore_patterns("__pycache__"))
+    sources = {path.relative_to(tmp_path).as_posix() for path in jitcache.kernel_sources(tmp_path)}
+    assert {"simulator/engine/kernels.py", "simulator/engine/visits.py", "simulator/world/geography.py"} <= sources
+    assert "simulator/engine/run.py" not in sources  # the SimPy side is not compiled
+    stamps = [jitcache.source_stamp(tmp_path)]
+    assert stamps[0] == jitcache.source_stamp(ROOT)  # paths are relative: the same sources give the same stamp
+    for edited in ("simulator/engine/visits.py", "simulator/world/geography.py", "simulator/report/__init__.py"):
+        with open(tmp_path / edited, "a", encoding="utf-8") as file:
+            file.write("\n# edited\n")
+        stamps.append(jitcache.source_stamp(tmp_path))
+    assert len(set(stamps[:3])) == 3  # a callee of play_day, a module whose constants it folds in
+    assert stamps[3] == stamps[2]  # the report is not compiled into any kernel: the cache stays
+    if os.environ.get("NUMBA_DISABLE_JIT") != "1":  # the stamp numba stores beside play_day is this one
+        locator = play_day._cache._impl.locator
+        assert type(locator) in jitcache.LOCATORS and locator.get_source_stamp() == stamps[0]
+
+
 def test_stretches_between_workforce_events_change_nothing():
     """Playing the days between workforce events in one call gives the tables of ticking every day.
 
