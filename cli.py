@@ -213,7 +213,8 @@ def align(ctx: click.Context, scenario_file: Path, policy_name: str, as_json: bo
     for step in report.get("steps", []):  # optimise: what it changed, and on what evidence
         moved = ", ".join(f"{m['unit_id']} {m['from']} -> {m['to']}" for m in step["moves"])
         click.echo(f"  accepted: {moved} (simulated {format_difference(report['primary'], step['difference'])}, "
-                   f"improvement at least {format_difference(report['primary'], step['lower_bound']).lstrip('+')})")
+                   f"improvement at least {format_difference(report['primary'], step['lower_bound']).lstrip('+')} "
+                   f"at {step['confidence']:.1%} confidence)")
     if report["splits"]:
         click.echo(f"  units split at account level: {', '.join(s['unit_id'] for s in report['splits'])}")
 

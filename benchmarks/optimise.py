@@ -36,7 +36,8 @@ def main() -> None:
     # the interval must clear zero on the better side: above it for revenue, below it for a gap
     better = row["ci_low"] > 0 if metric(primary).direction == HIGHER else row["ci_high"] < 0
     print(f"optimise: {search['evaluations']} plans x {search['search_replications']} search replications "
-          f"({search['proposals_screened']} moves screened), {search['steps']} steps kept; then "
+          f"({search['proposals_screened']} moves screened), {search['steps']} of {search['confirmations']} steps "
+          f"tried kept; then "
           f"{result.replications} fresh replications")
     print(f"wall time:            {wall:.1f} s   target <= {WALL_TARGET:.0f} s: "
           f"{'met' if wall <= WALL_TARGET else 'NOT met'}")

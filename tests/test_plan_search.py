@@ -4,6 +4,7 @@ import itertools
 
 import numpy as np
 
+import simulator.optimise.search as plan_search
 from simulator.optimise.moves import PlanMoves
 from simulator.optimise.search import Evaluation, lower_bound, search
 from simulator.partition import Problem, solve
@@ -109,3 +110,39 @@ def test_moves_on_different_seats_are_screened_together_and_judged_on_their_own_
         assert step.lower_bound > 0
         touched = [{donor, receiver} for _, donor, receiver in step.moves]
         assert all(not a & b for i, a in enumerate(touched) for b in touched[i + 1:])
+
+
+def _null_world(seed, rows=6, cols=6, seats=6):
+    """Six seats on a 6 x 6 grid where every plan is worth the same: a seat's outcome is noise keyed by its units."""
+    n = rows * cols
+    problem = Problem(np.ones(n), np.zeros((n, seats)), grid(rows, cols), np.full(seats, n / seats), 0.35,
+                      np.array([0, 5, 15, 20, 30, 35]), {})
+    common = np.random.default_rng(seed).normal(0, 5, (2, REPLICATIONS, seats))
+
+    def evaluate(plan, sample):
+        parts = common[sample].copy()
+        for seat in range(seats):
+            key = np.packbits(plan == seat).tolist()
+            parts[:, seat] += np.random.default_rng([seed, seat, sample, *key]).normal(0, 0.3, REPLICATIONS)
+        return Evaluation(parts.sum(axis=1), parts)
+
+    return problem, evaluate
+
+
+def test_where_no_plan_is_better_the_search_keeps_almost_no_step(monkeypatch):
+    # alpha-investing at alpha 0.1: the expected number of steps kept that change nothing is at most
+    # 0.1 x (steps kept + 0.9), about 0.1 a search here, however many confirmations each search tries
+    def kept():
+        steps = confirmations = 0
+        for seed in range(40):
+            problem, evaluate = _null_world(seed)
+            result = search(PlanMoves(problem, solve(problem).assignment.copy()), evaluate,
+                            np.random.default_rng(seed), evaluations=100)
+            steps, confirmations = steps + len(result.steps), confirmations + result.confirmations
+        return steps, confirmations
+
+    steps, confirmations = kept()
+    assert confirmations >= 200 and steps <= 4, (steps, confirmations)  # 2 kept of 291 tried
+    monkeypatch.setattr(plan_search, "investment", lambda wealth: 0.1)  # each confirmation at a fixed 10% instead
+    steps, confirmations = kept()
+    assert steps >= 8, (steps, confirmations)  # about one in ten: 15 kept of 214 tried

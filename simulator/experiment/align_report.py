@@ -16,7 +16,7 @@ from simulator.streams import Streams
 from simulator.world import World, build_world
 
 SEARCH_KEYS = ("moves_spent", "move_budget_hit", "time_limit_hit")  # a policy's search effort, where it reports one
-OPTIMISE_KEYS = ("start", "primary", "search_replications", "evaluations", "proposals_screened",
+OPTIMISE_KEYS = ("start", "primary", "search_replications", "evaluations", "proposals_screened", "confirmations",
                  "in_sample_difference", "in_sample_relative_difference", "disruption_share", "disruption_budget",
                  "start_over_disruption_budget", "steps")
 

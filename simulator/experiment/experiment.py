@@ -254,7 +254,8 @@ def search_record(scenario: Scenario, info: dict) -> dict:
     against += [spec.key for spec in scenario.policies if spec.name == "as_is"][:1]
     return {"start": info["start"], "compare_with": against, "primary": info["primary"],
             "search_replications": info["search_replications"], "evaluations": info["evaluations"],
-            "proposals_screened": info["proposals_screened"], "steps": len(info["steps"]),
+            "proposals_screened": info["proposals_screened"], "confirmations": info["confirmations"],
+            "steps": len(info["steps"]),
             "in_sample_difference": info["in_sample_difference"],
             "in_sample_relative_difference": info["in_sample_relative_difference"],
             "moves": [{**move, "step": number, "difference": step["difference"]}

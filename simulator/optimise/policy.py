@@ -86,13 +86,14 @@ def optimise(world: World, seats: Sequence[int], params: dict[str, Any], rng: np
                         maximise=catalogue_metric(primary).direction != LOWER, progress=show)
     unit_id, rep_id = world.units["unit_id"].astype(str).to_numpy(), world.reps["rep_id"].astype(str).to_numpy()
     steps = [{"moves": [{"unit_id": unit_id[u], "from": rep_id[seats[a]], "to": rep_id[seats[b]]}
-                        for u, a, b in step.moves], "difference": step.difference, "lower_bound": step.lower_bound}
+                        for u, a, b in step.moves], "difference": step.difference, "lower_bound": step.lower_bound,
+              "confidence": step.confidence}
              for step in result.steps]
     start_mean = float(np.mean(result.start_values))
     difference = result.in_sample_difference
     info = {**start.info, "optimised": True, "start": start_name, "start_params": start_params, "primary": primary,
             "search_replications": len(result.values), "evaluations": result.evaluations,
-            "proposals_screened": result.screened,
+            "proposals_screened": result.screened, "confirmations": result.confirmations,
             # null when the primary metric is undefined on a search replication (then no step is accepted either)
             "in_sample_difference": difference if math.isfinite(difference) else None,
             "in_sample_relative_difference": difference / abs(start_mean)

@@ -6,7 +6,7 @@ from the current plan, propose neighbouring plans (feasible boundary moves, `mov
 single moves are exhausted), simulate them on the same replications as the current plan, and move only on a
 statistical rule, the one-sided lower confidence bound of the paired mean improvement above zero.
 
-Two things make it work at national scale, where one boundary unit holds a few of ten thousand accounts:
+Three things make it work at national scale, where one boundary unit holds a few of ten thousand accounts:
 
 - **Many moves per simulation (screening).** The primary metrics that add up over accounts (revenue, the coverage
   gap) add up over the seats that own them, and with counter-based draws keyed by account and seat a move changes
@@ -20,6 +20,16 @@ Two things make it work at national scale, where one boundary unit holds a few o
   the combined plan is kept only when its paired gain on a second, separate set of replications passes the same
   rule. A step is recorded with the difference it made on those confirmation replications, which are also what the
   in-sample difference is measured on; the run re-evaluates the result on fresh replications besides.
+- **A budget for false steps (alpha-investing).** A search tries many confirmations, so a fixed level for each
+  (10%) would keep about one step in ten of those that change nothing: on the national world, where no move makes
+  a difference the replications can show, such a rule kept two steps that did not hold on fresh replications. The
+  confirmations are therefore tested sequentially under alpha-investing (Foster, D. P. and Stine, R. A. (2008),
+  "alpha-investing: a procedure for sequential control of expected false discoveries", Journal of the Royal
+  Statistical Society B 70(2): 429-444): the search starts with a wealth of alpha (1 - `confidence`) times
+  1 - alpha, tests each confirmation at a level costing half its wealth, loses that cost when the step fails and
+  earns alpha when it is kept. The expected number of kept steps that do not improve the plan is then at most alpha
+  times (the expected number kept, plus 1 - alpha), however many are tried: a search that finds real gains keeps
+  the power to find more, one that finds only noise runs out of wealth and ends where it started.
 
 The neighbourhoods grow as in variable neighbourhood search (Mladenovic, N. and Hansen, P. (1997), "Variable
 neighborhood search", Computers & Operations Research 24(11): 1097-1100): every single move of the current plan is
@@ -67,12 +77,13 @@ class Step:
 
     `difference` is the paired mean of new minus old in the metric on the confirmation replications (negative for
     a metric where lower is better); `lower_bound` is the one-sided lower confidence bound of the improvement
-    there, above zero for every accepted step.
+    there at `confidence`, the level alpha-investing tested the step at, above zero for every accepted step.
     """
 
     moves: list[Move]
     difference: float
     lower_bound: float
+    confidence: float
 
 
 @dataclass
@@ -85,6 +96,7 @@ class SearchResult:
     steps: list[Step] = field(default_factory=list)
     evaluations: int = 0
     screened: int = 0  # proposals screened
+    confirmations: int = 0  # combined steps tested on the confirmation replications (kept or not)
 
     @property
     def in_sample_difference(self) -> float:
@@ -116,12 +128,14 @@ def search(moves: PlanMoves, evaluate: Evaluator, rng: np.random.Generator, eval
         rng: the search's own named stream (the order proposals are drawn in).
         evaluations: plan evaluations to spend (one plan on one set of replications each), the start's included.
         moves_per_step: the largest proposal, in boundary moves.
-        confidence: a proposal passes the screen, and a combined step is confirmed, when the one-sided lower bound
-            of its paired gain at this confidence is above zero.
+        confidence: a proposal passes the screen when the one-sided lower bound of its paired gain at this
+            confidence is above zero; 1 - confidence is the alpha of the confirmations' alpha-investing.
         maximise: larger primary values are better (False: smaller are).
         progress: called after every evaluation with the count so far and the current result.
     """
     sign = 1.0 if maximise else -1.0
+    alpha = 1.0 - confidence
+    wealth = alpha * (1.0 - alpha)  # alpha-investing: W(0) = alpha * eta, eta = 1 - alpha
     seen: dict[tuple[bytes, int], Evaluation] = {}
     start = moves.assignment.copy()
     result = SearchResult(start.copy(), np.empty(0), np.empty(0))
@@ -167,12 +181,16 @@ def search(moves: PlanMoves, evaluate: Evaluator, rng: np.random.Generator, eval
         chosen, applied = _after(moves, [move for proposal in pending for move in proposal])
         pending = []
         confirmed = values_of(chosen.assignment, CONFIRM)
-        bound = lower_bound(sign * (confirmed.totals - confirm.totals), confidence)
+        level = investment(wealth)
+        bound = lower_bound(sign * (confirmed.totals - confirm.totals), 1.0 - level)
+        result.confirmations += 1
         if bound <= 0:
+            wealth -= level / (1.0 - level)  # the cost of a test that found nothing
             continue
+        wealth += alpha  # the payout of a kept step
         for move in applied:
             moves.apply(move)
-        result.steps.append(Step(applied, float(np.mean(confirmed.totals - confirm.totals)), bound))
+        result.steps.append(Step(applied, float(np.mean(confirmed.totals - confirm.totals)), bound, 1.0 - level))
         confirm = confirmed
         result.assignment, result.values = moves.assignment.copy(), confirm.totals.copy()
         changed = _seats([applied])  # a move between other seats would screen as it did: not again
@@ -181,6 +199,14 @@ def search(moves: PlanMoves, evaluate: Evaluator, rng: np.random.Generator, eval
         if result.evaluations < evaluations:
             screen = values_of(moves.assignment, SCREEN)  # the new plan's screening baseline
     return result
+
+
+def investment(wealth: float) -> float:
+    """The level of the next confirmation under alpha-investing: its cost, level / (1 - level), is half the wealth.
+
+    Spending a share of what is left, never all of it, keeps the search able to test until its budget is spent.
+    """
+    return (wealth / 2.0) / (1.0 + wealth / 2.0)
 
 
 def _seats(proposals: list[list[Move]]) -> set[int]:

@@ -96,6 +96,8 @@ def search_lines(findings: Findings, sweep_point: int = 0) -> list[str]:
         shown = format_relative(relative) if relative is not None and metric(key).relative else \
             format_difference(key, search["in_sample_difference"])
         steps = f"{search['steps']} step" + ("" if search["steps"] == 1 else "s")
+        if "confirmations" in search:
+            steps += f" of {search['confirmations']} tried"
         screened = f", screening {search['proposals_screened']} moves" if "proposals_screened" in search else ""
         lines.append(f"{policy} searched {search['evaluations']} plans on two sets of {search['search_replications']} "
                      f"replications of its own (screen, then confirm{screened}) and kept {steps}: in-sample {shown} in "
