@@ -114,6 +114,10 @@ def test_align_json_lists_every_accepted_step_with_its_difference(tmp_path):
         assert all({"unit_id", "from", "to"} <= set(move) for move in step["moves"])
     assert report["in_sample_difference"] == pytest.approx(sum(step["difference"] for step in report["steps"]),
                                                            rel=1e-9)
+    assert 0 < report["confirmations"] and all(0.5 < step["confidence"] < 1 for step in report["steps"])
+    text = CliRunner().invoke(main, ["align", str(path), "--policy", "optimise"])  # the same steps, for people
+    assert text.exit_code == 0, text.output
+    assert text.output.count("  accepted: ") == len(report["steps"]) and "% confidence)" in text.output
 
 
 @pytest.mark.parametrize(("params", "overrides", "expected"), [
