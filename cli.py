@@ -12,12 +12,11 @@ from pathlib import Path
 import click
 
 from simulator.calibration import calibrate as calibrate_scenario
-from simulator.catalogue import format_difference
 from simulator.experiment.align_report import align_report, write_alignment
 from simulator.experiment.executors import EXECUTORS, ExecutorError
 from simulator.experiment.experiment import ExperimentResult, run_experiment
 from simulator.experiment.run_folder import RunFolderError
-from simulator.experiment.terminal import render
+from simulator.experiment.terminal import render, render_alignment
 from simulator.policies.balanced import PolicyError
 from simulator.report import build_report
 from simulator.scenario import Scenario, ScenarioError, load_scenario, scenario_json_schema
@@ -203,20 +202,7 @@ def align(ctx: click.Context, scenario_file: Path, policy_name: str, as_json: bo
     if as_json:
         click.echo(json.dumps(report, indent=2, default=float))
         return
-    for key, value in report.items():
-        if key in ("seats_missing", "splits", "steps"):
-            continue
-        click.echo(f"{key:<28} {value:,.0f}" if isinstance(value, float) and abs(value) >= 1000
-                   else f"{key:<28} {value:,.4f}" if isinstance(value, float) else f"{key:<28} {value}")
-    for seat in report["seats_missing"]:
-        click.echo(f"  misses tolerance: {seat['rep_id']} {seat['deviation']:+.1%}")
-    for step in report.get("steps", []):  # optimise: what it changed, and on what evidence
-        moved = ", ".join(f"{m['unit_id']} {m['from']} -> {m['to']}" for m in step["moves"])
-        click.echo(f"  accepted: {moved} (simulated {format_difference(report['primary'], step['difference'])}, "
-                   f"improvement at least {format_difference(report['primary'], step['lower_bound']).lstrip('+')} "
-                   f"at {step['confidence']:.1%} confidence)")
-    if report["splits"]:
-        click.echo(f"  units split at account level: {', '.join(s['unit_id'] for s in report['splits'])}")
+    click.echo(render_alignment(report), nl=False)
 
 
 @main.command()

@@ -235,7 +235,7 @@ def format_level(key: str, value: float | None, half_width: float | None = None)
     if unit == "money":
         text = _money(value)
     elif unit == "share":
-        text = _unsigned_zero(f"{value * 100:,.1f}%")
+        text = format_share(value)
     else:
         text = _plain(unit, value, sign=False)
     if half_width is not None and math.isfinite(half_width) and half_width > 0:
@@ -255,6 +255,13 @@ def format_difference(key: str, difference: float | None) -> str:
     if unit == "share":
         return _unsigned_zero(f"{difference * 100:+,.1f} pp")
     return _plain(unit, difference, sign=True)
+
+
+def format_share(fraction: float | None) -> str:
+    """A share (a tolerance, a budget, a level of a share metric): 12.5%."""
+    if fraction is None or not math.isfinite(fraction):
+        return "n/a"
+    return _unsigned_zero(f"{fraction * 100:,.1f}%")
 
 
 def format_relative(fraction: float | None) -> str:

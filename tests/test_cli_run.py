@@ -1,4 +1,5 @@
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -6,6 +7,7 @@ import yaml
 from click.testing import CliRunner
 
 from cli import main
+from simulator.catalogue import format_level, metric
 from tests.conftest import SCENARIOS
 
 REQUIRED_METRICS = {"revenue", "share_rep_quarters_at_quota", "median_attainment", "coverage_gap",
@@ -73,3 +75,18 @@ def test_run_with_bad_world_file_is_one_clear_message(tmp_path):
     assert "accounts.csv: line 3: owner: unknown rep 'R9'" in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_align_prints_catalogue_labels_and_writes_the_alignment(tmp_path):
+    path = [p for p in SCENARIOS if p.name == "quickstart.yaml"][0]
+    out = tmp_path / "plan.csv"
+    result = CliRunner().invoke(main, ["align", str(path), "--policy", "balanced", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(CliRunner().invoke(main, ["align", str(path), "--policy", "balanced", "--json"]).output)
+    for key in ("workload_cv", "compactness_hours", "disruption_account_share"):  # a label, never the identifier
+        assert metric(key).label in result.output and key not in result.output
+    assert format_level("workload_max_deviation", report["workload_max_deviation"]) in result.output
+    count = report["territories"]
+    assert f"{report['seats_within_tolerance']} of {count} territories within" in result.output
+    assert f"alignment written to {out.resolve()}" in result.output
+    assert len(pd.read_csv(out)) >= count and not re.search(r"\de[+-]\d", result.output)  # no scientific notation

@@ -13,7 +13,7 @@ import math
 from rich.console import Console
 from rich.markup import escape
 
-from simulator.catalogue import format_relative, in_sentence, metric
+from simulator.catalogue import format_difference, format_level, format_relative, format_share, in_sentence, metric
 from simulator.experiment.experiment import ExperimentResult
 from simulator.report.verdict import Findings, differences_table, levels_table, pairing_line, verdict_lines
 
@@ -82,3 +82,62 @@ def _rounds_sentence(result: ExperimentResult) -> str:
         return f"\nreplicated until one policy was best on {label}: {result.replications} replications"
     return (f"\nstopped at the maximum of {experiment.max_replications} replications before one policy was "
             f"best on {label}")
+
+
+PLAN_METRICS = ("workload_cv", "workload_max_deviation", "potential_cv", "potential_max_deviation",
+                "compactness_hours", "disruption_account_share", "disruption_potential_share")
+
+
+def render_alignment(report: dict) -> str:
+    """`territory-sim align` for people: the plan's metrics by their catalogue labels, then what the policy did."""
+    console = Console(file=io.StringIO(), width=120, color_system=None, highlight=False)
+    count = report["territories"]
+    console.print(f"Plan {report['policy']}: {count} territories, aligned in {report['seconds']:,.1f} s",
+                  markup=False)
+    width = max(len(metric(key).label) for key in PLAN_METRICS)
+    for key in PLAN_METRICS:
+        console.print(f"  {metric(key).label:<{width}}  {format_level(key, report[key])}", markup=False)
+    tightest = f" (the tightest this plan reaches: ±{format_share(report['achievable_tolerance'])})" \
+        if report["seats_missing"] else ""
+    within = f"±{format_share(report['tolerance'])}"
+    console.print(f"{report['seats_within_tolerance']} of {count} territories within {within} of their target"
+                  f"{tightest}; {report['contiguous_territories']} of {count} contiguous.",
+                  markup=False, soft_wrap=True)
+    for seat in report["seats_missing"]:
+        console.print(f"  misses the tolerance: {seat['rep_id']} ({format_relative(seat['deviation'])})",
+                      markup=False)
+    if "moves_spent" in report and "steps" not in report:  # optimise: that was its start's balancing, not its own
+        limits = [text for key, text in (("move_budget_hit", "the move budget ran out"),
+                                         ("time_limit_hit", "the time limit was hit")) if report.get(key)]
+        console.print(f"Balancing search: {report['moves_spent']:,} moves"
+                      + (f" ({' and '.join(limits)})" if limits else "") + ".", markup=False)
+    if "steps" in report:
+        console.print(_search_sentence(report), markup=False, soft_wrap=True)
+    for step in report.get("steps", []):  # optimise: what it changed, and on what evidence
+        moved = ", ".join(f"{m['unit_id']} {m['from']} -> {m['to']}" for m in step["moves"])
+        console.print(f"  accepted: {moved} (simulated {format_difference(report['primary'], step['difference'])}, "
+                      f"improvement at least {format_difference(report['primary'], step['lower_bound']).lstrip('+')}"
+                      f" at {step['confidence']:.1%} confidence)", markup=False, soft_wrap=True)
+    if report["splits"]:
+        console.print(f"  units split at account level: {', '.join(s['unit_id'] for s in report['splits'])}",
+                      markup=False, soft_wrap=True)
+    if "written_to" in report:
+        console.print(f"alignment written to {report['written_to']}", markup=False, soft_wrap=True)
+    return console.file.getvalue()
+
+
+def _search_sentence(report: dict) -> str:
+    """What the `optimise` search spent and kept, and how far its plan is from as-is."""
+    key = report["primary"]
+    relative = report["in_sample_relative_difference"]
+    shown = format_relative(relative) if relative is not None and metric(key).relative else \
+        format_difference(key, report["in_sample_difference"])
+    kept = len(report["steps"])
+    budget = report["disruption_budget"]
+    return (f"Simulated search from {report['start']}: {report['evaluations']:,} plans simulated on two sets of "
+            f"{report['search_replications']} replications (screen, then confirm), {report['proposals_screened']:,} "
+            f"moves screened, {kept} of {report['confirmations']} steps tried kept; in-sample {shown} in "
+            f"{in_sentence(metric(key).label)} over {report['start']} (on the search's own replications). "
+            f"{format_share(report['disruption_share'])} of the measure is assigned "
+            "differently from as-is" + ("." if budget >= 1 else
+                                        f" (budget {format_share(budget)})."))
