@@ -17,14 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from demo import run_shipped  # noqa: E402  (the timed run of a shipped scenario, as the demo benchmark does it)
 
-from simulator.catalogue import HIGHER, format_difference, format_relative, in_sentence, metric  # noqa: E402
+from simulator.catalogue import HIGHER, format_change, in_sentence, metric  # noqa: E402
 
 WALL_TARGET = 600.0
-
-
-def _shown(key: str, absolute: float, relative: float) -> str:
-    """A difference as the report shows it: relative for a money metric, in the metric's own unit otherwise."""
-    return format_relative(relative) if metric(key).relative else format_difference(key, absolute)
 
 
 def main() -> None:
@@ -42,11 +37,11 @@ def main() -> None:
     print(f"wall time:            {wall:.1f} s   target <= {WALL_TARGET:.0f} s: "
           f"{'met' if wall <= WALL_TARGET else 'NOT met'}")
     print(f"in-sample difference: "
-          f"{_shown(primary, search['in_sample_difference'], search['in_sample_relative_difference'])} "
+          f"{format_change(primary, search['in_sample_difference'], search['in_sample_relative_difference'])} "
           f"{in_sentence(metric(primary).label)} over {search['start']} (on the search's own replications)")
-    low = _shown(primary, row["ci_low"], row["relative_ci_low"])
-    high = _shown(primary, row["ci_high"], row["relative_ci_high"])
-    print(f"out-of-sample:        {_shown(primary, row['mean_diff'], row['relative_diff'])} (95% CI {low} to "
+    low = format_change(primary, row["ci_low"], row["relative_ci_low"])
+    high = format_change(primary, row["ci_high"], row["relative_ci_high"])
+    print(f"out-of-sample:        {format_change(primary, row['mean_diff'], row['relative_diff'])} (95% CI {low} to "
           f"{high}) over {result.scenario.baseline_key()}   target: interval clear of zero on the better side: "
           f"{'met' if better else 'NOT met'}")
 

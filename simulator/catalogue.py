@@ -257,6 +257,16 @@ def format_difference(key: str, difference: float | None) -> str:
     return _plain(unit, difference, sign=True)
 
 
+def format_change(key: str, difference: float | None, relative: float | None) -> str:
+    """A difference as people read it: "+0.5%" of revenue, "-1.5 pp" of the coverage gap.
+
+    Relative to the baseline for a `relative` metric (when that is defined), in the metric's own unit otherwise.
+    """
+    if metric(key).relative and relative is not None and math.isfinite(relative):
+        return format_relative(relative)
+    return format_difference(key, difference)
+
+
 def format_share(fraction: float | None) -> str:
     """A share (a tolerance, a budget, a level of a share metric): 12.5%."""
     if fraction is None or not math.isfinite(fraction):

@@ -47,23 +47,24 @@ def kernel_sources(root: Path = ROOT) -> list[Path]:
     return sorted(seen)
 
 
-def source_stamp(root: Path = ROOT) -> str:
-    """One hash of the kernel sources under `root`: their paths (relative to `root`) and contents."""
+def source_stamp(root: Path = ROOT, sources: list[Path] | None = None) -> str:
+    """One hash of the kernel sources under `root` (default: `kernel_sources(root)`): paths (relative) and contents."""
     digest = hashlib.sha256()
-    for path in kernel_sources(root):
+    for path in sources if sources is not None else kernel_sources(root):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
 @functools.lru_cache(maxsize=1)
-def _stamp() -> str:
-    """This installation's stamp, computed once per process (the sources do not change under a running program)."""
-    return source_stamp(ROOT)
+def _kernel_files() -> tuple[Path, ...]:
+    """This installation's kernel sources, found once per process."""
+    return tuple(kernel_sources(ROOT))
 
 
 @functools.lru_cache(maxsize=1)
-def _kernel_files() -> frozenset[Path]:
-    return frozenset(kernel_sources(ROOT))
+def _stamp() -> str:
+    """This installation's stamp, computed once per process (the sources do not change under a running program)."""
+    return source_stamp(ROOT, list(_kernel_files()))
 
 
 def _imports(path: Path) -> list[str]:

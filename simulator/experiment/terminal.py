@@ -13,7 +13,15 @@ import math
 from rich.console import Console
 from rich.markup import escape
 
-from simulator.catalogue import format_difference, format_level, format_relative, format_share, in_sentence, metric
+from simulator.catalogue import (
+    format_change,
+    format_difference,
+    format_level,
+    format_relative,
+    format_share,
+    in_sentence,
+    metric,
+)
 from simulator.experiment.experiment import ExperimentResult
 from simulator.report.verdict import Findings, differences_table, levels_table, pairing_line, verdict_lines
 
@@ -129,9 +137,7 @@ def render_alignment(report: dict) -> str:
 def _search_sentence(report: dict) -> str:
     """What the `optimise` search spent and kept, and how far its plan is from as-is."""
     key = report["primary"]
-    relative = report["in_sample_relative_difference"]
-    shown = format_relative(relative) if relative is not None and metric(key).relative else \
-        format_difference(key, report["in_sample_difference"])
+    shown = format_change(key, report["in_sample_difference"], report["in_sample_relative_difference"])
     kept = len(report["steps"])
     budget = report["disruption_budget"]
     return (f"Simulated search from {report['start']}: {report['evaluations']:,} plans simulated on two sets of "

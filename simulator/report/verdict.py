@@ -16,7 +16,15 @@ import pandas as pd
 from rich.markup import escape
 from rich.table import Table
 
-from simulator.catalogue import NEITHER, format_difference, format_level, format_relative, in_sentence, metric
+from simulator.catalogue import (
+    NEITHER,
+    format_change,
+    format_difference,
+    format_level,
+    format_relative,
+    in_sentence,
+    metric,
+)
 from simulator.stats.compare import NO_CLEAR, compare, level_interval
 
 MOVE_METRIC = "disruption_account_share"
@@ -92,9 +100,7 @@ def search_lines(findings: Findings, sweep_point: int = 0) -> list[str]:
     summary = findings.summary[findings.summary["sweep_point"] == sweep_point]
     for policy, search in findings.searches.get(sweep_point, {}).items():
         key = search["primary"]
-        relative = search["in_sample_relative_difference"]
-        shown = format_relative(relative) if relative is not None and metric(key).relative else \
-            format_difference(key, search["in_sample_difference"])
+        shown = format_change(key, search["in_sample_difference"], search["in_sample_relative_difference"])
         steps = f"{search['steps']} step" + ("" if search["steps"] == 1 else "s")
         if "confirmations" in search:
             steps += f" of {search['confirmations']} tried"
@@ -146,9 +152,8 @@ def _amount(key: str, row: pd.Series, unsigned: bool = False) -> str:
 
 
 def _interval(key: str, row: pd.Series) -> str:
-    if metric(key).relative and math.isfinite(row["relative_ci_low"]):
-        return f"{format_relative(row['relative_ci_low'])} to {format_relative(row['relative_ci_high'])}"
-    return f"{format_difference(key, row['ci_low'])} to {format_difference(key, row['ci_high'])}"
+    return f"{format_change(key, row['ci_low'], row['relative_ci_low'])} to " \
+        f"{format_change(key, row['ci_high'], row['relative_ci_high'])}"
 
 
 def _change(key: str, row: pd.Series) -> str:
