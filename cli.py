@@ -139,7 +139,8 @@ def _print_result(result: ExperimentResult) -> None:
 @main.command()
 @click.argument("scenario_file", type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), help="Results folder (default: the scenario's).")
-@click.option("--replications", type=click.IntRange(min=1), help="Override experiment.replications.")
+@click.option("--replications", type=click.IntRange(min=1),
+              help="Exactly this many replications (with --precision: the first batch).")
 @click.option("--seed", type=click.IntRange(min=0), help="Override experiment.seed.")
 @click.option("--quarters", type=click.IntRange(min=1), help="Override calendar.quarters.")
 @click.option("--executor", type=click.Choice(EXECUTORS), default="local", show_default=True,
@@ -162,8 +163,11 @@ def run(ctx: click.Context, scenario_file: Path, out: Path | None, replications:
     scenario = _load(scenario_file)
     overrides = {"experiment.replications": replications, "experiment.seed": seed, "calendar.quarters": quarters,
                  "experiment.precision": precision, "experiment.max_replications": max_replications}
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    if replications is not None and precision is None and scenario.experiment.select is None:
+        overrides["experiment.precision"] = None  # --replications alone: exactly that many
     try:
-        scenario = scenario.with_overrides(**{k: v for k, v in overrides.items() if v is not None})
+        scenario = scenario.with_overrides(**overrides)
     except ValueError as exc:
         _fail(f"error: the overrides make the scenario invalid: {exc}")
     options = {"executor": executor, "workers": workers, "scheduler": scheduler, "resume": resume,

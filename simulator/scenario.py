@@ -45,6 +45,9 @@ from simulator.schema.world import (
     default_segments,
 )
 from simulator.schema.yaml_guard import MAX_BYTES, YamlLimitError, load_yaml
+from simulator.stats.compare import MIN_CLEAR_REPLICATIONS
+
+DEFAULT_PRECISION = 0.01  # the demo's target: every paired difference on the primary metric known within ±1%
 
 __all__ = [
     "Attrition", "Behaviour", "Calendar", "DepartureEvent", "Event", "Experiment", "GeographyWorld", "HeadcountEvent",
@@ -89,11 +92,19 @@ class Selection(Strict):
 
 
 class Experiment(Strict):
-    """Replications, seed, baseline; optionally replications until the answer is clear."""
+    """Replications, seed, baseline; by default, replications until the answer is clear.
 
-    replications: Int = Field(3, ge=1, le=MAX_REPLICATIONS,
-                              description="Replications per policy (the first batch, with a precision "
-                              "target or a selection).")
+    An experiment that names neither `replications`, `precision` nor `select` replicates to the default precision
+    target (`DEFAULT_PRECISION`, in batches, up to `max_replications`) from a first batch of
+    `MIN_CLEAR_REPLICATIONS`, the fewest paired replications a difference is ever called on. Naming `replications`
+    alone asks for exactly that many.
+    """
+
+    replications: Int = Field(MIN_CLEAR_REPLICATIONS, ge=1, le=MAX_REPLICATIONS,
+                              description="Replications per policy: exactly this many when no precision target "
+                              "or selection is set, else the first batch. With none of replications, precision "
+                              f"and select given, the experiment replicates to a precision of {DEFAULT_PRECISION} "
+                              f"from a first batch of {MIN_CLEAR_REPLICATIONS}.")
     seed: Int = Field(1, ge=0, le=2**63 - 1, description="Seed of every random stream.")
     baseline: str | None = Field(None, description="Policy label the others are compared with (default: first).")
     primary: str = Field("revenue", description="The metric the verdict, the precision target and the selection "
@@ -106,6 +117,14 @@ class Experiment(Strict):
     max_replications: Int = Field(100, ge=2, le=MAX_REPLICATIONS, description="Most replications per policy when "
                                   "replicating to a precision target or a selection.")
     select: Selection | None = Field(None, description="Select the best policy on the primary metric.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _replicate_until_clear_by_default(cls, data: Any) -> Any:
+        """Nothing said about how many replications: replicate to the default precision target."""
+        if isinstance(data, dict) and not {"replications", "precision", "select"} & set(data):
+            return {**data, "precision": DEFAULT_PRECISION}
+        return data
 
     @field_validator("primary")
     @classmethod

@@ -2,9 +2,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from simulator.catalogue import metric
 from simulator.experiment.experiment import run_experiment
 from simulator.experiment.sweep import expand
-from simulator.stats.compare import NO_CLEAR, compare, paired_interval
+from simulator.stats.compare import MIN_CLEAR_REPLICATIONS, NO_CLEAR, SMALL, compare, paired_interval
 from tests.conftest import small_scenario
 
 
@@ -74,19 +75,40 @@ def test_paired_interval_covers_a_known_difference_at_about_the_nominal_rate():
     assert abs(covered / trials - 0.95) < 0.015
 
 
+def _two_policy_summary(revenue_new: list[float], gap_new: list[float]) -> pd.DataFrame:
+    n = len(revenue_new)
+    base_revenue = [10.0 + (r % 3) for r in range(n)]
+    base_gap = [0.3 + 0.01 * (r % 3) for r in range(n)]
+    return pd.DataFrame({
+        "sweep_point": 0, "replication": list(range(n)) * 4,
+        "policy": (["base"] * n + ["new"] * n) * 2,
+        "metric": ["revenue"] * 2 * n + ["coverage_gap"] * 2 * n,
+        "value": base_revenue + revenue_new + base_gap + gap_new})
+
+
 def test_compare_reports_better_and_worse_in_words():
-    summary = pd.DataFrame({
-        "sweep_point": 0, "replication": [0, 1, 2, 0, 1, 2] * 2,
-        "policy": ["base"] * 3 + ["new"] * 3 + ["base"] * 3 + ["new"] * 3,
-        "metric": ["revenue"] * 6 + ["coverage_gap"] * 6,
-        "value": [10, 11, 12, 12, 13.1, 14, 0.3, 0.32, 0.31, 0.2, 0.21, 0.22]})
+    n = MIN_CLEAR_REPLICATIONS
+    summary = _two_policy_summary([12.0 + (r % 3) + 0.1 * (r % 2) for r in range(n)],
+                                  [0.2 + 0.01 * (r % 3) for r in range(n)])
     comparison = compare(summary, "base", ["revenue", "coverage_gap"]).set_index("metric")
     assert comparison.loc["revenue", "verdict"] == "better"  # higher revenue
     assert comparison.loc["coverage_gap", "verdict"] == "better"  # a lower gap
-    assert comparison.loc["revenue", "relative_diff"] == pytest.approx(2.033 / 11, rel=1e-3)
     worse = compare(summary.assign(policy=summary["policy"].map({"base": "new", "new": "base"})), "base",
                     ["revenue"])
     assert worse["verdict"].tolist() == ["worse"]
+    # the same differences on fewer pairs than the minimum are never called, however narrow the interval
+    few = summary[summary["replication"] < n - 1]
+    called = compare(few, "base", ["revenue", "coverage_gap"])
+    assert (called["ci_low"] > 0).any() and (called["verdict"] == NO_CLEAR).all()
+
+
+def test_a_clear_difference_below_the_practical_threshold_is_small_but_clear():
+    n = MIN_CLEAR_REPLICATIONS
+    base = [10.0 + (r % 3) for r in range(n)]
+    summary = _two_policy_summary([b * 1.002 for b in base], [0.3 + 0.01 * (r % 3) for r in range(n)])
+    row = compare(summary, "base", ["revenue"]).iloc[0]
+    assert row["ci_low"] > 0 and row["relative_diff"] < metric("revenue").threshold
+    assert row["verdict"] == SMALL
 
 
 def test_sweep_expands_to_the_grid():

@@ -5,7 +5,7 @@ the answer is clear: with `experiment.precision`, every policy's paired differen
 metric has a 95% interval half-width at most `precision` x |baseline mean| (at every sweep point); with
 `experiment.select`, Kim & Nelson's procedure (`stats.selection`) has one policy left at every sweep point. The rule
 depends only on the results, which depend only on the seed, so a resumed experiment stops where an uninterrupted
-one would.
+one would. It never stops before `MIN_CLEAR_REPLICATIONS` (or the cap, if lower): fewer pairs are never called.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 
 from simulator.catalogue import LOWER, format_relative, in_sentence, metric
 from simulator.scenario import Scenario
-from simulator.stats.compare import paired_interval
+from simulator.stats.compare import MIN_CLEAR_REPLICATIONS, paired_interval
 from simulator.stats.selection import Selection, kn_select
 
 
@@ -31,6 +31,7 @@ class Status:
         precision_met: the precision target holds (True when there is none).
         selections: per sweep point, KN's selection (empty without `experiment.select`).
         deltas: per sweep point, the indifference zone in the metric's unit.
+        minimum: the fewest replications to stop at (`MIN_CLEAR_REPLICATIONS`, or the cap if lower).
     """
 
     replications: int
@@ -38,6 +39,7 @@ class Status:
     precision_met: bool = True
     selections: dict[int, Selection] = field(default_factory=dict)
     deltas: dict[int, float] = field(default_factory=dict)
+    minimum: int = 0
 
     @property
     def selected(self) -> bool:
@@ -46,8 +48,8 @@ class Status:
 
     @property
     def met(self) -> bool:
-        """Every target holds: stop."""
-        return self.precision_met and self.selected
+        """Every target holds, on at least the replications a difference is called on: stop."""
+        return self.precision_met and self.selected and self.replications >= self.minimum
 
 
 class Rounds:
@@ -76,7 +78,7 @@ class Rounds:
 
     def check(self, sweep_points: list[int], replications: int) -> Status:
         """Whether the targets hold after `replications` replications of every policy."""
-        status = Status(replications)
+        status = Status(replications, minimum=min(MIN_CLEAR_REPLICATIONS, self.spec.max_replications))
         widths = []
         base = self.policies.index(self.baseline)
         for point in sweep_points:

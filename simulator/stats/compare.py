@@ -2,8 +2,9 @@
 
 Replication r of two policies shares its random streams (common random numbers), so the difference within a
 replication removes the noise both face; the mean difference gets a t interval on the paired differences. A
-difference is called (better, worse; higher or lower for a metric without a direction) only when its interval
-excludes zero *and* it is at least the metric's practical threshold (`catalogue`); otherwise it is "no clear
+difference is called (better, worse; higher or lower for a metric without a direction) only on at least
+`MIN_CLEAR_REPLICATIONS` pairs, when its interval excludes zero *and* it is at least the metric's practical threshold
+(`catalogue`); a clear difference below that threshold is "small but clear"; otherwise it is "no clear
 difference". The correlation of a policy's values with the baseline's across replications shows what the pairing
 buys: `replications_needed` is what the paired interval needs to reach a target half-width, and
 `replications_needed_unpaired` what independent runs would need for the same.
@@ -23,6 +24,8 @@ COLUMNS = ["sweep_point", "policy", "baseline", "metric", "mean_diff", "ci_low",
            "relative_diff", "relative_ci_low", "relative_ci_high", "verdict", "correlation", "replications_needed",
            "replications_needed_unpaired"]
 NO_CLEAR = "no clear difference"
+SMALL = "small but clear"
+MIN_CLEAR_REPLICATIONS = 20  # fewest paired replications a difference is ever called on (benchmarks/coverage.py)
 DEFAULT_TARGET = 0.01  # half-width (a fraction of the baseline mean) the replications-needed columns aim at
 
 
@@ -71,13 +74,18 @@ def replications_for(spread: float, half_width: float, level: float = 0.95) -> i
     return n
 
 
-def verdict(key: str, mean_diff: float, low: float, high: float, baseline_mean: float) -> str:
-    """Better / worse (or higher / lower without a direction) when clear and practical, else no clear difference."""
-    if not (math.isfinite(low) and math.isfinite(high)) or (low <= 0 <= high):
+def verdict(key: str, mean_diff: float, low: float, high: float, baseline_mean: float, n: int) -> str:
+    """Better / worse (or higher / lower without a direction) when clear and practical.
+
+    Clear means the interval excludes zero on at least `MIN_CLEAR_REPLICATIONS` pairs: on fewer, a t interval
+    does not keep its coverage when a few accounts dominate the metric (benchmarks/coverage.py), so nothing is
+    called. A clear difference below the metric's practical threshold is "small but clear", never hidden.
+    """
+    if n < MIN_CLEAR_REPLICATIONS or not (math.isfinite(low) and math.isfinite(high)) or (low <= 0 <= high):
         return NO_CLEAR
     entry = metric(key)
     if not entry.practical(mean_diff, baseline_mean):
-        return NO_CLEAR
+        return SMALL
     if entry.direction == NEITHER:
         return "higher" if mean_diff > 0 else "lower"
     return "better" if entry.better(mean_diff) else "worse"
@@ -125,7 +133,7 @@ def _policy_rows(sweep_point: int, key: str, block: pd.DataFrame, baseline: str,
             "sweep_point": sweep_point, "policy": policy, "baseline": baseline, "metric": key,
             "mean_diff": mean, "ci_low": low, "ci_high": high, "n": len(pairs), "baseline_mean": base_mean,
             "relative_diff": mean / scale, "relative_ci_low": low / scale, "relative_ci_high": high / scale,
-            "verdict": verdict(key, mean, low, high, base_mean),
+            "verdict": verdict(key, mean, low, high, base_mean, len(pairs)),
             **_pairing(own, base, target * scale),
         })
     return rows
