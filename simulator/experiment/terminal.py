@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import io
 import math
+import shutil
 
 from rich.console import Console
 from rich.markup import escape
+from rich.padding import Padding
+from rich.text import Text
 
 from simulator.catalogue import (
     format_change,
@@ -23,6 +26,7 @@ from simulator.catalogue import (
     metric,
 )
 from simulator.experiment.experiment import ExperimentResult
+from simulator.report.decision import decision_table
 from simulator.report.verdict import Findings, differences_table, levels_table, pairing_line, verdict_lines
 
 
@@ -36,19 +40,33 @@ def findings_of(result: ExperimentResult) -> Findings:
                     result.searches)
 
 
-def render(result: ExperimentResult, colour: bool = False, width: int = 160) -> str:
-    """The whole terminal answer as text (ANSI colours if `colour`)."""
-    console = Console(file=io.StringIO(), width=width, force_terminal=colour, color_system="standard" if colour
-                      else None, highlight=False)
+def terminal_width() -> int:
+    """The terminal's width in columns ($COLUMNS, else the terminal's own, else 100 when not a terminal)."""
+    return max(MIN_WIDTH, shutil.get_terminal_size(fallback=(100, 24)).columns)
+
+
+def render(result: ExperimentResult, colour: bool = False, width: int | None = None) -> str:
+    """The whole terminal answer as text (ANSI colours if `colour`), `width` columns wide (default the terminal's).
+
+    It opens with the decision summary of every sweep point, so the first screen decides; the verdict's sentences,
+    the tables of paired differences and levels follow.
+    """
+    console = Console(file=io.StringIO(), width=width or terminal_width(), force_terminal=colour,
+                      color_system="standard" if colour else None, highlight=False)
     console.print(_header(result), markup=False)
     findings = findings_of(result)
     for point in result.sweep:
         if len(result.sweep) > 1:
             console.print(f"\n[bold]Sweep point {point.index}[/bold]: "
                           + escape(", ".join(f"{k} = {v}" for k, v in point.values.items())))
+        console.print()
+        console.print(decision_table(findings, point.index))
+    for point in result.sweep:
+        if len(result.sweep) > 1:
+            console.print(f"\n[bold]Sweep point {point.index}[/bold]")
         console.print("\n[bold]Verdict[/bold]")
-        for line in verdict_lines(findings, point.index):
-            console.print(f"  {line}", soft_wrap=True, markup=False)  # labels are the user's text
+        for line in verdict_lines(findings, point.index):  # wrapped to the width, indented; labels are the user's
+            console.print(Padding(Text(line), (0, 0, 0, 2)))
         console.print()
         console.print(differences_table(findings, point.index))
         console.print(levels_table(findings, point.index))
@@ -91,6 +109,8 @@ def _rounds_sentence(result: ExperimentResult) -> str:
     return (f"\nstopped at the maximum of {experiment.max_replications} replications before one policy was "
             f"best on {label}")
 
+
+MIN_WIDTH = 60  # narrower than this, tables cannot show a label beside a number
 
 PLAN_METRICS = ("workload_cv", "workload_max_deviation", "potential_cv", "potential_max_deviation",
                 "compactness_hours", "disruption_account_share", "disruption_potential_share")

@@ -13,15 +13,24 @@ import pandas as pd
 
 from simulator.catalogue import format_level, format_relative, in_sentence
 from simulator.catalogue import metric as catalogue_metric
+from simulator.report.decision import decision_blocks
 from simulator.report.verdict import Findings, difference_cells, verdict_lines
 from simulator.stats.compare import level_interval
 
 VERDICT_CLASS = {"better": "better", "worse": "worse"}
 
 
+def decision_html(findings: Findings) -> str:
+    """The decision summary: one row per plan (its primary change and whether it is clear, gains, costs, moves)."""
+    rows = "".join(f"<tr><th>{html.escape(policy)}</th><td>{'<br>'.join(html.escape(line) for line in lines)}</td></tr>"
+                   for policy, lines in decision_blocks(findings))
+    return (f"<table class='decision'><caption>Decision: each plan against {html.escape(findings.baseline)}"
+            f"</caption>{rows}</table>") if rows else ""
+
+
 def verdict_section(findings: Findings, manifest: dict) -> str:
     """The verdict in sentences, then the paired differences in the metrics' units (green better, red worse)."""
-    lines = "".join(f"<p>{html.escape(line)}</p>" for line in verdict_lines(findings))
+    lines = decision_html(findings) + "".join(f"<p>{html.escape(line)}</p>" for line in verdict_lines(findings))
     rounds = manifest.get("rounds") or {}
     if rounds.get("precision_target") is not None:
         reached = rounds.get("half_width_reached")

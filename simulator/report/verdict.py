@@ -25,11 +25,11 @@ from simulator.catalogue import (
     in_sentence,
     metric,
 )
-from simulator.stats.compare import NO_CLEAR, compare, level_interval
+from simulator.stats.compare import MIN_CLEAR_REPLICATIONS, NO_CLEAR, SMALL, compare, level_interval
 
 MOVE_METRIC = "disruption_account_share"
 ALSO_CLEAR = 3  # other clear differences named in a policy's verdict
-STYLE = {"better": "green", "worse": "red", "higher": "", "lower": "", NO_CLEAR: "dim"}
+STYLE = {"better": "green", "worse": "red", "higher": "", "lower": "", SMALL: "", NO_CLEAR: "dim"}
 
 
 @dataclass
@@ -57,12 +57,14 @@ class Findings:
                    summary, experiment.get("precision"), experiment.get("select"), selections, searches)
 
 
-def _rows(findings: Findings, sweep_point: int) -> pd.DataFrame:
+def comparison_at(findings: Findings, sweep_point: int) -> pd.DataFrame:
+    """The comparison rows of one sweep point."""
     comparison = findings.comparison
     return comparison[comparison["sweep_point"] == sweep_point]
 
 
-def _mean_level(findings: Findings, sweep_point: int, policy: str, key: str) -> float:
+def mean_level(findings: Findings, sweep_point: int, policy: str, key: str) -> float:
+    """A policy's mean level of a metric over replications (NaN when undefined)."""
     summary = findings.summary
     values = summary.loc[(summary["sweep_point"] == sweep_point) & (summary["policy"] == policy)
                          & (summary["metric"] == key), "value"]
@@ -72,7 +74,7 @@ def _mean_level(findings: Findings, sweep_point: int, policy: str, key: str) -> 
 def verdict_lines(findings: Findings, sweep_point: int = 0) -> list[str]:
     """The verdict: one sentence per policy on the primary metric, other clear changes, accounts moved; selection."""
     primary, baseline = findings.primary, findings.baseline
-    rows = _rows(findings, sweep_point)
+    rows = comparison_at(findings, sweep_point)
     lines = []
     for policy in [p for p in findings.policies if p != baseline]:
         mine = rows[rows["policy"] == policy].set_index("metric")
@@ -80,17 +82,19 @@ def verdict_lines(findings: Findings, sweep_point: int = 0) -> list[str]:
             continue
         row = mine.loc[primary]
         sentence = _primary_sentence(policy, baseline, primary, row)
-        moved = _mean_level(findings, sweep_point, policy, MOVE_METRIC)
+        moved = mean_level(findings, sweep_point, policy, MOVE_METRIC)
         if math.isfinite(moved) and moved > 0:
             sentence += f", moving {format_level(MOVE_METRIC, moved)} of accounts to a new rep"
-        others = [_change(key, mine.loc[key]) for key in mine.index
-                  if key != primary and mine.loc[key, "verdict"] != NO_CLEAR]
+        called = [key for key in mine.index if key != primary and mine.loc[key, "verdict"] != NO_CLEAR
+                  and not (mine.loc[key, "verdict"] == SMALL and _shows_as_zero(key, mine.loc[key, "mean_diff"]))]
+        others = [_change(key, mine.loc[key]) for key in sorted(called, key=lambda k: mine.loc[k, "verdict"] == SMALL)]
         if others:
             sentence += "; also " + ", ".join(others[:ALSO_CLEAR])
         lines.append(sentence + ".")
     selection = findings.selections.get(sweep_point)
     if selection is not None and findings.select is not None:
-        lines.append(_selection_sentence(findings, selection, primary))
+        lines.append(_selection_sentence(findings, selection, primary)
+                     + _selection_agreement(findings, selection, rows))
     return lines + search_lines(findings, sweep_point)
 
 
@@ -128,18 +132,25 @@ def _primary_sentence(policy: str, baseline: str, key: str, row: pd.Series) -> s
         return (f"{policy} against {baseline}: {format_difference(key, row['mean_diff'])} in "
                 f"{in_sentence(entry.label)} from one replication, with no interval (run more replications, or set "
                 f"a precision target)")
-    interval = _interval(key, row)
+    interval = interval_text(key, row)
+    if n < MIN_CLEAR_REPLICATIONS:
+        return (f"{policy} against {baseline}: {amount_text(key, row)} in {in_sentence(entry.label)}, 95% CI "
+                f"{interval}, not called: {n} paired replications, and a difference is called on at least "
+                f"{MIN_CLEAR_REPLICATIONS} (replicate more: run without --replications, or raise --max-replications)")
     if row["verdict"] == NO_CLEAR:
-        reason = ("below the difference worth reporting" if not (row["ci_low"] <= 0 <= row["ci_high"])
-                  else "the interval spans zero")
-        return (f"{policy}: no clear difference in {in_sentence(entry.label)} from {baseline}: {_amount(key, row)}, "
-                f"95% CI {interval}, {reason} ({n} paired replications)")
+        return (f"{policy}: no clear difference in {in_sentence(entry.label)} from {baseline}: "
+                f"{amount_text(key, row)}, 95% CI {interval}, the interval spans zero ({n} paired replications)")
+    if row["verdict"] == SMALL:
+        direction = "rise" if row["mean_diff"] > 0 else "fall"
+        return (f"{policy}: a small but clear {direction} in {in_sentence(entry.label)} over {baseline}: "
+                f"{amount_text(key, row)}, 95% CI {interval}, below the {threshold_text(key)} worth reporting "
+                f"({n} paired replications)")
     verb = "raises" if row["mean_diff"] > 0 else "lowers"
-    return (f"{policy} {verb} {in_sentence(entry.label)} by {_amount(key, row, unsigned=True)} over {baseline} "
+    return (f"{policy} {verb} {in_sentence(entry.label)} by {amount_text(key, row, unsigned=True)} over {baseline} "
             f"(95% CI {interval}, {n} paired replications)")
 
 
-def _amount(key: str, row: pd.Series, unsigned: bool = False) -> str:
+def amount_text(key: str, row: pd.Series, unsigned: bool = False) -> str:
     """A difference as people read it: relative (and absolute) for money and counts, else in its own unit."""
     entry = metric(key)
     absolute = format_difference(key, row["mean_diff"])
@@ -151,7 +162,8 @@ def _amount(key: str, row: pd.Series, unsigned: bool = False) -> str:
     return text.replace("+", "").replace("-", "") if unsigned else text
 
 
-def _interval(key: str, row: pd.Series) -> str:
+def interval_text(key: str, row: pd.Series) -> str:
+    """A paired difference's 95% interval as people read it: "+0.4% to +2.1%"."""
     return f"{format_change(key, row['ci_low'], row['relative_ci_low'])} to " \
         f"{format_change(key, row['ci_high'], row['relative_ci_high'])}"
 
@@ -159,8 +171,21 @@ def _interval(key: str, row: pd.Series) -> str:
 def _change(key: str, row: pd.Series) -> str:
     entry = metric(key)
     verb = "raises" if row["mean_diff"] > 0 else "lowers"
-    judgement = f" ({row['verdict']})" if row["verdict"] in ("better", "worse") else ""
-    return f"{verb} {in_sentence(entry.label)} by {_amount(key, row, unsigned=True)}{judgement}"
+    judgement = f" ({row['verdict']})" if row["verdict"] in ("better", "worse", SMALL) else ""
+    return f"{verb} {in_sentence(entry.label)} by {amount_text(key, row, unsigned=True)}{judgement}"
+
+
+def _shows_as_zero(key: str, difference: float) -> bool:
+    """A difference too small to show a digit in its unit (a plan metric's rounding, not a change to report)."""
+    return not any(ch in "123456789" for ch in format_difference(key, difference))
+
+
+def threshold_text(key: str) -> str:
+    """A metric's practical threshold as people read it: "0.5%" of revenue, "0.1 pp" of a share."""
+    entry = metric(key)
+    if entry.relative:
+        return format_relative(entry.threshold).lstrip("+")
+    return format_difference(key, entry.threshold).lstrip("+")
 
 
 def _selection_sentence(findings: Findings, selection: dict, primary: str) -> str:
@@ -177,6 +202,28 @@ def _selection_sentence(findings: Findings, selection: dict, primary: str) -> st
                 f"{selection['replications']} replications).")
     return (f"Best on {in_sentence(entry.label)}: cannot separate {', '.join(selection['survivors'])} after "
             f"{selection['replications']} replications ({procedure}).")
+
+
+def _selection_agreement(findings: Findings, selection: dict, rows: pd.DataFrame) -> str:
+    """A sentence when the selection and the paired verdicts on the primary metric seem to disagree, saying why."""
+    primary, baseline = findings.primary, findings.baseline
+    verdicts = rows[rows["metric"] == primary].set_index("policy")["verdict"].to_dict()
+    better = [p for p, v in verdicts.items() if v == "better"]
+    best = selection["best"]
+    why = (" The two answer different questions: the selection compares every policy with every other and counts "
+           "differences inside its indifference zone as ties, the verdict compares each policy with "
+           f"{baseline} alone on a 95% interval.")
+    if best is not None and best != baseline and verdicts.get(best) != "better":
+        return (f" The verdict does not call {best} better than {baseline}: the selection only promises that no "
+                "policy beats it by more than the indifference zone." + why)
+    if best is not None and best == baseline and better:
+        return (f" Yet the verdict calls {', '.join(better)} better than {baseline}: by less than the indifference "
+                "zone, which the selection counts as a tie." + why)
+    if best is None and baseline in selection["survivors"] and set(better) & set(selection["survivors"]):
+        clear = ", ".join(p for p in better if p in selection["survivors"])
+        return (f" The verdict calls {clear} better than {baseline}, but the selection has not yet ruled out that "
+                "the difference is inside its indifference zone." + why)
+    return ""
 
 
 def differences_table(findings: Findings, sweep_point: int = 0) -> Table:
@@ -201,7 +248,7 @@ def differences_table(findings: Findings, sweep_point: int = 0) -> Table:
 
 def difference_cells(findings: Findings, sweep_point: int = 0) -> list[tuple[str, list[tuple[str, str]]]]:
     """Per compared metric, per policy but the baseline: (the difference ± half-width as text, its verdict)."""
-    rows = _rows(findings, sweep_point)
+    rows = comparison_at(findings, sweep_point)
     policies = [p for p in findings.policies if p != findings.baseline]
     out = []
     for key in dict.fromkeys(rows["metric"]):
@@ -212,10 +259,11 @@ def difference_cells(findings: Findings, sweep_point: int = 0) -> list[tuple[str
                 cells.append(("", NO_CLEAR))
                 continue
             row = found.iloc[0]
-            text = _amount(key, row)
+            text = amount_text(key, row)
             half = (row["ci_high"] - row["ci_low"]) / 2
-            if math.isfinite(half) and half > 0:
-                text += " ±" + format_difference(key, half).lstrip("+")
+            spread = format_difference(key, half).lstrip("+") if math.isfinite(half) and half > 0 else ""
+            if any(ch in "123456789" for ch in spread):  # a half-width that rounds to nothing is not shown
+                text += " ±" + spread
             cells.append((text, row["verdict"]))
         out.append((key, cells))
     return out
@@ -224,7 +272,7 @@ def difference_cells(findings: Findings, sweep_point: int = 0) -> list[tuple[str
 def levels_table(findings: Findings, sweep_point: int = 0) -> Table:
     """Headline metrics (rows) x policies (columns): mean over replications ± 95% CI half-width."""
     summary = findings.summary[findings.summary["sweep_point"] == sweep_point]
-    keys = list(dict.fromkeys(_rows(findings, sweep_point)["metric"])) or [findings.primary]
+    keys = list(dict.fromkeys(comparison_at(findings, sweep_point)["metric"])) or [findings.primary]
     table = Table(title="\nLevels (mean ± 95% CI half-width over replications)", title_justify="left", box=None,
                   pad_edge=False)
     table.add_column("metric")
@@ -243,7 +291,7 @@ def levels_table(findings: Findings, sweep_point: int = 0) -> Table:
 
 def pairing_line(findings: Findings, sweep_point: int = 0) -> str:
     """What common random numbers bought on the primary metric: correlation and replications needed."""
-    rows = _rows(findings, sweep_point)
+    rows = comparison_at(findings, sweep_point)
     rows = rows[(rows["metric"] == findings.primary) & rows["replications_needed"].notna()]
     if rows.empty:
         return ""
