@@ -93,3 +93,35 @@ def write_midwest_export(folder: Path, seed: int = 25, **options) -> tuple[Path,
             writer.writeheader()
             writer.writerows(table)
     return paths
+
+
+def write_dominant_world(folder: Path, dominant_share: float, seed: int = 5, state: str = "IL",
+                         reps: tuple[int, ...] = (0, 1, 2, 3)) -> Path:
+    """A small world-files world where one account holds `dominant_share` of all potential (coverage studies).
+
+    The export's accounts in one state that have coordinates and revenue, served by the given reps of `REPS`, each
+    account owned by its nearest rep; segments A/B/C by potential rank (10% / 30% / 60%). Writes accounts.parquet
+    and reps.parquet into `folder` and returns it.
+    """
+    import pandas as pd
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rows, users = midwest_rows(seed=seed, dominant_share=0.0)
+    table = pd.DataFrame(rows)
+    table = table[(table["BillingState"] == state) & (table["BillingLatitude"] != "")
+                  & (table["AnnualRevenue"] != "")]
+    chosen = pd.DataFrame(users).iloc[list(reps)]
+    lat, lon = table["BillingLatitude"].astype(float).to_numpy(), table["BillingLongitude"].astype(float).to_numpy()
+    rep_lat, rep_lon = chosen["Latitude"].astype(float).to_numpy(), chosen["Longitude"].astype(float).to_numpy()
+    owner = chosen["Id"].to_numpy()[_haversine_km(lat[:, None], lon[:, None], rep_lat, rep_lon).argmin(axis=1)]
+    potential = table["AnnualRevenue"].astype(float).to_numpy().copy()
+    potential[0] = dominant_share / (1 - dominant_share) * (potential.sum() - potential[0])
+    rank = np.empty(len(potential), dtype=int)
+    rank[np.argsort(-potential, kind="stable")] = np.arange(len(potential))
+    segment = np.where(rank < 0.1 * len(potential), "A", np.where(rank < 0.4 * len(potential), "B", "C"))
+    pd.DataFrame({"account_id": table["Id"].to_numpy(), "lat": lat, "lon": lon, "potential": potential,
+                  "segment": segment, "owner": owner, "unit_id": table["BillingPostalCode"].to_numpy()}
+                 ).to_parquet(folder / "accounts.parquet")
+    pd.DataFrame({"rep_id": chosen["Id"].to_numpy(), "name": chosen["Name"].to_numpy(), "home_lat": rep_lat,
+                  "home_lon": rep_lon, "tenure_days": 730.0}).to_parquet(folder / "reps.parquet")
+    return folder
