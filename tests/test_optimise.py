@@ -1,6 +1,7 @@
 """The `optimise` policy: a start plan improved by simulated, statistically accepted boundary moves."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from simulator.alignment import alignment_quality
@@ -72,6 +73,7 @@ def test_a_run_reports_the_in_sample_difference_beside_fresh_paired_differences(
     from simulator.experiment import run_experiment
     from simulator.experiment.run_folder import read_manifest
     from simulator.experiment.terminal import render
+    from simulator.report.territories import rep_names
 
     scenario = small_scenario(**WORLD, **{"experiment.replications": 3},
                               policies=["as_is", {"name": "balanced", "params": {"tolerance": 0.1}},
@@ -89,8 +91,10 @@ def test_a_run_reports_the_in_sample_difference_beside_fresh_paired_differences(
     page = (result.folder / "report.html").read_text()
     assert "optimise searched" in page  # the report's verdict has the search too
     assert manifest["searches"]["0"]["optimise"]["moves"]  # this search (seeded) keeps a step
+    seats = pd.read_parquet(result.folder / "territories.parquet").query("policy == 'optimise'")
+    named = dict(zip(seats["rep_id"], rep_names(seats), strict=True))  # reps by name, not by Id
     for move in manifest["searches"]["0"]["optimise"]["moves"]:  # and its map marks every unit the search moved
-        assert f"step {move['step']} of the search moved it from {move['from']} to {move['to']}" in page
+        assert f"step {move['step']} of the search moved it from {named[move['from']]} to {named[move['to']]}" in page
 
 
 def test_align_json_lists_every_accepted_step_with_its_difference(tmp_path):

@@ -1,4 +1,4 @@
-"""Embedded data files (US counties and ZIP points, calibration targets) and the script that derives them.
+"""Embedded data (US counties, state outlines, ZIP points, calibration targets) and the script that derives them.
 
 Bottom layer: modules read the files through `importlib.resources`; the build script imports nothing from the
 package.

@@ -1,4 +1,4 @@
-"""Build the embedded US geography: contiguous-US counties and standard ZIP points, as Parquet.
+"""Build the embedded US geography: contiguous-US counties, state outlines and standard ZIP points, as Parquet.
 
 Run once, when the sources change; the outputs are committed next to this script:
 
@@ -14,6 +14,9 @@ Outputs:
 - us_counties.parquet: fips, name, state, lat, lon (polygon centroid), area_km2, labour_force, neighbours
   (FIPS of counties sharing boundary, Queen contiguity), boundary_lat / boundary_lon (simplified exterior rings,
   rings separated by NaN);
+- us_states.parquet: state, boundary_lat / boundary_lon (the state's outline: its counties dissolved, then
+  simplified to about 2 km, islands under ~10 km2 dropped; rings separated by NaN), drawn under the accounts on the
+  report's map, which would otherwise show imported accounts (ZIP points) on a blank page;
 - us_zips.parquet: zip, state, lat, lon, county_fips, labour_share (the ZIP's share of its county's labour
   force: an equal split over the county's standard ZIPs, as no per-ZIP population ships offline).
 """
@@ -34,6 +37,9 @@ HERE = Path(__file__).resolve().parent
 NOT_CONTIGUOUS = {"AK", "HI", "PR", "VI", "GU", "AS", "MP"}
 TOUCH_DEGREES = 1e-3  # polygons closer than ~100 m count as sharing a boundary (simplified TIGER has slivers)
 SIMPLIFY_DEGREES = 0.01
+STATE_SIMPLIFY_DEGREES = 0.02  # outlines only: coarser than the county polygons, the file stays small
+STATE_GAP_DEGREES = 0.005  # closes the slivers between simplified TIGER counties before dissolving
+STATE_MIN_RING_DEGREES2 = 1e-3  # ~10 km2: smaller islands are dropped from the outlines
 KM_PER_DEGREE = 111.32
 
 
@@ -75,6 +81,26 @@ def counties() -> pd.DataFrame:
             "boundary_lat": ring_lat, "boundary_lon": ring_lon,
         })
     return pd.DataFrame(rows).sort_values("fips", ignore_index=True)
+
+
+def states() -> pd.DataFrame:
+    """Contiguous-US state outlines: each state's counties dissolved into one (multi)polygon, then simplified."""
+    from bokeh_sampledata.us_counties import records
+    from shapely import union_all
+
+    labour = labour_force_by_fips()
+    by_state: dict[str, list] = {}
+    for record in records():
+        if record["state"] not in NOT_CONTIGUOUS and record["fips"] in labour:
+            by_state.setdefault(record["state"], []).append(record["geometry"].buffer(STATE_GAP_DEGREES))
+    rows = []
+    for state, parts in sorted(by_state.items()):
+        outline = union_all(parts).buffer(-STATE_GAP_DEGREES).simplify(STATE_SIMPLIFY_DEGREES)
+        pieces = [p for p in (outline.geoms if hasattr(outline, "geoms") else [outline])
+                  if p.geom_type == "Polygon" and p.area >= STATE_MIN_RING_DEGREES2]
+        ring_lat, ring_lon = _rings(union_all(pieces))
+        rows.append({"state": state, "boundary_lat": ring_lat, "boundary_lon": ring_lon})
+    return pd.DataFrame(rows)
 
 
 def _rings(geometry) -> tuple[np.ndarray, np.ndarray]:
@@ -123,8 +149,10 @@ def main() -> None:
     county_table = counties()
     zip_table = zips(county_table)
     county_table.to_parquet(HERE / "us_counties.parquet", index=False, compression="zstd")
+    state_table = states()
+    state_table.to_parquet(HERE / "us_states.parquet", index=False, compression="zstd")
     zip_table.to_parquet(HERE / "us_zips.parquet", index=False, compression="zstd")
-    print(f"{len(county_table)} counties, {len(zip_table)} ZIPs "
+    print(f"{len(county_table)} counties, {len(state_table)} state outlines, {len(zip_table)} ZIPs "
           f"({zip_table['county_fips'].nunique()} counties with a ZIP) written to {HERE}")
 
 

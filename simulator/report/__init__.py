@@ -7,11 +7,12 @@ coloured so that neighbours differ, a view of what moves, and a sortable territo
 attainment, coverage, pacing and the workforce; the alignment quality; sweeps; and the scenario in words.
 
 Offline by construction: plotly.js is embedded in the page, maps are drawn on plain axes from the embedded county
-boundaries (or unit points), and nothing is fetched from the network, so the page works from a file:// URL.
+boundaries (or unit points) over the embedded state outlines, and nothing is fetched from the network, so the page
+works from a file:// URL.
 `territory-sim report RUN_DIR` rebuilds it any time. The report imports neither the engine nor the world.
 
-The package owns the page (this module, `page`, `charts`, `territories`) and the verdict both the page and the
-terminal read (`verdict`). It may import only the statistics (`stats`), the metric catalogue and `io`: it reads
+The package owns the page (this module, `page`, `charts`, `territories`, `geography`) and the verdict both the page
+and the terminal read (`verdict`). It may import only the statistics (`stats`), the metric catalogue and `io`: it reads
 run folders, never a scenario, a world or the engine, and the experiment above it calls `build_report`.
 """
 
@@ -51,10 +52,14 @@ def build_report(folder: Path) -> Path:
     colours = charts.policy_colours(policies)
     findings = Findings.from_folder(manifest, tables["summary"], tables["comparison"])
     effects = charts.effects(tables["comparison"], baseline, colours)
-    swept = list(manifest["resolved_scenario"].get("sweep") or {})
+    scenario = manifest["resolved_scenario"]
+    swept = list(scenario.get("sweep") or {})
+    world = scenario.get("world") or {}
     territory_data = map_data(policies, baseline, tables["alignment"], tables["territories"],
                               tables["rep_quarters"], tables["accounts"], tables["assignments"],
-                              (manifest.get("searches") or {}).get("0", {}))
+                              (manifest.get("searches") or {}).get("0", {}), real_places=not world.get("synthetic"),
+                              id_label="CRM Id" if world.get("files") else "rep Id")
+    cap = (scenario.get("behaviour") or {}).get("max_visits_over_required")  # None: an older run, or no cap
     sections = [
         ("verdict", "Verdict", verdict_section(findings, manifest)),
         ("effects", f"Effects versus {baseline}", _figure(effects) if effects is not None
@@ -64,8 +69,8 @@ def build_report(folder: Path) -> Path:
         ("territories", "Territories", territories_section(territory_data)),
         ("attainment", "Quota attainment per policy (staffed rep-quarters)",
          _figure(charts.attainment(tables["rep_quarters"], policies, colours))),
-        ("coverage", "Coverage", _figure(charts.coverage(tables["summary"], tables["rep_quarters"], policies,
-                                                          colours))),
+        ("coverage", "Coverage", _figure(charts.coverage(tables["summary"], tables["accounts"], policies, colours,
+                                                          scenario["calendar"]["quarters"], cap))),
         ("pacing", "Pacing through the quarter (per working day, by week of the quarter)",
          _figure(charts.pacing(tables["weekly"], policies, colours))),
         ("workforce", "Workforce week by week (means over replications)",
@@ -78,7 +83,8 @@ def build_report(folder: Path) -> Path:
     ]
     body = "\n".join(f'<section id="{key}"><h2>{html.escape(title)}</h2>{content}</section>'
                      for key, title, content in sections)
-    page = _PAGE.format(title=html.escape(f"territory-sim: {manifest['scenario']}"), plotly=get_plotlyjs(), body=body)
+    page = _PAGE.format(title=html.escape(f"territory-sim: {manifest['scenario']}"), plotly=get_plotlyjs(), body=body,
+                        better=charts.BETTER_COLOUR, worse=charts.WORSE_COLOUR, unclear=charts.UNCLEAR_COLOUR)
     path = folder / "report.html"
     atomic_write(path, lambda tmp: tmp.write_text(page, encoding="utf-8"))
     return path
@@ -98,8 +104,8 @@ table {{ border-collapse: collapse; font-size: 0.9rem; margin: 0.8rem 0; }}
 th, td {{ padding: 0.25rem 0.7rem; text-align: right; }} caption {{ text-align: left; color: #555; }}
 tr:nth-child(even) {{ background: #f6f6f6; }} th:first-child {{ text-align: left; }}
 .verdict p {{ font-size: 1.05rem; line-height: 1.45; }} .note {{ color: #555; }}
-td.better {{ color: #137333; font-weight: 600; }} td.worse {{ color: #b3261e; font-weight: 600; }}
-td.unclear {{ color: #777; }}
+td.better {{ color: {better}; font-weight: 600; }} td.worse {{ color: {worse}; font-weight: 600; }}
+td.unclear {{ color: {unclear}; }}
 table.territories th {{ cursor: pointer; position: sticky; top: 0; background: #fff; }}
 .controls {{ display: flex; gap: 1.5rem; align-items: center; margin: 0.5rem 0; }}
 </style>

@@ -1,11 +1,13 @@
 """The report's charts: effects with their direction applied, attainment, coverage, pacing, workforce, sweeps.
 
-One colour per policy everywhere (`policy_colours`); every axis says what it measures; every metric is named by
-its catalogue label and shown in its own unit, or as a share of the baseline where that is what matters.
+One colour per policy everywhere and in every report (`policy_colour`: a function of the label alone); every axis
+says what it measures; every metric is named by its catalogue label and shown in its own unit, or as a share of the
+baseline where that is what matters.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 
 import numpy as np
@@ -15,8 +17,14 @@ from plotly.subplots import make_subplots
 
 from simulator.catalogue import GROUPS, NEITHER, metric
 
-POLICY_PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-                  "#bcbd22", "#17becf"]
+# the verdict's colours: a difference clearly better, clearly worse, or not clear (the page's CSS uses these)
+BETTER_COLOUR, WORSE_COLOUR, UNCLEAR_COLOUR = "#137333", "#b3261e", "#777777"
+# a policy's colour depends on its label only, so it is the same in every report and every chart: the registered
+# policies have fixed colours, any other label one picked by a stable hash; none is a green, a red or a grey
+REGISTERED_COLOURS = {"as_is": "#1f77b4", "balanced": "#ff7f0e", "nearest": "#9467bd", "min_disruption": "#e377c2",
+                      "optimise": "#17becf"}
+OTHER_COLOURS = ["#e7ba52", "#393b79", "#7b4173", "#6baed6", "#fdae6b", "#756bb1", "#ce6dbd", "#8c6d31", "#5254a3",
+                 "#a55194"]
 SWEEP_METRICS = ["revenue", "coverage_gap", "median_attainment", "orphaned_account_days"]
 ROW_HEIGHT = 40  # pixels per metric in the effects chart, plus 18 per policy
 
@@ -26,9 +34,17 @@ def shown(text: str) -> str:
     return html.escape(str(text))
 
 
+def policy_colour(label: str) -> str:
+    """A policy's colour, a function of its label alone (a fixed colour for a registered policy name, else a hash)."""
+    if label in REGISTERED_COLOURS:
+        return REGISTERED_COLOURS[label]
+    digest = hashlib.sha256(label.encode("utf-8")).digest()  # not hash(): Python salts it per process
+    return OTHER_COLOURS[int.from_bytes(digest[:4], "big") % len(OTHER_COLOURS)]
+
+
 def policy_colours(policies: list[str]) -> dict[str, str]:
-    """The one policy -> colour map of the page."""
-    return {policy: POLICY_PALETTE[i % len(POLICY_PALETTE)] for i, policy in enumerate(policies)}
+    """The one policy -> colour map of the page, in the policies' order."""
+    return {policy: policy_colour(policy) for policy in policies}
 
 
 def effects(comparison: pd.DataFrame, baseline: str, colours: dict[str, str]) -> go.Figure | None:
@@ -106,26 +122,52 @@ def attainment(rep_quarters: pd.DataFrame, policies: list[str], colours: dict[st
     return figure
 
 
-def coverage(summary: pd.DataFrame, rep_quarters: pd.DataFrame, policies: list[str],
-             colours: dict[str, str]) -> go.Figure:
-    """Coverage gap per policy, and the share of required visits made quarter by quarter."""
-    figure = make_subplots(rows=1, cols=2, subplot_titles=("coverage gap (potential-weighted)",
-                                                           "required visits made, by quarter"))
+def coverage(summary: pd.DataFrame, accounts: pd.DataFrame, policies: list[str], colours: dict[str, str],
+             quarters: int, cap: float | None) -> go.Figure:
+    """Coverage gap per policy, and accounts by their visits a quarter beyond their requirement, with the cap.
+
+    `cap`: the scenario's per-account cap, in visits a quarter over the account's required visits
+    (`behaviour.max_visits_over_required`; None when the run's scenario has none). Accounts right of its line
+    were visited beyond need and beyond the cap. The visits are each account's over the horizon, per quarter.
+    """
+    figure = make_subplots(rows=1, cols=2, column_widths=[0.35, 0.65], subplot_titles=(
+        "coverage gap (potential-weighted)", "accounts by visits a quarter over their requirement"))
     rows = summary[(summary["sweep_point"] == 0) & (summary["metric"] == "coverage_gap")]
     figure.add_trace(go.Bar(x=[shown(p) for p in policies], y=[rows.loc[rows["policy"] == p, "value"].mean()
                                                               for p in policies],
                             marker_color=[colours[p] for p in policies], showlegend=False), row=1, col=1)
-    quarters = rep_quarters[rep_quarters["sweep_point"] == 0].assign(
-        made=lambda f: np.minimum(f["visits"], f["required_visits"]))
+    top = int(np.floor(cap)) + 3 if cap is not None else 5  # the last bar holds this many and more
+    mine = accounts[accounts["sweep_point"] == 0]
+    excess = (mine["visits"] - mine["required_visits"]) / max(quarters, 1)
+    bins = np.where(mine["visits"] < mine["required_visits"], -1, np.clip(np.floor(excess), 0, top)).astype(int)
+    labels = ["below need", "met (+0)", *[f"+{k}" for k in range(1, top)], f"+{top} or more"]
+    heights, beyond_cap = [], []
     for policy in policies:
-        block = quarters[quarters["policy"] == policy].groupby("quarter")[["made", "required_visits"]].sum()
-        figure.add_trace(go.Scatter(x=block.index + 1, y=block["made"] / block["required_visits"], name=shown(policy),
-                                    mode="lines+markers", line_color=colours[policy]), row=1, col=2)
-    figure.update_yaxes(tickformat=".0%")
-    figure.update_yaxes(title_text="share of required visits not made", row=1, col=1)
-    figure.update_yaxes(title_text="share of required visits made", row=1, col=2)
-    figure.update_xaxes(title_text="quarter", dtick=1, row=1, col=2)
-    figure.update_layout(height=420)
+        picked = (mine["policy"] == policy).to_numpy()
+        replications = max(int(mine.loc[picked, "replication"].nunique()), 1)
+        counts = pd.Series(bins[picked]).value_counts().reindex(range(-1, top + 1), fill_value=0) / replications
+        beyond = float(counts[counts.index > cap].sum()) if cap is not None else None
+        heights += counts[counts > 0].tolist()
+        if beyond is not None:
+            beyond_cap.append(f"{shown(policy)} {beyond:,.0f}")
+        figure.add_trace(go.Bar(
+            x=list(counts.index), y=counts.to_numpy(), name=shown(policy), marker_color=colours[policy],
+            customdata=labels, hovertemplate=f"{shown(policy)}: %{{y:,.1f}} accounts, %{{customdata}}<extra>"
+            + (f"{beyond:,.1f} beyond the cap" if beyond is not None else "no cap") + "</extra>"), row=1, col=2)
+    if cap is not None:
+        figure.add_vline(x=float(np.floor(cap)) + 0.5, line_dash="dash", line_color="#444", row=1, col=2,
+                         annotation_text=f"cap: {cap:g} visits a quarter over the requirement<br>accounts "
+                                         f"beyond it: {', '.join(beyond_cap)}",
+                         annotation_position="top right")
+    else:
+        figure.add_annotation(text="this run's scenario sets no per-account cap", xref="x2 domain",
+                              yref="y2 domain", x=0.98, y=0.98, showarrow=False)
+    figure.update_yaxes(tickformat=".0%", title_text="share of required visits not made", row=1, col=1)
+    low, high = (min(heights), max(heights)) if heights else (1.0, 10.0)  # a log axis: one account stays visible
+    figure.update_yaxes(type="log", range=[np.log10(low) - 0.15, np.log10(high) + 0.15], dtick=1,
+                        title_text="accounts (per replication, log scale)", row=1, col=2)
+    figure.update_xaxes(tickvals=list(range(-1, top + 1)), ticktext=labels, row=1, col=2)
+    figure.update_layout(height=420, barmode="group", legend=dict(orientation="h", y=-0.15))
     return figure
 
 

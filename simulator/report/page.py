@@ -163,7 +163,7 @@ MAP_SCRIPT = r"""
     return [x, y];
   }) : null;
   const escape = function (t) { return String(t).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;'); };
-  const columns = [['rep', 'rep'], ['home', 'home (lat, lon)'], ['accounts', 'accounts'],
+  const columns = [['rep', 'rep'], ['rep_id', data.id_label], ['home', 'home'], ['accounts', 'accounts'],
     ['workload', 'workload h/quarter'], ['potential', 'potential'], ['quota', 'quota per quarter'],
     ['attainment', 'attainment (range)'], ['coverage_gap', 'coverage gap'], ['vacancy_days', 'vacancy days'],
     ['gained', 'accounts gained'], ['lost', 'accounts lost']];
@@ -171,8 +171,8 @@ MAP_SCRIPT = r"""
   function hover(plan, seat) {
     const t = plan.text[String(seat)];
     if (!t) { return 'no rep'; }
-    return escape(t.rep) + '<br>accounts ' + t.accounts + ', workload ' + t.workload + '/quarter' +
-      '<br>potential ' + t.potential + ', quota ' + t.quota + '<br>attainment ' + t.attainment +
+    return escape(t.rep) + ' (' + escape(t.home) + ')<br>accounts ' + t.accounts + ', workload ' + t.workload +
+      '/quarter<br>potential ' + t.potential + ', quota ' + t.quota + '<br>attainment ' + t.attainment +
       '<br>vacancy days ' + t.vacancy_days;
   }
   function draw(policy, view) {
@@ -181,7 +181,12 @@ MAP_SCRIPT = r"""
       if (view === 'moved') { return plan.searched[String(u)] ? '#6a3d9a' : plan.moved[u] ? '#d62728' : '#e8e8e8'; }
       return plan.colour[String(plan.unit_seat[u])] || '#ffffff';
     };
-    const n = plan.unit_seat.length;
+    const n = plan.unit_seat.length, lines = data.outlines;
+    const outline = lines ? {type: 'scatter', mode: 'lines', name: 'state outlines', x: lines.x, y: lines.y,
+      line: {width: 1.2, color: '#6b6b6b'}, hoverinfo: 'skip', showlegend: false} : null;
+    if (lines && !shapes) {  // points on land: the states shaded, then their borders, then the dots
+      outline.fill = 'toself'; outline.fillcolor = '#f2f1ec';
+    }
     if (shapes) {
       const groups = {};
       for (let u = 0; u < n; u++) {
@@ -191,10 +196,12 @@ MAP_SCRIPT = r"""
         Array.prototype.push.apply(groups[c][1], shapes[u][1]);
       }
       Object.keys(groups).forEach(function (c) {
-        traces.push({type: 'scatter', mode: 'lines', x: groups[c][0], y: groups[c][1], fill: 'toself',
+        traces.push({type: 'scatter', mode: 'lines', name: 'territories', x: groups[c][0], y: groups[c][1],
+          fill: 'toself',
           fillcolor: c, line: {width: 0.3, color: '#ffffff'}, hoverinfo: 'skip', showlegend: false});
       });
     }
+    if (outline) { traces.push(outline); }  // over the county fills, under the dots
     const colours = [], texts = [];
     const base = data.plans[data.baseline];
     for (let u = 0; u < n; u++) {
@@ -207,7 +214,7 @@ MAP_SCRIPT = r"""
       if (plan.searched[String(u)]) { text += '<br>' + escape(plan.searched[String(u)]); }
       texts.push(text);
     }
-    traces.push({type: 'scatter', mode: 'markers', x: data.units.lon, y: data.units.lat, text: texts,
+    traces.push({type: 'scatter', mode: 'markers', name: 'units', x: data.units.lon, y: data.units.lat, text: texts,
       hoverinfo: 'text', showlegend: false, marker: shapes ? {size: 7, opacity: 0} : {size: 6, color: colours}});
     traces.push({type: 'scatter', mode: 'markers', name: 'home base',
       x: plan.rows.map(function (r) { return r.home_lon; }), y: plan.rows.map(function (r) { return r.home_lat; }),
@@ -216,11 +223,15 @@ MAP_SCRIPT = r"""
     const searched = Object.keys(plan.searched).length ? ', moved by its search (purple)' : '';
     const title = view === 'moved' ? policy + ': units whose rep differs from ' + data.baseline + ' (red)' + searched
       : policy + ': territories (coloured so that neighbours differ)';
-    Plotly.react('territory-map', traces, {title: {text: escape(title)}, height: 560, template: 'plotly_white',
-      margin: {l: 20, r: 20, t: 50, b: 20}, xaxis: {visible: false}, hovermode: 'closest',
-      yaxis: {visible: false, scaleanchor: 'x', scaleratio: 1.25}, legend: {orientation: 'h'}},
-      {displaylogo: false, responsive: true});
-    document.getElementById('territory-map').setAttribute('data-policy', policy);
+    const xaxis = {visible: false}, yaxis = {visible: false, scaleanchor: 'x', scaleratio: 1.25};
+    if (lines) { xaxis.range = lines.extent.lon; yaxis.range = lines.extent.lat; }
+    const map = document.getElementById('territory-map');
+    Plotly.react(map, traces, {title: {text: escape(title)}, height: 560, template: 'plotly_white',
+      margin: {l: 20, r: 20, t: 50, b: 20}, xaxis: xaxis, hovermode: 'closest', yaxis: yaxis,
+      legend: {orientation: 'h'}}, {displaylogo: false, responsive: true});
+    map.setAttribute('data-policy', policy);  // what is drawn, bottom to top, and where (read by the tests)
+    map.setAttribute('data-traces', map.data.map(function (t) { return t.name || ''; }).join(','));
+    map.setAttribute('data-extent', JSON.stringify([map.layout.xaxis.range, map.layout.yaxis.range]));
     table(policy);
   }
   function table(policy) {
@@ -251,8 +262,8 @@ MAP_SCRIPT = r"""
       });
       body.appendChild(row);
     });
-    const fields = ['seat', 'rep', 'home_lat', 'home_lon', 'accounts', 'workload', 'potential', 'quota', 'attainment',
-      'attainment_low', 'attainment_high', 'coverage_gap', 'vacancy_days', 'gained', 'lost'];
+    const fields = ['seat', 'rep', 'rep_id', 'home', 'home_lat', 'home_lon', 'accounts', 'workload', 'potential',
+      'quota', 'attainment', 'attainment_low', 'attainment_high', 'coverage_gap', 'vacancy_days', 'gained', 'lost'];
     const quote = function (v) {  // a text cell that a spreadsheet would run as a formula gets a ' (OWASP)
       let s = v === null ? '' : String(v);
       if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) { s = "'" + s; }

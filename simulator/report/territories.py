@@ -19,6 +19,7 @@ import pandas as pd
 from scipy.spatial import Delaunay
 
 from simulator.catalogue import format_difference, format_level, in_sentence, metric
+from simulator.report.geography import nearest_places, outlines, unit_labels
 
 # a qualitative palette: the greedy colouring of a planar map needs few colours, rarely more than six
 TERRITORY_COLOURS = ["#8dd3c7", "#fdb462", "#bebada", "#fb8072", "#80b1d3", "#b3de69", "#fccde5", "#ffffb3",
@@ -115,12 +116,13 @@ def territory_rows(policy: str, territories: pd.DataFrame, rep_quarters: pd.Data
     base = assignments[assignments["policy"] == baseline].set_index("account_id")["seat"].reindex(plan.index)
     gained = plan[plan != base].value_counts()
     lost = base[plan != base].value_counts()
+    names, homes = rep_names(seats), rep_homes(seats)
     rows = []
-    for seat in seats.itertuples():
+    for seat, name, home in zip(seats.itertuples(), names, homes, strict=True):
         s = int(seat.seat)
         att = attainment.loc[s] if s in attainment.index else None
         rows.append({
-            "seat": s, "rep": str(seat.rep_id), "home": f"{seat.home_lat:.2f}, {seat.home_lon:.2f}",
+            "seat": s, "rep": name, "rep_id": None if pd.isna(seat.rep_id) else str(seat.rep_id), "home": home,
             "accounts": int(seat.accounts), "workload": float(seat.workload_hours), "potential": float(seat.potential),
             "quota": _finite(quota.get(s)), "attainment": _finite(att["mean"] if att is not None else None),
             "attainment_low": _finite(att["min"] if att is not None else None),
@@ -130,6 +132,25 @@ def territory_rows(policy: str, territories: pd.DataFrame, rep_quarters: pd.Data
             "home_lat": float(seat.home_lat), "home_lon": float(seat.home_lon),
         })
     return rows
+
+
+def rep_names(seats: pd.DataFrame) -> list[str]:
+    """Each seat's rep as a person reads it: the run folder's `rep_name`, else "rep in seat N" (old run folders).
+
+    A raw CRM Id is never the only label: it has its own column in the table.
+    """
+    names = seats["rep_name"] if "rep_name" in seats else pd.Series(None, index=seats.index, dtype=object)
+    return [str(name).strip() if isinstance(name, str) and name.strip() else
+            (f"rep in seat {int(seat) + 1}" if isinstance(rep, str) and rep else f"vacant seat {int(seat) + 1}")
+            for name, rep, seat in zip(names, seats["rep_id"], seats["seat"], strict=True)]
+
+
+def rep_homes(seats: pd.DataFrame) -> list[str]:
+    """Each seat's home: the run folder's `home_city`, else the nearest county, else its coordinates."""
+    cities = seats["home_city"] if "home_city" in seats else pd.Series(None, index=seats.index, dtype=object)
+    near = nearest_places(seats["home_lat"].to_numpy(dtype=float), seats["home_lon"].to_numpy(dtype=float))
+    return [str(city).strip() if isinstance(city, str) and city.strip() else place or f"{lat:.2f}, {lon:.2f}"
+            for city, place, lat, lon in zip(cities, near, seats["home_lat"], seats["home_lon"], strict=True)]
 
 
 def _finite(value: object) -> float | None:
@@ -147,7 +168,7 @@ def row_text(row: dict) -> dict[str, str]:
         attainment += (f" ({format_level('median_attainment', row['attainment_low'])} to "
                        f"{format_level('median_attainment', row['attainment_high'])})")
     return {
-        "rep": row["rep"], "home": row["home"], "accounts": f"{row['accounts']:,}",
+        "rep": row["rep"], "rep_id": row["rep_id"] or "", "home": row["home"], "accounts": f"{row['accounts']:,}",
         "workload": f"{row['workload']:,.0f} h", "potential": format_level("revenue", row["potential"]),
         "quota": format_level("revenue", row["quota"]), "attainment": attainment,
         "coverage_gap": format_level("coverage_gap", row["coverage_gap"]),
@@ -158,8 +179,12 @@ def row_text(row: dict) -> dict[str, str]:
 
 def map_data(policies: list[str], baseline: str, alignment: pd.DataFrame, territories: pd.DataFrame,
              rep_quarters: pd.DataFrame, accounts: pd.DataFrame, assignments: pd.DataFrame,
-             searches: dict[str, dict] | None = None) -> dict:
+             searches: dict[str, dict] | None = None, real_places: bool = True, id_label: str = "rep Id") -> dict:
     """Everything the page's map and territory table need, for every policy (sweep point 0).
+
+    `real_places`: the units are real places, so the map draws the outlines of their states beneath them and
+    keeps to those states (False for a synthetic world, whose positions only borrow a region's coordinates).
+    `id_label` heads the column of rep identifiers ("CRM Id" for an imported world).
 
     `searches` (policy -> the manifest's plan search record): the units a search moved are marked, with the step
     and the simulated difference each made (on the search's replications), for the map's "moved" view.
@@ -175,11 +200,13 @@ def map_data(policies: list[str], baseline: str, alignment: pd.DataFrame, territ
         rows = territory_rows(policy, territories[territories["sweep_point"] == 0],
                               rep_quarters[rep_quarters["sweep_point"] == 0], accounts[accounts["sweep_point"] == 0],
                               assignments[assignments["sweep_point"] == 0], baseline)
-        searched = {}
+        searched, named = {}, {r["rep_id"]: r["rep"] for r in rows}
         for move in (searches or {}).get(policy, {}).get("moves", []):
             key = (searches or {})[policy]["primary"]
-            searched[move["unit_id"]] = (f"step {move['step']} of the search moved it from {move['from']} to "
-                                         f"{move['to']} (a simulated {format_difference(key, move['difference'])} "
+            searched[move["unit_id"]] = (f"step {move['step']} of the search moved it from "
+                                         f"{named.get(move['from'], move['from'])} to "
+                                         f"{named.get(move['to'], move['to'])} (a simulated "
+                                         f"{format_difference(key, move['difference'])} "
                                          f"in {in_sentence(metric(key).label)})")
         plans[policy] = {
             "unit_seat": seats.tolist(), "moved": (seats != base_seats).astype(int).tolist(),
@@ -187,10 +214,15 @@ def map_data(policies: list[str], baseline: str, alignment: pd.DataFrame, territ
             "colour": {str(seat): TERRITORY_COLOURS[c % len(TERRITORY_COLOURS)] for seat, c in colours.items()},
             "rows": rows, "text": {str(r["seat"]): row_text(r) for r in rows},
         }
-    return {"policies": policies, "baseline": baseline, "units": {
+    homes = territories[territories["sweep_point"] == 0]
+    background = outlines(units["lat"].to_numpy(dtype=float), units["lon"].to_numpy(dtype=float), units["unit_id"],
+                          homes["home_lat"].to_numpy(dtype=float), homes["home_lon"].to_numpy(dtype=float)) \
+        if real_places else None
+    return {"policies": policies, "baseline": baseline, "id_label": id_label, "units": {
         "lat": np.round(units["lat"].to_numpy(dtype=float), 3).tolist(),
         "lon": np.round(units["lon"].to_numpy(dtype=float), 3).tolist(),
-        "id": units["unit_id"].astype(str).tolist()}, "shapes": encoded_shapes(units), "plans": plans}
+        "id": unit_labels(units["unit_id"])}, "shapes": encoded_shapes(units), "outlines": background,
+        "plans": plans}
 
 
 def _unit_seats(alignment: pd.DataFrame, policy: str, n: int) -> np.ndarray:
