@@ -48,12 +48,17 @@ def pool_of(folder: Path, replications: int, quarters: int) -> np.ndarray:
     return paired_pool(result.summary, "balanced", "as_is", "revenue")
 
 
-def settings() -> dict[str, Experiment]:
-    """The experiments replayed: the default, looser targets, fixed counts."""
-    return {"default (±1%, first batch 20, cap 100)": Experiment(),
-            "precision ±5%": Experiment(precision=0.05), "precision ±10%": Experiment(precision=0.1),
-            "fixed 3 (never called)": Experiment(replications=3),
-            f"fixed {MIN_CLEAR_REPLICATIONS}": Experiment(replications=MIN_CLEAR_REPLICATIONS)}
+def settings() -> dict[str, tuple[Experiment, int]]:
+    """The experiments replayed, with the minimum they stop at: the default, looser targets, other minimums."""
+    low = MIN_CLEAR_REPLICATIONS
+    return {"default (±1%, first batch 20, cap 100)": (Experiment(), low),
+            "precision ±5%": (Experiment(precision=0.05), low),
+            "precision ±10%": (Experiment(precision=0.1), low),
+            "precision ±10%, if the minimum were 3": (Experiment(precision=0.1, replications=3), 3),
+            "precision ±10%, if the minimum were 10": (Experiment(precision=0.1, replications=10), 10),
+            "fixed 3 (never called)": (Experiment(replications=3), low),
+            "fixed 3, if called": (Experiment(replications=3), 3),
+            f"fixed {low}": (Experiment(replications=low), low)}
 
 
 def main() -> int:
@@ -76,12 +81,12 @@ def main() -> int:
             print(f"\n{name}: {len(pool)} paired replications in {time.perf_counter() - started:.0f} s; long-run "
                   f"difference {differences.mean() / pool[:, 0].mean():+.1%} of as_is revenue, sd of one pair "
                   f"{differences.std(ddof=1) / pool[:, 0].mean():.1%}")
-            for label, experiment in settings().items():
-                found = coverage_study(pool, experiment, "revenue", args.replays, np.random.default_rng(7))
+            for label, (experiment, minimum) in settings().items():
+                found = coverage_study(pool, experiment, "revenue", args.replays, np.random.default_rng(7), minimum)
                 default = label.startswith("default")
                 ok = found.coverage >= TARGET_COVERAGE and found.wrong_sign <= TARGET_WRONG_SIGN
                 met &= ok or not default
-                print(f"  {label:<40} coverage {found.coverage:6.1%}  wrong sign {found.wrong_sign:5.1%}  called "
+                print(f"  {label:<42} coverage {found.coverage:6.1%}  wrong sign {found.wrong_sign:5.1%}  called "
                       f"{found.called:6.1%}  mean replications {found.mean_replications:5.1f}"
                       + (f"   target: {'met' if ok else 'NOT met'}" if default else ""))
             blocks = []

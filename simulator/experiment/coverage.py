@@ -20,7 +20,7 @@ import numpy as np
 
 from simulator.experiment.sequential import Rounds
 from simulator.schema.base import Strict
-from simulator.stats.compare import NO_CLEAR, paired_interval, verdict
+from simulator.stats.compare import MIN_CLEAR_REPLICATIONS, NO_CLEAR, paired_interval, verdict
 
 BASE, PLAN = "baseline", "plan"
 
@@ -46,20 +46,23 @@ class Coverage:
     mean_replications: float
 
 
-def _rounds(experiment: Strict) -> Rounds:
+def _rounds(experiment: Strict, minimum: int) -> Rounds:
     """The stopping rule of a two-policy experiment with these settings."""
     scenario = SimpleNamespace(experiment=experiment, policies=[SimpleNamespace(key=BASE), SimpleNamespace(key=PLAN)],
                                baseline_key=lambda: BASE)
-    return Rounds(scenario)  # type: ignore[arg-type]  # Rounds reads only these three
+    return Rounds(scenario, minimum)  # type: ignore[arg-type]  # Rounds reads only these three
 
 
-def replay(pool: np.ndarray, experiment: Strict, key: str, rng: np.random.Generator) -> tuple[int, float, float, str]:
+def replay(pool: np.ndarray, experiment: Strict, key: str, rng: np.random.Generator,
+           minimum: int = MIN_CLEAR_REPLICATIONS) -> tuple[int, float, float, str]:
     """One experiment on replications drawn from `pool` (rows: replications; columns: baseline, plan).
+
+    `minimum`: the fewest replications to stop at and call a difference on (the run's is `MIN_CLEAR_REPLICATIONS`).
 
     Returns:
         (replications used, interval low, interval high, verdict), as a run with these settings would give them.
     """
-    rounds = _rounds(experiment)
+    rounds = _rounds(experiment, minimum)
     done = 0
     while True:
         batch = rounds.next_batch(done)
@@ -71,16 +74,16 @@ def replay(pool: np.ndarray, experiment: Strict, key: str, rng: np.random.Genera
             break
     data = rounds.matrix(0, done)
     mean, low, high = paired_interval(data[:, 1] - data[:, 0])
-    return done, low, high, verdict(key, mean, low, high, float(data[:, 0].mean()), done)
+    return done, low, high, verdict(key, mean, low, high, float(data[:, 0].mean()), done, minimum)
 
 
-def coverage_study(pool: np.ndarray, experiment: Strict, key: str, replays: int,
-                   rng: np.random.Generator) -> Coverage:
+def coverage_study(pool: np.ndarray, experiment: Strict, key: str, replays: int, rng: np.random.Generator,
+                   minimum: int = MIN_CLEAR_REPLICATIONS) -> Coverage:
     """Replay the experiment `replays` times on `pool` and measure its coverage and wrong-sign rate."""
     long_run = float((pool[:, 1] - pool[:, 0]).mean())
     held, wrong, called, used, defined = 0, 0, 0, 0, 0
     for _ in range(replays):
-        n, low, high, said = replay(pool, experiment, key, rng)
+        n, low, high, said = replay(pool, experiment, key, rng, minimum)
         used += n
         if math.isfinite(low):
             defined += 1

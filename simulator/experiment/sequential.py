@@ -55,8 +55,9 @@ class Status:
 class Rounds:
     """The stopping rule of a scenario's experiment, fed with the primary metric of every run as it finishes."""
 
-    def __init__(self, scenario: Scenario):
+    def __init__(self, scenario: Scenario, minimum: int = MIN_CLEAR_REPLICATIONS):
         self.spec = scenario.experiment
+        self.minimum = minimum  # never stop before this (the coverage study tries others)
         self.policies = [p.key for p in scenario.policies]
         self.baseline = scenario.baseline_key()
         self.values: dict[tuple[int, str, int], float] = {}  # (sweep point, policy, replication) -> primary
@@ -78,7 +79,7 @@ class Rounds:
 
     def check(self, sweep_points: list[int], replications: int) -> Status:
         """Whether the targets hold after `replications` replications of every policy."""
-        status = Status(replications, minimum=min(MIN_CLEAR_REPLICATIONS, self.spec.max_replications))
+        status = Status(replications, minimum=min(self.minimum, self.spec.max_replications))
         widths = []
         base = self.policies.index(self.baseline)
         for point in sweep_points:

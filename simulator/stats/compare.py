@@ -74,14 +74,16 @@ def replications_for(spread: float, half_width: float, level: float = 0.95) -> i
     return n
 
 
-def verdict(key: str, mean_diff: float, low: float, high: float, baseline_mean: float, n: int) -> str:
+def verdict(key: str, mean_diff: float, low: float, high: float, baseline_mean: float, n: int,
+            minimum: int = MIN_CLEAR_REPLICATIONS) -> str:
     """Better / worse (or higher / lower without a direction) when clear and practical.
 
     Clear means the interval excludes zero on at least `MIN_CLEAR_REPLICATIONS` pairs: on fewer, a t interval
     does not keep its coverage when a few accounts dominate the metric (benchmarks/coverage.py), so nothing is
-    called. A clear difference below the metric's practical threshold is "small but clear", never hidden.
+    called (`minimum` is there for the coverage study of other minimums). A clear difference below the metric's
+    practical threshold is "small but clear", never hidden.
     """
-    if n < MIN_CLEAR_REPLICATIONS or not (math.isfinite(low) and math.isfinite(high)) or (low <= 0 <= high):
+    if n < minimum or not (math.isfinite(low) and math.isfinite(high)) or (low <= 0 <= high):
         return NO_CLEAR
     entry = metric(key)
     if not entry.practical(mean_diff, baseline_mean):
