@@ -100,3 +100,33 @@ def test_at_80_columns_the_first_screen_holds_the_decision_summary():
         assert re.search(r"revenue [+-][\d.]+% \(.*\): (clear|small but clear|no clear difference)", block[0])
     assert any("moves " in line and "of accounts to a new rep" in line for line in screen[start:])
     assert screen.index("Verdict") > start if "Verdict" in screen else True
+
+
+def _findings_with_selection(best, survivors, revenue_new):
+    import pandas as pd
+
+    from simulator.report.verdict import Findings
+    from simulator.stats.compare import compare
+
+    n = MIN_CLEAR_REPLICATIONS
+    base = [100.0 + 10 * (r % 4) for r in range(n)]
+    new = [b + d for b, d in zip(base, revenue_new(n), strict=True)]
+    summary = pd.DataFrame({"sweep_point": 0, "replication": list(range(n)) * 2, "policy": ["base"] * n + ["new"] * n,
+                            "metric": "revenue", "value": base + new})
+    return Findings(["base", "new"], "base", "revenue", compare(summary, "base", ["revenue"]), summary,
+                    select={"confidence": 0.95, "indifference": 0.05},
+                    selections={0: {"best": best, "survivors": survivors, "replications": n, "indifference": 5.0}})
+
+
+def test_a_selection_that_seems_to_contradict_the_verdict_says_why():
+    from simulator.report.verdict import verdict_lines
+
+    noisy = _findings_with_selection("new", ["new"], lambda n: [(-1) ** r * 3.0 + 0.5 for r in range(n)])
+    text = " ".join(verdict_lines(noisy))
+    assert "Best on revenue: new" in text and "The verdict does not call new better than base" in text
+    assert "indifference zone as ties" in text
+    clear = _findings_with_selection("base", ["base"], lambda n: [2.0 + 0.1 * (r % 3) for r in range(n)])
+    text = " ".join(verdict_lines(clear))
+    assert "Yet the verdict calls new better than base" in text
+    agreeing = _findings_with_selection("new", ["new"], lambda n: [2.0 + 0.1 * (r % 3) for r in range(n)])
+    assert "The two answer different questions" not in " ".join(verdict_lines(agreeing))
