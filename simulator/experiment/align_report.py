@@ -84,10 +84,12 @@ def write_alignment(frame: pd.DataFrame, path: Path) -> None:
 
 def assignments(world: World, alignments: dict[str, Alignment]) -> pd.DataFrame:
     """Owner of every account under each policy's alignment (before any workforce change), and today's owner."""
-    rep_ids = world.reps["rep_id"].to_numpy()
+    rep_ids, names = world.reps["rep_id"].to_numpy(), world.rep_names
     recorded = world.accounts["owner"].to_numpy(dtype=np.int64)
     current = np.where(recorded >= 0, rep_ids[np.maximum(recorded, 0)], "")
+    current_name = np.where(recorded >= 0, names[np.maximum(recorded, 0)], None)
     return pd.concat([pd.DataFrame({"policy": policy, "account_id": world.accounts["account_id"].to_numpy(),
-                                    "seat": alignment.account_seats(world),
-                                    "rep_id": rep_ids[alignment.account_seats(world)], "current_rep_id": current})
+                                    "seat": (seats := alignment.account_seats(world)), "rep_id": rep_ids[seats],
+                                    "rep_name": names[seats], "current_rep_id": current,
+                                    "current_rep_name": current_name})
                       for policy, alignment in alignments.items()], ignore_index=True)
