@@ -210,3 +210,13 @@ def test_generated_worlds_have_readable_names_and_geography_a_home_county():
         "layer": "us_counties", "states": ["IL"], "reps": 3, "accounts": 300, "seed": 2}}}))
     assert list(geography.rep_names) == ["Rep 0", "Rep 1", "Rep 2"]
     assert all(city.endswith(" County, IL") for city in geography.rep_cities)
+
+
+def test_the_align_export_names_the_reps(tmp_path):
+    out = tmp_path / "plan.csv"
+    result = CliRunner().invoke(main, ["align", str(Path(__file__).parent.parent / "scenarios" / "quickstart.yaml"),
+                                       "--policy", "nearest", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = pd.read_csv(out)
+    assert list(rows.columns) == ["kind", "id", "rep_id", "rep_name"]
+    assert (rows["rep_name"] == "Rep " + rows["rep_id"].str[1:].astype(int).astype(str)).all()

@@ -64,13 +64,14 @@ def align_report(scenario: Scenario, policy: str) -> tuple[dict, pd.DataFrame]:
 
 
 def alignment_rows(world: World, alignment: Alignment) -> pd.DataFrame:
-    """An alignment as rows: every unit's rep, then every named-account exception."""
-    rep_ids = world.reps["rep_id"].astype(str).to_numpy()
+    """An alignment as rows: every unit's rep (id and name), then every named-account exception."""
+    rep_ids, names = world.reps["rep_id"].astype(str).to_numpy(), world.rep_names
     units = pd.DataFrame({"kind": "unit", "id": world.units["unit_id"].astype(str).to_numpy(),
-                          "rep_id": rep_ids[alignment.unit_seat]})
+                          "rep_id": rep_ids[alignment.unit_seat], "rep_name": names[alignment.unit_seat]})
     accounts = pd.DataFrame({"kind": "account",
                              "id": [str(world.accounts["account_id"].iat[a]) for a in alignment.overrides],
-                             "rep_id": [rep_ids[s] for s in alignment.overrides.values()]})
+                             "rep_id": [rep_ids[s] for s in alignment.overrides.values()],
+                             "rep_name": [names[s] for s in alignment.overrides.values()]})
     return pd.concat([units, accounts], ignore_index=True)
 
 
