@@ -76,7 +76,7 @@ class Alignment:
         return Alignment(seats, self.n_seats, self.overrides, policy or self.policy, self.info), made
 
     def to_frame(self, world: World) -> pd.DataFrame:
-        """One row per unit: unit index, id and centroid, seat index and rep id."""
+        """One row per unit: unit index, id and centroid, seat index, rep id and rep name."""
         return pd.DataFrame({
             "unit": np.arange(world.n_units),
             "unit_id": world.units["unit_id"].to_numpy(),
@@ -84,6 +84,7 @@ class Alignment:
             "lon": world.units["lon"].to_numpy(dtype=float),
             "seat": self.unit_seat,
             "rep_id": world.reps["rep_id"].to_numpy()[self.unit_seat],
+            "rep_name": world.rep_names[self.unit_seat],
         })
 
 
@@ -159,6 +160,8 @@ def seat_loads(world: World, account_seat: np.ndarray, n_seats: int, hours_per_k
         "workload_hours": per_seat(visit + travel), "compactness_hours": compactness,
     })
     table.insert(1, "rep_id", world.reps["rep_id"].to_numpy()[table["seat"].to_numpy()])
+    table.insert(2, "rep_name", world.rep_names[table["seat"].to_numpy()])
+    table.insert(3, "home_city", world.rep_cities[table["seat"].to_numpy()])
     table["home_lat"] = world.reps["home_lat"].to_numpy(dtype=float)[table["seat"].to_numpy()]
     table["home_lon"] = world.reps["home_lon"].to_numpy(dtype=float)[table["seat"].to_numpy()]
     return table

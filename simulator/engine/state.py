@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
-from simulator.alignment import Alignment
+from simulator.alignment import Alignment, account_workload
 from simulator.behaviour import pacing_profile
 from simulator.engine.draws import stream_key
 from simulator.engine.events import CLOSED as OPPORTUNITY_CLOSED
@@ -52,6 +52,7 @@ class Rep:
     notice: float | None = None
     left: float | None = None
     reason: str | None = None
+    name: str | None = None  # display name (the world's for an initial rep, made up for a hire)
 
 
 @dataclass(eq=False)
@@ -99,6 +100,8 @@ class RunState:
         self.reps: list[Rep] = []
         self.occupant: list[Rep | None] = [None] * n_seats
         self.seat_ids: list[str] = [str(rep_id) for rep_id in world.reps["rep_id"]]  # the seat's original rep id
+        self.seat_names: list[str] = [str(name) for name in world.rep_names]  # ... and its display name
+        self.last_occupant: list[Rep | None] = [None] * n_seats  # who held a seat last (its leaver, when empty)
         self.seat_skill = np.ones(n_seats)
         self.seat_hired = np.zeros(n_seats)
         self.seat_has_rep = np.zeros(n_seats, dtype=bool)
@@ -108,7 +111,8 @@ class RunState:
         self.hand_over: Callable[[np.ndarray, np.ndarray, float], None] | None = None
         for seat in np.flatnonzero(self.seat_state == FILLED):
             self.seat_in(int(seat), Rep(self.seat_ids[seat], int(seat),
-                                        -tenure_days[seat] / self.calendar_days_per_day, float(skill[seat]), True))
+                                        -tenure_days[seat] / self.calendar_days_per_day, float(skill[seat]), True,
+                                        name=self.seat_names[seat]))
 
         # dynamic account state
         offsets = self.streams.generator("hidden.last_visit").random(n_acc)
@@ -168,6 +172,9 @@ class RunState:
         self.orphan_potential_by_day = np.zeros(self.n_days)
         self.ownership_log: list[tuple[float, str, np.ndarray, np.ndarray, np.ndarray]] = []
         self.event_log: list[dict] = []
+        # field hours a seat offers per quarter, and the hours per quarter each account asks for (workload)
+        self.capacity_hours = cal.days_per_quarter * self.hours * (1 - sc.behaviour.admin_share)
+        self.account_workload = account_workload(world, world.hours_per_km)
         self.seat_revenue = np.zeros((n_seats, self.quarters))
         self.admin_hours = np.zeros((n_seats, self.n_days))
         self.home_leg_hours = np.zeros((n_seats, self.n_days))
@@ -219,16 +226,25 @@ class RunState:
 
     def seat_out(self, seat: int) -> None:
         """The rep in a seat leaves it empty."""
+        self.last_occupant[seat] = self.occupant[seat]
         self.occupant[seat] = None
         self.seat_has_rep[seat] = False
         self.seat_on_notice[seat] = False
 
+    def rep_of(self, seat: int) -> tuple[str | None, str | None]:
+        """(rep_id, name) of the rep in a seat, or of the last one to leave it; (None, None) for no seat (-1)."""
+        if seat < 0:
+            return None, None
+        rep = self.occupant[seat] or self.last_occupant[seat]
+        if rep is None:  # a seat nobody has held yet
+            return self.seat_ids[seat], self.seat_names[seat]
+        return rep.rep_id, rep.name or rep.rep_id
+
     def log_event(self, event: str, seat: int = -1, **detail: object) -> None:
         """Append to the workforce event log (quits, vacancies, hires, reassignments)."""
-        rep = self.occupant[seat] if seat >= 0 else None
-        rep_id = rep.rep_id if rep is not None else (self.seat_ids[seat] if seat >= 0 else "")
+        rep_id, rep_name = self.rep_of(seat)
         self.event_log.append({"day": float(self.env.now), "event": event, "seat": seat, "rep_id": rep_id,
-                               **detail})
+                               "rep_name": rep_name, **detail})
 
     def reassign(self, new_seat: np.ndarray, reason: str, penalty: float, new_hire_penalty: float,
                  covering_for: int = -1) -> int:
@@ -261,9 +277,28 @@ class RunState:
         for seat in set(source.tolist()) | set(target.tolist()):
             if seat >= 0:
                 self._refresh_territory(int(seat))
-        self.log_event("reassignment", -1, reason=reason, accounts=int(len(gained)),
-                       orphaned=int((target < 0).sum()), potential=float(self.potential[moved].sum()))
+        self._log_reassignment(reason, moved, source, target)
         return len(moved)
+
+    def _log_reassignment(self, reason: str, moved: np.ndarray, source: np.ndarray, target: np.ndarray) -> None:
+        """One `reassignment` row per (giving seat, receiving seat): accounts, potential and workload moved.
+
+        The receiving seat is the row's `seat` (-1: orphaned), the giving one `from_seat` (-1: orphaned before);
+        `workload_after_hours` is the receiver's workload once the move is done (and as a share of capacity).
+        """
+        pairs = np.unique(np.stack([source, target], axis=1), axis=0)
+        for giver, receiver in pairs.tolist():
+            accounts = moved[(source == giver) & (target == receiver)]
+            from_id, from_name = self.rep_of(giver)
+            after = float(self.account_workload[self.territory[receiver]].sum()) if receiver >= 0 else np.nan
+            self.log_event("reassignment", receiver, reason=reason,
+                           accounts=len(accounts) if receiver >= 0 else 0,
+                           orphaned=len(accounts) if receiver < 0 else 0,
+                           potential=float(self.potential[accounts].sum()),
+                           workload_hours=float(self.account_workload[accounts].sum()),
+                           workload_after_hours=after,
+                           workload_after_share=after / self.capacity_hours if self.capacity_hours > 0 else np.nan,
+                           from_seat=giver, from_rep_id=from_id, from_rep_name=from_name)
 
     def _ramping_seats(self) -> np.ndarray:
         """Whether each seat's rep is still on the ramp now (False for an empty seat)."""

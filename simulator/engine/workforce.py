@@ -45,7 +45,7 @@ class WorkforceModel:
         self.penalties = (relationships.change_penalty, relationships.new_hire_change_penalty)
         self.max_load = workforce.neighbours_max_load
         self.return_on_hire = workforce.neighbours_return_on_hire
-        self.capacity_hours = (state.days_per_quarter * state.hours * (1 - state.scenario.behaviour.admin_share))
+        self.capacity_hours = state.capacity_hours
         # hours per quarter each account asks for (visits x (visit + drive per visit)), for the workload quota
         self.account_workload = (account_workload(state.world, state.world.hours_per_km)
                                  if state.scenario.quota.policy == "workload" else np.zeros(state.n_accounts))
@@ -230,8 +230,10 @@ class WorkforceModel:
             hire_day = day + self._time_to_fill(seat)
             if hire_day < state.n_days:
                 self.due[hire_day].append(lambda d, s=seat: self.fill(s, d))
+        former = self.former[seat]
         state.log_event("vacancy", seat, reason=self.vacancy_name, hire_day=float(hire_day),
-                        accounts=int(self.former[seat].sum()))
+                        accounts=int(former.sum()), potential=float(state.potential[former].sum()),
+                        workload_hours=float(state.account_workload[former].sum()))
 
     def fill(self, seat: int, day: int) -> None:
         """A new hire takes the seat; the vacancy policy hands accounts back."""
@@ -240,8 +242,9 @@ class WorkforceModel:
         skill = math.exp(state.scenario.behaviour.skill_sigma * float(rng.standard_normal())
                          - 0.5 * state.scenario.behaviour.skill_sigma ** 2)
         self.hires[seat] += 1
-        base = state.seat_ids[seat]
-        state.seat_in(seat, Rep(f"{base}-H{self.hires[seat]}", seat, float(day), skill, False))
+        base, count = state.seat_ids[seat], self.hires[seat]
+        state.seat_in(seat, Rep(f"{base}-H{count}", seat, float(day), skill, False,
+                                name=f"New hire {count} ({state.seat_names[seat]}'s seat)"))
         state.log_event("hire", seat)
         former = self.former.pop(seat, np.zeros(state.n_accounts, dtype=bool))
         returned = self.vacancy.on_hire(self.view(self.filled()), seat, former)
@@ -263,11 +266,10 @@ class WorkforceModel:
         state = self.state
         planned: dict[int, list[tuple[int, object]]] = defaultdict(list)
         for index, event in enumerate(state.scenario.events):
-            day = event.day
-            if day is None:
-                rng = state.streams.generator("events", index)
-                day = (event.quarter - 1) * state.days_per_quarter + int(rng.integers(state.days_per_quarter))
-            planned[day].append((index, event))
+            drawn = None
+            if event.day is None and event.at is None:  # a day drawn inside the quarter
+                drawn = int(state.streams.generator("events", index).integers(state.days_per_quarter))
+            planned[event.event_day(state.days_per_quarter, drawn)].append((index, event))
         return planned
 
     def apply(self, index: int, event: object, day: int) -> None:
@@ -295,12 +297,15 @@ class WorkforceModel:
             state.log_event("realign", -1, reason=event.policy)
             state.reassign(alignment.account_seats(state.world), "realignment", *self.penalties)
 
-    def _seat_of(self, rep_id: str) -> list[int]:
+    def _seat_of(self, rep: str) -> list[int]:
+        """The seat of the rep an event names (by rep_id or name, `World.seats_of_rep`), if still in it."""
         state = self.state
-        for seat, rep in enumerate(state.occupant):
-            if rep is not None and rep.rep_id == rep_id:
+        initial = state.world.initial_seats()
+        for seat in state.world.seats_of_rep(rep, initial)[:1]:  # check_events refused an ambiguous name
+            occupant = state.occupant[seat]
+            if occupant is not None and occupant.rep_id == state.seat_ids[seat]:
                 return [seat]
-        state.log_event("skipped_departure", -1, reason=f"{rep_id} is no longer in a seat")
+        state.log_event("skipped_departure", -1, reason=f"{rep} is no longer in a seat")
         return []
 
     def _pick(self, count: int, pick: str, index: int, day: int) -> list[int]:
@@ -324,7 +329,7 @@ class WorkforceModel:
         rng = self._hire_rng(seat)
         skill = math.exp(state.scenario.behaviour.skill_sigma * float(rng.standard_normal())
                          - 0.5 * state.scenario.behaviour.skill_sigma ** 2)
-        state.seat_in(seat, Rep(state.seat_ids[seat], seat, float(day), skill, False))
+        state.seat_in(seat, Rep(state.seat_ids[seat], seat, float(day), skill, False, name=state.seat_names[seat]))
         state.log_event("seat_opened", seat, reason=takes)
         if takes == "realign":
             seats = self.align(self.filled()).account_seats(state.world)

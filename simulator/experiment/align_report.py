@@ -64,13 +64,14 @@ def align_report(scenario: Scenario, policy: str) -> tuple[dict, pd.DataFrame]:
 
 
 def alignment_rows(world: World, alignment: Alignment) -> pd.DataFrame:
-    """An alignment as rows: every unit's rep, then every named-account exception."""
-    rep_ids = world.reps["rep_id"].astype(str).to_numpy()
+    """An alignment as rows: every unit's rep (id and name), then every named-account exception."""
+    rep_ids, names = world.reps["rep_id"].astype(str).to_numpy(), world.rep_names
     units = pd.DataFrame({"kind": "unit", "id": world.units["unit_id"].astype(str).to_numpy(),
-                          "rep_id": rep_ids[alignment.unit_seat]})
+                          "rep_id": rep_ids[alignment.unit_seat], "rep_name": names[alignment.unit_seat]})
     accounts = pd.DataFrame({"kind": "account",
                              "id": [str(world.accounts["account_id"].iat[a]) for a in alignment.overrides],
-                             "rep_id": [rep_ids[s] for s in alignment.overrides.values()]})
+                             "rep_id": [rep_ids[s] for s in alignment.overrides.values()],
+                             "rep_name": [names[s] for s in alignment.overrides.values()]})
     return pd.concat([units, accounts], ignore_index=True)
 
 
@@ -84,10 +85,12 @@ def write_alignment(frame: pd.DataFrame, path: Path) -> None:
 
 def assignments(world: World, alignments: dict[str, Alignment]) -> pd.DataFrame:
     """Owner of every account under each policy's alignment (before any workforce change), and today's owner."""
-    rep_ids = world.reps["rep_id"].to_numpy()
+    rep_ids, names = world.reps["rep_id"].to_numpy(), world.rep_names
     recorded = world.accounts["owner"].to_numpy(dtype=np.int64)
     current = np.where(recorded >= 0, rep_ids[np.maximum(recorded, 0)], "")
+    current_name = np.where(recorded >= 0, names[np.maximum(recorded, 0)], None)
     return pd.concat([pd.DataFrame({"policy": policy, "account_id": world.accounts["account_id"].to_numpy(),
-                                    "seat": alignment.account_seats(world),
-                                    "rep_id": rep_ids[alignment.account_seats(world)], "current_rep_id": current})
+                                    "seat": (seats := alignment.account_seats(world)), "rep_id": rep_ids[seats],
+                                    "rep_name": names[seats], "current_rep_id": current,
+                                    "current_rep_name": current_name})
                       for policy, alignment in alignments.items()], ignore_index=True)

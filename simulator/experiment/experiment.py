@@ -27,6 +27,7 @@ from simulator.experiment.runs import TABLES, Task, prepare
 from simulator.experiment.sequential import Rounds, Status
 from simulator.experiment.sweep import SweepPoint, expand
 from simulator.io import git_commit, package_versions, write_json, write_parquet
+from simulator.metrics.absorption import absorption_table
 from simulator.metrics.tables import RunTables
 from simulator.report import build_report
 from simulator.scenario import Scenario
@@ -52,6 +53,7 @@ class ExperimentResult:
     alignment: pd.DataFrame
     territories: pd.DataFrame
     assignments: pd.DataFrame
+    absorption: pd.DataFrame = field(default_factory=pd.DataFrame)  # who absorbed departing reps' accounts
     sweep: list[SweepPoint] = field(default_factory=list)
     folder: Path | None = None
     wall_seconds: float = 0.0
@@ -221,8 +223,10 @@ def _finish(scenario: Scenario, points: list[SweepPoint], tables: dict[str, pd.D
         summary[path] = summary["sweep_point"].map({p.index: p.values[path] for p in points})
     alignment_rows, territory_rows, assignment_rows = [], [], []
     searches: dict[int, dict[str, dict]] = {}
+    cities = {}
     for point in points:
         prepared = prepare(point.scenario)
+        cities[point.index] = prepared.world.rep_cities
         keys = {"scenario": scenario.name, "sweep_point": point.index}
         for policy, alignment in prepared.alignments.items():
             if alignment.info.get("optimised"):
@@ -239,6 +243,8 @@ def _finish(scenario: Scenario, points: list[SweepPoint], tables: dict[str, pd.D
         alignment=_keys_first(pd.concat(alignment_rows, ignore_index=True)),
         territories=_keys_first(pd.concat(territory_rows, ignore_index=True)),
         assignments=_keys_first(pd.concat(assignment_rows, ignore_index=True)),
+        absorption=absorption_table(tables["events"], summary[["scenario", "sweep_point", "policy", "replication"]],
+                                    [spec.key for spec in scenario.policies], cities),
         sweep=points, folder=folder, runs=runs, resumed_parts=resumed, searches=searches)
 
 
@@ -271,7 +277,7 @@ def _keys_first(frame: pd.DataFrame) -> pd.DataFrame:
 def _write_tables(folder: Path, result: ExperimentResult) -> None:
     """The tables; summary and comparison carry the catalogue entries of their metrics as schema metadata."""
     for name in ("summary", "rep_quarters", "accounts", "events", "weekly", "comparison", "alignment", "territories",
-                 "assignments"):
+                 "assignments", "absorption"):
         frame = getattr(result, name)
         metadata = schema_metadata(sorted(set(frame["metric"]))) if name in ("summary", "comparison") else None
         write_parquet(frame, folder / f"{name}.parquet", metadata)
@@ -312,6 +318,6 @@ def _manifest(folder: Path, scenario: Scenario, points: list[SweepPoint], starte
         "package_versions": package_versions(),
         "files": ["summary.parquet", "rep_quarters.parquet", "accounts.parquet", "events.parquet", "weekly.parquet",
                   "comparison.parquet", "alignment.parquet", "territories.parquet", "assignments.parquet",
-                  "report.html"],
+                  "absorption.parquet", "report.html"],
     }, folder / "manifest.json")
 

@@ -11,9 +11,11 @@ import io
 import math
 import shutil
 
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.padding import Padding
+from rich.table import Table
 from rich.text import Text
 
 from simulator.catalogue import (
@@ -73,10 +75,66 @@ def render(result: ExperimentResult, colour: bool = False, width: int | None = N
         pairing = pairing_line(findings, point.index)
         if pairing:
             console.print(pairing, markup=False)
+    render_absorption(result, console)
     if result.folder is not None:
         console.print(f"\nresults written to {result.folder.resolve()}", soft_wrap=True, markup=False)
         console.print(f"report: {(result.folder / 'report.html').resolve()}", soft_wrap=True, markup=False)
     return console.file.getvalue()
+
+
+def render_absorption(result: ExperimentResult, console: Console, rows_shown: int = 12) -> None:
+    """Who absorbed departing reps' accounts, per policy: what each receiving rep took on and its workload after.
+
+    Nothing is printed for an experiment without vacancies. Amounts are means over the replications in which
+    the cover happened ("Runs", shown when that is not all of them); "After" is the receiver's workload as a
+    share of a rep's quarterly capacity. At most `rows_shown` rows per policy; absorption.parquet has them all.
+    """
+    table = result.absorption
+    if table is None or table.empty:
+        return
+    days = result.scenario.calendar.days_per_quarter
+    covers = {"orphaned": "orphaned", "manager": "its manager"}  # no rep absorbed them
+    some_runs = False
+    console.print("\n[bold]Who absorbed the accounts of reps who left[/bold] (vacancy cover, per policy)")
+    for point in result.sweep:
+        for spec in result.scenario.policies:
+            mine = table[(table["sweep_point"] == point.index) & (table["policy"] == spec.key)]
+            if mine.empty:
+                continue
+            where = f"sweep point {point.index}, " if len(result.sweep) > 1 else ""
+            grid = Table(title=escape(f"{where}{spec.key} (vacancy policy {result.scenario.vacancy_policy_of(spec)})"),
+                         title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+            shown = mine.head(rows_shown)
+            cities = shown["home_city"].notna().any()
+            runs = bool((shown["replications_with"] < shown["replications"]).any())
+            some_runs |= runs
+            headers = ["Rep who left", "When", *(["Runs"] if runs else []), "Absorbed by",
+                       *(["Home"] if cities else []), "Accounts", "Potential", "Workload", "After"]
+            for header in headers:
+                grid.add_column(header, justify="right" if header in headers[-4:] else "left",
+                                no_wrap=header not in ("Rep who left", "Absorbed by", "Home"))
+            previous = None
+            for row in shown.itertuples(index=False):
+                first = row.departed_rep_id != previous
+                quarter, offset = divmod(int(round(row.day)), days)
+                after = row.workload_after_share
+                grid.add_row(escape(str(row.departed_rep_name)) if first else "",
+                             f"Q{quarter + 1} day {offset + 1}" if first else "",
+                             *([f"{row.replications_with} of {row.replications}"] if runs else []),
+                             escape(str(row.rep_name)) if row.cover == "rep" else covers[row.cover],
+                             *([escape(str(row.home_city)) if isinstance(row.home_city, str) else ""] if cities
+                               else []),
+                             format_level("accounts_changed_vacancy_cover", row.accounts),
+                             format_level("revenue", row.potential),
+                             format_level("workload_mean_hours", row.workload_hours),
+                             format_share(after) if after is not None and math.isfinite(after) else "")
+                previous = row.departed_rep_id
+            console.print(grid)
+            if len(mine) > rows_shown:
+                console.print(f"  ... and {len(mine) - rows_shown} more rows in absorption.parquet", markup=False)
+    console.print("Workload: hours per quarter taken on; After: the receiver's workload then, as a share of a rep's "
+                  "capacity" + ("; Runs: the replications in which it happened (means over them)." if some_runs
+                                else "."), markup=False)
 
 
 def _header(result: ExperimentResult) -> str:

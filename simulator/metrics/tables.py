@@ -188,6 +188,7 @@ def _rep_quarters(state: RunState, rep_days: pd.DataFrame, opportunities: pd.Dat
         quota = state.quota[:, quarter]
         frames.append(pd.DataFrame({
             "seat": seats, "rep_id": occupants_at(state, (quarter + 1) * state.days_per_quarter - 1),
+            "rep_name": occupants_at(state, (quarter + 1) * state.days_per_quarter - 1, names=True),
             "quarter": quarter, "revenue": revenue[:, quarter], "quota": quota,
             "attainment": np.divide(revenue[:, quarter], quota, out=np.full(state.n_seats, np.nan),
                                     where=quota > 0),
@@ -229,6 +230,8 @@ def _accounts(state: RunState, visits: pd.DataFrame, opportunities: pd.DataFrame
         "seat": seat,
         # null for an unowned account, and for one whose seat is empty at the end
         "rep_id": np.where(seat >= 0, occupants_at(state, state.n_days - 1)[np.maximum(seat, 0)], None),
+        "rep_name": np.where(seat >= 0, occupants_at(state, state.n_days - 1, names=True)[np.maximum(seat, 0)],
+                             None),
         "visits": account_quarter_visits.sum(axis=1),
         "required_visits": state.required * state.quarters,
         "quarters_without_visit": (account_quarter_visits == 0).sum(axis=1),

@@ -11,38 +11,52 @@ import pandas as pd
 
 from simulator.engine.state import CALENDAR_DAYS_PER_YEAR, VACANT, RunState
 
-EVENT_COLUMNS = ["day", "event", "seat", "rep_id", "reason", "accounts", "orphaned", "potential", "hire_day"]
+EVENT_COLUMNS = ["day", "event", "seat", "rep_id", "rep_name", "reason", "accounts", "orphaned", "potential",
+                 "hire_day", "from_seat", "from_rep_id", "from_rep_name", "workload_hours", "workload_after_hours",
+                 "workload_after_share"]
+NUMERIC_EVENT_COLUMNS = ("accounts", "orphaned", "potential", "hire_day", "workload_hours", "workload_after_hours",
+                         "workload_after_share")
+TEXT_EVENT_COLUMNS = ("rep_id", "rep_name", "from_rep_id", "from_rep_name")
 CHANGE_REASONS = ("realignment", "vacancy_cover", "return")
 
 
 def reps_frame(state: RunState) -> pd.DataFrame:
     """Every rep who held a seat during the run, with hire, notice and leaving days (simulated days)."""
-    rows = [{"rep_id": r.rep_id, "seat": r.seat, "initial": r.initial, "hired": r.hired, "skill": r.skill,
-             "notice": np.nan if r.notice is None else r.notice, "left": np.nan if r.left is None else r.left,
-             "reason": r.reason or ""} for r in state.reps]
-    return pd.DataFrame(rows, columns=["rep_id", "seat", "initial", "hired", "skill", "notice", "left", "reason"])
+    rows = [{"rep_id": r.rep_id, "rep_name": r.name or r.rep_id, "seat": r.seat, "initial": r.initial,
+             "hired": r.hired, "skill": r.skill, "notice": np.nan if r.notice is None else r.notice,
+             "left": np.nan if r.left is None else r.left, "reason": r.reason or ""} for r in state.reps]
+    return pd.DataFrame(rows, columns=["rep_id", "rep_name", "seat", "initial", "hired", "skill", "notice", "left",
+                                       "reason"])
 
 
 def events_frame(state: RunState) -> pd.DataFrame:
-    """The event log: notices, departures, vacancies, hires, seats opened, realignments and reassignments."""
+    """The event log: notices, departures, vacancies, hires, seats opened, realignments and reassignments.
+
+    A reassignment has one row per giving and receiving seat (`from_seat` -> `seat`, -1 for nobody). Rep ids and
+    names are null where there is no rep (seat -1); numbers an event does not have are null.
+    """
     frame = pd.DataFrame(state.event_log)
     for column in EVENT_COLUMNS:
         if column not in frame:
-            frame[column] = np.nan if column in ("accounts", "orphaned", "potential", "hire_day") else ""
+            frame[column] = np.nan if column in NUMERIC_EVENT_COLUMNS else None
     frame = frame[EVENT_COLUMNS]
-    frame = frame.astype({"day": float, "seat": np.int64, "rep_id": str, "reason": str, "accounts": float,
-                          "orphaned": float, "potential": float, "hire_day": float})
+    frame["from_seat"] = frame["from_seat"].fillna(-1)
+    frame["reason"] = frame["reason"].fillna("")
+    frame = frame.astype({"day": float, "seat": np.int64, "reason": str, "from_seat": np.int64,
+                          **{column: float for column in NUMERIC_EVENT_COLUMNS}})
+    for column in TEXT_EVENT_COLUMNS:
+        frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
     # a vacancy that is never re-hired (no backfill, hiring disabled) has no hire day: null, not -1
     frame["hire_day"] = frame["hire_day"].where(frame["hire_day"] >= 0)
     return frame
 
 
-def occupants_at(state: RunState, day: int) -> np.ndarray:
-    """rep_id of whoever held each seat on `day` (None, written as null, where nobody did), in one pass."""
+def occupants_at(state: RunState, day: int, names: bool = False) -> np.ndarray:
+    """rep_id (or name) of whoever held each seat on `day` (None, written as null, where nobody did), in one pass."""
     held = np.full(state.n_seats, None, dtype=object)
     for rep in state.reps:
         if rep.hired <= day and (rep.left is None or day < rep.left):
-            held[rep.seat] = rep.rep_id
+            held[rep.seat] = (rep.name or rep.rep_id) if names else rep.rep_id
     return held
 
 

@@ -4,7 +4,8 @@ Top to bottom: the verdict (the same sentences as the terminal, and the paired d
 units, green where clearly better, red where clearly worse); the effects chart (one row per metric with a
 direction, right is better); the levels per policy; the territories (one map with a policy selector, territories
 coloured so that neighbours differ, a view of what moves, and a sortable territory table with a CSV download);
-attainment, coverage, pacing and the workforce; the alignment quality; sweeps; and the scenario in words.
+attainment, coverage, pacing and the workforce; who absorbed the accounts of reps who left (`absorption`); the
+alignment quality; sweeps; and the scenario in words.
 
 Offline by construction: plotly.js is embedded in the page, maps are drawn on plain axes from the embedded county
 boundaries (or unit points) over the embedded state outlines, and nothing is fetched from the network, so the page
@@ -28,6 +29,7 @@ from plotly.offline import get_plotlyjs
 
 from simulator.io import atomic_write
 from simulator.report import charts
+from simulator.report.absorption import absorption_section
 from simulator.report.page import levels_table, scenario_section, territories_section, verdict_section
 from simulator.report.territories import map_data
 from simulator.report.verdict import Findings
@@ -39,7 +41,7 @@ QUALITY = ["territories", "workload_cv", "workload_max_deviation", "potential_cv
            "share_within_tolerance", "contiguous_share", "compactness_hours", "disruption_account_share",
            "disruption_potential_share"]
 SECTIONS = ["verdict", "effects", "levels", "territories", "attainment", "coverage", "pacing", "workforce",
-            "quality", "sweeps", "scenario"]
+            "absorption", "quality", "sweeps", "scenario"]
 TABLES = ("summary", "rep_quarters", "comparison", "alignment", "territories", "weekly", "accounts", "assignments")
 
 
@@ -75,6 +77,8 @@ def build_report(folder: Path) -> Path:
          _figure(charts.pacing(tables["weekly"], policies, colours))),
         ("workforce", "Workforce week by week (means over replications)",
          _figure(charts.workforce(tables["weekly"], policies, colours))),
+        ("absorption", "Who absorbed the accounts of reps who left",
+         absorption_section(_optional_table(folder, "absorption"), manifest)),
         ("quality", "Alignment quality", levels_table(tables["summary"][tables["summary"]["replication"] == 0],
                                                       policies, QUALITY)),
         ("sweeps", "Sweeps", "".join(_figure(f) for f in charts.sweeps(tables["summary"], swept, policies, colours))
@@ -88,6 +92,12 @@ def build_report(folder: Path) -> Path:
     path = folder / "report.html"
     atomic_write(path, lambda tmp: tmp.write_text(page, encoding="utf-8"))
     return path
+
+
+def _optional_table(folder: Path, name: str) -> pd.DataFrame | None:
+    """A table that run folders written before it existed lack (None then)."""
+    path = folder / f"{name}.parquet"
+    return pd.read_parquet(path) if path.exists() else None
 
 
 def _figure(figure: go.Figure) -> str:

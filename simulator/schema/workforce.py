@@ -88,20 +88,38 @@ def check_vacancy_policy(name: str) -> str:
 
 class _Timed(Strict):
     day: Int | None = Field(None, ge=0, description="Working day (0 = first day of the horizon).")
-    quarter: Int | None = Field(None, ge=1, description="Quarter (1 = first); the day is drawn within it.")
+    quarter: Int | None = Field(
+        None, ge=1, description="Quarter (1 = first): with `at`, its first or last working day; without, a day "
+                                "drawn within it (the same in every arm of a replication).")
+    at: Literal["start", "end"] | None = Field(
+        None, description="With `quarter`: start (its first working day) or end (its last working day).")
 
     @model_validator(mode="after")
     def _one_time(self) -> _Timed:
         if (self.day is None) == (self.quarter is None):
             raise ValueError("give exactly one of 'day' or 'quarter'")
+        if self.at is not None and self.quarter is None:
+            raise ValueError("'at' goes with 'quarter' (at: start or end of a quarter); with 'day', drop 'at'")
         return self
+
+    def event_day(self, days_per_quarter: int, drawn: int | None = None) -> int:
+        """The working day of the event: `day`; or the quarter's first / last day; or `drawn` (0-based) within it."""
+        if self.day is not None:
+            return self.day
+        first = (self.quarter - 1) * days_per_quarter
+        if self.at == "start":
+            return first
+        if self.at == "end":
+            return first + days_per_quarter - 1
+        assert drawn is not None, "a quarter without `at` needs a drawn day"
+        return first + drawn
 
 
 class DepartureEvent(_Timed):
     """A named rep, or N reps picked at random / top / bottom performers, leave (no notice period)."""
 
     type: Literal["departure"]
-    rep: str | None = Field(None, description="The rep_id who leaves.")
+    rep: str | None = Field(None, description="The rep who leaves: a rep_id, or a rep's name (e.g. 'Ann Novak').")
     count: Int | None = Field(None, ge=1, le=MAX_REPS, description="How many reps leave (instead of a named rep).")
     pick: Literal["random", "top", "bottom"] = Field("random", description="Who leaves, by attainment so far.")
     backfill: bool = Field(True, description="The seat is re-hired (if hiring is enabled).")

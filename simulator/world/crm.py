@@ -28,7 +28,9 @@ ACCOUNT_FIELDS = {  # our field -> Salesforce Account report column
     "postal_code": "BillingPostalCode", "state": "BillingState", "potential": "AnnualRevenue", "owner": "OwnerId",
     "segment": "Segment",
 }
-USER_FIELDS = {"id": "Id", "name": "Name", "lat": "Latitude", "lon": "Longitude", "postal_code": "PostalCode"}
+USER_FIELDS = {"id": "Id", "name": "Name", "lat": "Latitude", "lon": "Longitude", "postal_code": "PostalCode",
+               "city": "City"}
+HOME_COUNTY_MAX_KM = 80.0  # a user without a City gets the nearest county within this distance as home city
 SEGMENT_SHARES = (("A", 0.1), ("B", 0.3), ("C", 0.6))  # by potential rank when the export has no segment
 DEFAULT_TENURE_DAYS = 730.0
 REJECT_COLUMNS = ("file", "line", "reason", "row")
@@ -168,6 +170,9 @@ def import_crm(accounts_path: Path, out: Path, users_path: Path | None = None,
 
 def _import_users(path: Path, fields: dict[str, str], geocode: ZipGeocoder, report: ImportReport,
                   rejects: list[dict]) -> pd.DataFrame:
+    """The users as reps: rep_id, name, home_city (the City column, else the nearest county), home, tenure."""
+    from simulator.world.us import nearest_county_names
+
     header, rows = read_export(path)
     cols = {key: _column(header, fields, key, path, required=key == "id", rows=rows) for key in fields}
     report.read["users"] = len(rows)
@@ -184,10 +189,17 @@ def _import_users(path: Path, fields: dict[str, str], geocode: ZipGeocoder, repo
             _reject(rejects, report, "users", path, line, reason, cells)
             continue
         seen.add(user_id)
-        kept.append({"rep_id": user_id, "name": _cell(cells, cols["name"]), "home_lat": lat, "home_lon": lon,
+        kept.append({"rep_id": user_id, "name": _cell(cells, cols["name"]) or None,
+                     "home_city": _cell(cells, cols["city"]) or None, "home_lat": lat, "home_lon": lon,
                      "tenure_days": DEFAULT_TENURE_DAYS})
     report.imported["users"] = len(kept)
-    return pd.DataFrame(kept, columns=["rep_id", "name", "home_lat", "home_lon", "tenure_days"])
+    frame = pd.DataFrame(kept, columns=["rep_id", "name", "home_city", "home_lat", "home_lon", "tenure_days"])
+    missing = frame["home_city"].isna().to_numpy()
+    if missing.any():
+        frame.loc[missing, "home_city"] = nearest_county_names(frame.loc[missing, "home_lat"].to_numpy(float),
+                                                               frame.loc[missing, "home_lon"].to_numpy(float),
+                                                               HOME_COUNTY_MAX_KM)
+    return frame
 
 
 def _import_accounts(path: Path, fields: dict[str, str], geocode: ZipGeocoder, users: set[str], have_users: bool,

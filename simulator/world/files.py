@@ -2,7 +2,7 @@
 
 Columns (docs/scenarios.md, "World files"):
 - accounts: account_id, lat, lon, potential, segment, [owner (rep_id or empty)], [unit_id]
-- reps: rep_id, home_lat, home_lon, [tenure_days]
+- reps: rep_id, home_lat, home_lon, [tenure_days], [name], [home_city] (display name and home city; empty = none)
 - units: unit_id, lat, lon, [neighbours (unit ids separated by ';')]
 
 Every file is checked on load; all bad rows are reported together, naming the file, the line and the field.
@@ -117,18 +117,28 @@ def _unique_ids(path: Path, table: pd.DataFrame, column: str, problems: list[str
 
 def _reps(path: Path, table: pd.DataFrame, problems: list[str]) -> pd.DataFrame:
     if not _require(path, table, ["rep_id", "home_lat", "home_lon"], problems):
-        return pd.DataFrame(columns=["rep_id", "home_lat", "home_lon", "tenure_days", "line"])
+        return pd.DataFrame(columns=["rep_id", "name", "home_city", "home_lat", "home_lon", "tenure_days", "line"])
     if table.empty:
         problems.append(f"{path}: no reps; expected at least one row")
     tenure = (_numbers(path, table, "tenure_days", problems, low=0, what="days >= 0")
               if "tenure_days" in table.columns else np.full(len(table), DEFAULT_TENURE_DAYS))
     return pd.DataFrame({
         "rep_id": _unique_ids(path, table, "rep_id", problems).astype(str),
+        "name": _optional_text(table, "name"),
+        "home_city": _optional_text(table, "home_city"),
         "home_lat": _numbers(path, table, "home_lat", problems, -90, 90, "a latitude in [-90, 90]"),
         "home_lon": _numbers(path, table, "home_lon", problems, -180, 180, "a longitude in [-180, 180]"),
         "tenure_days": tenure,
         "line": np.arange(len(table)) + 2,
     })
+
+
+def _optional_text(table: pd.DataFrame, column: str) -> np.ndarray:
+    """A text column's cells, stripped; None for an empty cell or a missing column."""
+    if column not in table.columns:
+        return np.full(len(table), None, dtype=object)
+    text = table[column].astype("string").str.strip()
+    return np.where((text.notna() & (text != "")).to_numpy(dtype=bool), text.astype(object), None)
 
 
 def _accounts(path: Path, table: pd.DataFrame, scenario: Scenario, reps: pd.DataFrame,

@@ -22,7 +22,8 @@ class World:
         units: one row per unit (index 0..n-1): unit_id, lat, lon.
         accounts: one row per account (index 0..m-1): account_id, unit (unit index), lat, lon, potential,
             segment (name), owner (rep index, -1 for none).
-        reps: one row per rep seat (index 0..r-1): rep_id, home_lat, home_lon, tenure_days (at day 0).
+        reps: one row per rep seat (index 0..r-1): rep_id, name (display name) and home_city (both may be null),
+            home_lat, home_lon, tenure_days (at day 0).
         segments: segment name -> required visits and visit duration.
         adjacency: unit adjacency graph on unit indices.
         travel: travel times among locations: accounts 0..m-1, then rep homes m..m+r-1.
@@ -67,6 +68,38 @@ class World:
         return [int(s) for s in (self.reps["opens_day"].to_numpy() == 0).nonzero()[0]]
 
     @cached_property
+    def rep_names(self) -> np.ndarray:
+        """Display name of each seat's rep: its `name`, or its rep_id where it has none."""
+        ids = self.reps["rep_id"].astype(str).to_numpy(dtype=object)
+        if "name" not in self.reps:
+            return ids
+        names = self.reps["name"].astype("string").str.strip()
+        return np.where((names.notna() & (names != "")).to_numpy(dtype=bool), names.astype(object), ids)
+
+    @cached_property
+    def rep_cities(self) -> np.ndarray:
+        """Home city (or county) of each seat's rep; None where the world does not know it."""
+        if "home_city" not in self.reps:
+            return np.full(self.n_reps, None, dtype=object)
+        cities = self.reps["home_city"].astype("string").str.strip()
+        known = (cities.notna() & (cities != "")).to_numpy(dtype=bool)
+        return np.where(known, cities.astype(object), None)
+
+    def seats_of_rep(self, text: str, seats: list[int] | None = None) -> list[int]:
+        """Seats (among `seats`, default all) whose rep is `text`: by rep_id, else by name.
+
+        A rep_id matches exactly; a name matches ignoring case and repeated spaces, so "ann  novak" finds
+        "Ann Novak". Several seats come back when several reps share the name (ambiguous).
+        """
+        seats = list(range(self.n_reps)) if seats is None else seats
+        ids = self.reps["rep_id"].astype(str).to_numpy()
+        by_id = [s for s in seats if ids[s] == text]
+        if by_id:
+            return by_id
+        wanted = _folded(text)
+        return [s for s in seats if _folded(str(self.rep_names[s])) == wanted]
+
+    @cached_property
     def segment_names(self) -> list[str]:
         """Segment names in scenario order."""
         return list(self.segments)
@@ -98,3 +131,8 @@ class World:
     def account_unit(self) -> np.ndarray:
         """Unit index of each account."""
         return self.accounts["unit"].to_numpy(dtype=np.int64)
+
+
+def _folded(name: str) -> str:
+    """A name as compared: case-folded, runs of spaces as one."""
+    return " ".join(name.split()).casefold()

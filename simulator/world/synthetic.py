@@ -61,6 +61,8 @@ def generate_world(scenario: Scenario) -> World:
     })
     reps = pd.DataFrame({
         "rep_id": [f"R{i:03d}" for i in range(config.reps)],
+        "name": [f"Rep {i}" for i in range(config.reps)],  # a readable name; the region is not a real place
+        "home_city": None,
         "home_lat": home_lat,
         "home_lon": home_lon,
         "tenure_days": tenure_days,

@@ -4,7 +4,8 @@ Accounts are drawn inside units in proportion to labour force (seeded). The as-i
 real ones do: reps are allocated to states (small states grouped with a neighbour) by labour force and rounded
 to whole reps, then each state group is divided among its reps; rounding leaves some groups over- and some
 under-served. Each rep lives in one of the largest centres of its as-is territory (a unit with a large labour
-force near the middle of the territory's demand), unless home bases are given.
+force near the middle of the territory's demand), unless home bases are given. Reps are named "Rep 0", "Rep 1", ...
+(or by the given rep_id), with the county nearest their home as home city.
 """
 
 from __future__ import annotations
@@ -40,6 +41,33 @@ def us_counties() -> pd.DataFrame:
 def us_zips() -> pd.DataFrame:
     """The embedded standard-ZIP table (a copy), with county FIPS and labour-force share."""
     return _table(LAYERS["us_zips"]).copy()
+
+
+def nearest_county_names(lat: np.ndarray, lon: np.ndarray, max_km: float | None = None) -> list[str | None]:
+    """The county (embedded table) whose centre is nearest each point, as "Cook County, IL" ("Parish" in LA).
+
+    None for a point farther than `max_km` from every county centre (outside the contiguous US).
+    """
+    from scipy.spatial import cKDTree
+
+    counties = _table(LAYERS["us_counties"])
+    tree = cKDTree(_unit_vectors(counties["lat"].to_numpy(float), counties["lon"].to_numpy(float)))
+    chord, index = tree.query(_unit_vectors(np.asarray(lat, float), np.asarray(lon, float)))
+    km = 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(np.atleast_1d(chord) / 2, 1.0))
+    names, states = counties["name"].to_numpy(), counties["state"].to_numpy()
+    found: list[str | None] = []
+    for i, distance in zip(np.atleast_1d(index).tolist(), km.tolist(), strict=True):
+        if max_km is not None and distance > max_km:
+            found.append(None)
+            continue
+        kind = "Parish" if states[i] == "LA" else "County"
+        found.append(f"{names[i]} {kind}, {states[i]}")
+    return found
+
+
+def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    lat, lon = np.radians(lat), np.radians(lon)
+    return np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
 
 
 def geography_units(config: GeographyWorld, where: str = "scenario") -> tuple[pd.DataFrame, list[tuple[int, int]]]:
@@ -96,6 +124,8 @@ def generate_geography_world(scenario: Scenario) -> World:
     })
     reps = pd.DataFrame({
         "rep_id": [rep_id or f"R{i:03d}" for i, rep_id in enumerate(given)],
+        "name": [rep_id or f"Rep {i}" for i, rep_id in enumerate(given)],
+        "home_city": nearest_county_names(home_lat, home_lon),
         "home_lat": home_lat, "home_lon": home_lon,
         "tenure_days": streams.generator("world.tenure").exponential(config.tenure_years_mean * 365.25, n_reps),
     })
