@@ -9,8 +9,10 @@ from the imported tables) report:
   square of its potential, and account i carries p_i² / Σ p_j² of the variance of total revenue. When the largest
   account carries more than `DECIDING_VARIANCE_SHARE` (a quarter) of it, its luck alone is at least half the
   standard deviation of the total (√¼ = ½): a paired difference between plans, above all one that moves that
-  account, can take its sign from a few of its deals. Among 2,000 lognormal (σ = 1.6) accounts the largest carries
-  about a tenth of the variance; one with 5% of all potential about a quarter, one with 10% about three fifths.
+  account, can take its sign from a few of its deals. Among 2,000 lognormal (σ = 1.6) accounts, as in
+  `tests/crm_world.py`, the largest holds 2 to 9% of the potential depending on the draw and carries a seventh to
+  seven tenths of the variance (about half the draws warn); one holding 5% carries a third to a half, one holding
+  10% (the Midwest export) about three quarters.
 - **Reach**: how far each owned account is from its owner's home (one way, by the scenario's travel model) and how
   it will be covered: day trips within `behaviour.trips.overnight_beyond_hours`, overnight trips beyond, fly-in trips
   beyond `behaviour.trips.fly_in_beyond_hours` (when the scenario has that field and sets it). A warning when trips
