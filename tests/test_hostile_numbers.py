@@ -28,18 +28,28 @@ def _validate(tmp_path, data) -> tuple[int, str]:
 
 
 @pytest.mark.parametrize(("change", "field"), [
-    ({"calendar": {"quarters": 1, "days_per_quarter": 5, "workday_hours": True}}, "calendar: workday_hours"),
-    ({"behaviour": {"admin_share": False}}, "behaviour: admin_share"),
-    ({"behaviour": {"ramp": [[3.0, True]]}}, "behaviour: ramp.0.1"),
-    ({"pacing": {"effort": [1, True, 1], "effectiveness": [1, 1, 1]}}, "effort.1"),
-    ({"policies": ["as_is", {"name": "balanced", "params": {"tolerance": True}}]}, "params: tolerance"),
-    ({"experiment": {"replications": 2, "precision": True}}, "experiment: precision"),
-    ({"quota": {"company_target": True}}, "quota: company_target"),
+    ({"calendar": {"quarters": 1, "days_per_quarter": 5, "workday_hours": True}}, "calendar.workday_hours"),
+    ({"behaviour": {"admin_share": False}}, "behaviour.admin_share"),
+    ({"behaviour": {"ramp": [[3.0, True]]}}, "behaviour.ramp.0.1"),
+    ({"pacing": {"effort": [1, True, 1], "effectiveness": [1, 1, 1]}}, "pacing.effort.1"),
+    ({"policies": ["as_is", {"name": "balanced", "params": {"tolerance": True}}]}, "params.tolerance"),
+    ({"experiment": {"replications": 2, "precision": True}}, "experiment.precision"),
+    ({"quota": {"company_target": True}}, "quota.company_target"),
 ])
 def test_a_boolean_for_a_number_is_refused_naming_the_field(tmp_path, change, field):
     code, out = _validate(tmp_path, {**SMALL, **change})
     assert code == 2, out
     assert f"{field}: got a boolean (true/false); expected a number" in out
+
+
+def test_several_booleans_are_one_problem_each_at_their_own_line(tmp_path):
+    code, out = _validate(tmp_path, {**SMALL, "behaviour": {"admin_share": True, "skill_sigma": False}})
+    assert code == 2 and "2 problem(s)" in out
+    assert "behaviour.admin_share: got a boolean" in out and "behaviour.skill_sigma: got a boolean" in out
+    text = (tmp_path / "s.yaml").read_text().splitlines()
+    for key in ("admin_share", "skill_sigma"):  # each at the line of its own key
+        line = next(i for i, row in enumerate(text, 1) if row.strip().startswith(f"{key}:"))
+        assert f"s.yaml:{line}: behaviour.{key}: got a boolean" in out
 
 
 def test_booleans_stay_fine_where_a_boolean_is_expected_and_numbers_where_numbers_are(tmp_path):

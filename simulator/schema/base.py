@@ -8,10 +8,14 @@ import typing
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
+from pydantic.types import Strict as PydanticStrict
+from pydantic_core import PydanticCustomError
 
 NonNegative = Annotated[float, Field(ge=0, le=1e6)]
 Int = StrictInt
 """An integer field: `true`, `2.0` or `"2"` are refused rather than read as 1 or 2."""
+BOOL_FOR_NUMBER = "bool_for_number"
+BOOL_MESSAGE = "got a boolean (true/false); expected a number"
 
 
 class Strict(BaseModel):
@@ -27,14 +31,17 @@ class Strict(BaseModel):
     @classmethod
     def _no_bool_for_a_number(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            problems = []
+            fields = []
             for name, value in data.items():
                 field = cls.model_fields.get(name) if isinstance(name, str) else None
-                where = _bool_for_number(field.annotation, value) if field is not None else None
+                if field is None or any(isinstance(m, PydanticStrict) for m in field.metadata):
+                    continue  # strict fields (Int) refuse booleans themselves
+                where = _bool_for_number(field.annotation, value)
                 if where is not None:
-                    problems.append(f"{name}{where}: got a boolean (true/false); expected a number")
-            if problems:
-                raise ValueError("; ".join(problems))
+                    fields.append(f"{name}{where}")
+            if fields:  # schema.errors.describe_all puts each field in its own problem, at its own line
+                raise PydanticCustomError(BOOL_FOR_NUMBER, "{names}: " + BOOL_MESSAGE,
+                                          {"names": ", ".join(fields), "fields": fields})
         return data
 
 
