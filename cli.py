@@ -23,11 +23,11 @@ from simulator.report import build_report
 from simulator.scenario import Scenario, ScenarioError, load_scenario, scenario_json_schema
 from simulator.schema.limits import preflight
 from simulator.world import WorldDataError, build_world
-from simulator.world.checks import data_checks
+from simulator.world.checks import data_checks, scenario_warnings
 from simulator.world.crm import DEFAULT_POTENTIAL_MODES, CrmError, import_crm
 from simulator.world.crm_export import export_alignment
 from simulator.world.planned import check_events
-from simulator.world.starter import StarterError, write_starter
+from simulator.world.starter import StarterError, default_out, write_starter
 from simulator.world.travel import TravelError
 
 DEFAULT_SCENARIO = "us_national.yaml"
@@ -185,13 +185,7 @@ def run(ctx: click.Context, scenario_file: Path, out: Path | None, replications:
 
 def _print_data_warnings(scenario_file: Path, scenario: Scenario) -> None:
     """Before simulating, the data checks' warnings on stderr (nothing when there are none; validate lists all)."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            checks = data_checks(build_world(scenario), scenario)
-    except USER_ERRORS:
-        return  # the run itself reports a world that cannot be built
-    for line in checks.warning_lines(f"territory-sim validate {shlex.quote(str(scenario_file))}"):
+    for line in scenario_warnings(scenario, f"territory-sim validate {shlex.quote(str(scenario_file))}"):
         click.echo(line, err=True)
 
 
@@ -305,9 +299,7 @@ def import_crm_command(accounts_file: Path, users_file: Path | None, maps: tuple
     for line in report.lines() + (report.checks.lines() if report.checks else []):
         click.echo(line)
     click.echo(f"written to {out}: accounts.parquet, reps.parquet, rejects.csv")
-    scenario = out.parent / f"{out.name or 'world'}.yaml"
-    click.echo(f"next: territory-sim new --world {shlex.quote(str(out))} --out {shlex.quote(str(scenario))}, "
-               f"then territory-sim run {shlex.quote(str(scenario))}")
+    click.echo(report.next_command())
 
 
 @main.command("new")
@@ -318,14 +310,12 @@ def import_crm_command(accounts_file: Path, users_file: Path | None, maps: tuple
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
 def new_command(world_dir: Path, out: Path | None, force: bool) -> None:
     """Write a commented scenario for an imported world folder: the plans, a precision target, a departure example."""
-    out = out or world_dir.parent / f"{world_dir.resolve().name}.yaml"
     try:
-        path = write_starter(world_dir, out, force)
+        path = write_starter(world_dir, out or default_out(world_dir), force)
     except StarterError as exc:
         _fail(f"error: {exc}")
-    click.echo(f"wrote {path}")
-    quoted = shlex.quote(str(path))
-    click.echo(f"next: territory-sim validate {quoted}, then territory-sim run {quoted}")
+    click.echo(f"wrote {path}\nnext: territory-sim validate {shlex.quote(str(path))}, then territory-sim run "
+               f"{shlex.quote(str(path))}")
 
 
 @main.command("export-crm")

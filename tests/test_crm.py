@@ -260,3 +260,21 @@ def test_import_crm_out_an_existing_file_is_exit_2(tmp_path):
     (tmp_path / "out").write_text("x")
     result = _import(tmp_path, (HEADER + GOOD).encode())
     assert result.exit_code == 2 and "exists and is not a folder" in result.output
+
+
+def test_export_crm_names_owners_from_the_assignments_rep_name_column(tmp_path):
+    run = _run_folder(tmp_path, accounts=("001A", "001B", "001C"), owners=("U1", "U2", "U2"),
+                      previous=("U1", "U1", None))
+    table = pd.read_parquet(run / "assignments.parquet")
+    table["rep_name"] = table["rep_id"].map({"U1": "Ann", "U2": "Bob"})
+    table.to_parquet(run / "assignments.parquet")  # no manifest: the names come from the run folder only
+    out = tmp_path / "moves.csv"
+    result = CliRunner().invoke(main, ["export-crm", str(run), "--policy", "nearest", "--out", str(out),
+                                       "--changed-only"])
+    assert result.exit_code == 0, result.output
+    moves = pd.read_csv(out, keep_default_na=False).set_index("Id")
+    assert list(moves.index) == ["001B", "001C"]  # 001C was unowned: it changes owner too
+    assert moves.loc["001B", ["OwnerName", "PreviousOwnerName"]].tolist() == ["Bob", "Ann"]
+    assert moves.loc["001C", ["OwnerName", "PreviousOwnerName"]].tolist() == ["Bob", ""]
+    assert "left out 1 accounts whose owner stays (001A)" in result.output
+    assert pd.read_csv(tmp_path / "moves.unchanged.csv")["Id"].tolist() == ["001A"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from importlib import metadata
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -115,3 +116,12 @@ def test_version_is_the_package_version():
     assert result.exit_code == 0
     assert result.output.strip() == f"territory-sim {own_version()}"
     assert own_version() == metadata.version("territory-sim")  # installed here; pyproject is the fallback
+
+
+def test_readme_quick_start_says_venv_first_in_two_one_command_blocks():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    quick = readme.split("## Quick start")[1].split("\n## ")[0]
+    blocks = re.findall(r"```bash\n(.*?)```", quick, re.DOTALL)
+    assert len(blocks) == 2 and all(len(block.strip().splitlines()) == 1 for block in blocks)
+    before = quick.split("```")[0]
+    assert "python -m venv .venv && . .venv/bin/activate" in before  # the sentence before the commands

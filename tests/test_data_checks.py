@@ -137,3 +137,18 @@ def test_checks_of_a_built_world_read_its_owners_and_scenario_trips(tmp_path):
     assert checks.assumed == ("A2",)
     assert any("trips are disabled" in w for w in checks.warnings)
     assert "day trips only" in "\n".join(checks.lines())
+
+
+def test_fly_in_trips_are_counted_when_the_scenario_has_the_threshold():
+    from types import SimpleNamespace
+
+    from simulator.world import checks as module
+
+    accounts, reps = _frames([10, 20, 30], owner=["R1", "R1", "R1"], lat=np.array([41.0, 42.0, 45.0]))
+    hours = np.array([0.0, 2.9, 11.6])  # one way from Ann's home: at home, 111 km, 444 km
+    trips = SimpleNamespace(enabled=True, overnight_beyond_hours=1.25, fly_in_beyond_hours=6.0)
+    found = module._checks(module._labels(accounts), accounts["potential"].to_numpy(float), np.zeros(3, np.int64),
+                           hours, module._rep_labels(reps), None, "n/a", trips, 9.0)
+    assert (found.day_trip, found.overnight, found.fly_in, found.beyond_workday) == (1, 1, 1, 0)
+    assert "beyond 6 h: fly-in trips" in "\n".join(found.lines())
+    assert not any("working day's drive" in w for w in found.warnings)  # the far account flies in

@@ -27,6 +27,7 @@ Every number is formatted by the metric catalogue's unit formatting (`format_val
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,8 +37,9 @@ from simulator.catalogue import format_value
 from simulator.scenario import Scenario
 from simulator.schema.behaviour import Behaviour, Trips
 from simulator.schema.world import Calendar, TravelConfig
+from simulator.world import WorldDataError, build_world  # the package's entry point (it never imports this module)
 from simulator.world.model import World
-from simulator.world.travel import GreatCircleTravel
+from simulator.world.travel import GreatCircleTravel, TravelError
 
 DECIDING_VARIANCE_SHARE = 0.25
 """A warning when the largest account carries more than this share of the variance of total revenue."""
@@ -119,6 +121,19 @@ def data_checks(world: World, scenario: Scenario) -> DataChecks:
     assumed = accounts["potential_assumed"].to_numpy(dtype=bool) if "potential_assumed" in accounts else None
     return _checks(_labels(accounts), world.account_potential, owner, hours, _rep_labels(reps), assumed,
                    "an assumed potential", scenario.behaviour.trips, scenario.calendar.workday_hours)
+
+
+def scenario_warnings(scenario: Scenario, where_all: str) -> list[str]:
+    """The warnings of the checks of a scenario's world (`DataChecks.warning_lines`).
+
+    None when the world cannot be built: the command that builds it next says why.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return data_checks(build_world(scenario), scenario).warning_lines(where_all)
+    except (WorldDataError, TravelError):
+        return []
 
 
 def import_checks(accounts: pd.DataFrame, reps: pd.DataFrame, assumed_rule: str) -> DataChecks:

@@ -13,6 +13,7 @@ get a ' prefix).
 
 from __future__ import annotations
 
+import shlex
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +67,13 @@ class ImportReport:
     assumed: int = 0
     assumed_rule: str = ""
     checks: DataChecks | None = None
+
+    def next_command(self) -> str:
+        """The commands to run next: `new` on the folder written, then `run` on the scenario it writes."""
+        world = self.out or Path("world")
+        scenario = world.parent / f"{world.resolve().name}.yaml"  # where `new` writes by default
+        return (f"next: territory-sim new --world {shlex.quote(str(world))} --out {shlex.quote(str(scenario))}, "
+                f"then territory-sim run {shlex.quote(str(scenario))}")
 
     def lines(self) -> list[str]:
         """An aligned table of counts per file (read = imported + rejected, lost 0), then the reasons."""

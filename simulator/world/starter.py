@@ -92,6 +92,11 @@ def starter_yaml(world: Path, out: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def default_out(world: Path) -> Path:
+    """Where `new` writes by default: beside the folder, named after it (crm/ -> crm.yaml)."""
+    return world.parent / f"{world.resolve().name}.yaml"
+
+
 def write_starter(world: Path, out: Path, force: bool = False) -> Path:
     """Write the starter scenario at `out` (atomically); refuses to overwrite a file unless `force`.
 
