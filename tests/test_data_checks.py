@@ -88,7 +88,8 @@ def test_validate_prints_the_checks_after_valid_scenario(midwest):
     assert result.exit_code == 0, result.output
     assert result.output.index("valid scenario") < result.output.index("data checks: 2,000 accounts")
     assert "warning: one account can decide the verdict: Customer 0000 (001M00000)" in result.output
-    assert re.search(r"no potential: [\d,]+ accounts had none; they were given an assumed potential", result.output)
+    assert re.search(r"no potential: [\d,]+ accounts had none; they were given an assumed potential of \$[\d.]+k "
+                     r"each, marked in column potential_assumed: Customer", result.output)
     assert re.search(r"unowned: [\d,]+ accounts", result.output)
 
 

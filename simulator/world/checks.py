@@ -49,7 +49,20 @@ LISTED = 5  # accounts named in a line
 
 @dataclass(frozen=True)
 class DataChecks:
-    """Findings about a world's data; `lines()` says them in sentences, `warnings` are the ones to act on."""
+    """Findings about a world's data; `lines()` says them in sentences, `warnings` are the ones to act on.
+
+    Attributes:
+        accounts, total_potential: how many accounts, and their potential ($).
+        top_shares: the shares of all potential held by the top 1, 5 and 10 accounts.
+        top_account: the largest account ("Name (Id), owned by Rep"); top_variance_share its p₁² / Σ pⱼ².
+        day_trip, overnight, fly_in: owned accounts by how their owner reaches them (one-way drive from home);
+            with their potential shares; beyond_workday: those over a working day's drive that do not fly in.
+        farthest: the owned account farthest from its owner ("Name (Id), 27.3 h from Rep"), or "".
+        unowned, unowned_potential_share: accounts without an owner, and their share of potential.
+        assumed: the accounts whose potential was assumed (labels); assumed_rule: what they were given.
+        zero_potential: accounts with zero (not assumed) potential.
+        warnings: sentences for what can make an answer wrong.
+    """
 
     accounts: int
     total_potential: float
@@ -120,7 +133,19 @@ def data_checks(world: World, scenario: Scenario) -> DataChecks:
         hours[mine] = world.travel.between(mine, np.array([world.home_location(int(seat))]))[:, 0]
     assumed = accounts["potential_assumed"].to_numpy(dtype=bool) if "potential_assumed" in accounts else None
     return _checks(_labels(accounts), world.account_potential, owner, hours, _rep_labels(reps), assumed,
-                   "an assumed potential", scenario.behaviour.trips, scenario.calendar.workday_hours)
+                   _assumed_values(world.account_potential, assumed), scenario.behaviour.trips,
+                   scenario.calendar.workday_hours)
+
+
+def _assumed_values(potential: np.ndarray, assumed: np.ndarray | None) -> str:
+    """What the accounts marked potential_assumed hold: "an assumed potential of $249.0k each" (or a range)."""
+    values = np.unique(potential[assumed]) if assumed is not None and assumed.any() else np.array([])
+    if len(values) == 0:
+        return "an assumed potential"
+    if len(values) == 1:
+        return f"an assumed potential of {format_value('money', float(values[0]))} each"
+    return (f"an assumed potential of {format_value('money', float(values[0]))} to "
+            f"{format_value('money', float(values[-1]))}")
 
 
 def scenario_warnings(scenario: Scenario, where_all: str) -> list[str]:
