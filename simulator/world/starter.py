@@ -1,9 +1,10 @@
 """A first scenario for an imported world folder (`territory-sim new --world DIR`): commented YAML to edit and run.
 
 The file names the folder's world files (relative to where the scenario is written), declares the segments the
-accounts use, compares `as_is` with `balanced` and `min_disruption`, replicates to a precision target, and carries a
-commented departure with a real rep's name, so the planner's first question is one uncommented block away. Every
-section has a comment saying what it does; the file validates and runs as written.
+accounts use, compares `as_is` with `balanced` and `min_disruption`, replicates to a precision target (the default
+first batch and target, written out to be edited), and carries a commented departure with a real rep's name, so the
+planner's first question is one uncommented block away. Every section has a comment saying what it does; the file
+validates and runs as written.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from pathlib import Path
 import pandas as pd
 
 from simulator.io import atomic_write
+from simulator.scenario import DEFAULT_PRECISION
 from simulator.schema.world import default_segments
+from simulator.stats.compare import MIN_CLEAR_REPLICATIONS
 from simulator.world.files import WorldDataError, read_table
 
 WORLD_FILES = ("accounts", "reps")
-PRECISION = 0.02  # replicate until every revenue difference is known within ±2% of as_is
-FIRST_BATCH, MAX_REPLICATIONS = 5, 60
+MAX_REPLICATIONS = 100
 
 
 class StarterError(Exception):
@@ -81,10 +83,11 @@ def starter_yaml(world: Path, out: Path) -> str:
         "calendar: {quarters: 4}",
         "",
         "# How many times each plan is replayed (with common random numbers): in batches until every plan's revenue",
-        f"# difference from as_is is known within ±{PRECISION:.0%} (a 95% interval), at most {MAX_REPLICATIONS}.",
+        f"# difference from as_is is known within ±{DEFAULT_PRECISION:.0%} (a 95% interval), at most "
+        f"{MAX_REPLICATIONS} times.",
         "experiment:",
-        f"  replications: {FIRST_BATCH}                 # the first batch",
-        f"  precision: {PRECISION}",
+        f"  replications: {MIN_CLEAR_REPLICATIONS}        # the first batch: the fewest a difference is called on",
+        f"  precision: {DEFAULT_PRECISION}",
         f"  max_replications: {MAX_REPLICATIONS}",
         "",
         *_event_lines(accounts, reps),
