@@ -55,7 +55,7 @@ def test_import_crm_counts_far_accounts_as_the_travel_model_does(midwest):
     hours = _haversine_km(owned["lat"].to_numpy(), owned["lon"].to_numpy(), home[:, 0], home[:, 1]) * HOURS_PER_KM
     assert _count(r"reach: ([\d,]+) of ([\d,]+) owned accounts", output) == int((hours <= 1.25).sum())
     assert _count(r"; ([\d,]+) \([\d.]+% of potential\) further: overnight trips", output) == int((hours > 1.25).sum())
-    beyond_day = _count(r"warning: ([\d,]+) accounts are more than a working day's drive", output)
+    beyond_day = _count(r"warning: ([\d,]+) accounts are over a working day's drive", output)
     assert beyond_day == int((hours > 9.0).sum()) > 0  # the far-owned accounts (about 8% of the export)
     far = owned.iloc[int(hours.argmax())]
     rep_name = REPS[int(far["owner"][4:])][0]
@@ -87,7 +87,10 @@ def test_validate_prints_the_checks_after_valid_scenario(midwest):
     result = CliRunner().invoke(main, ["validate", str(path)])
     assert result.exit_code == 0, result.output
     assert result.output.index("valid scenario") < result.output.index("data checks: 2,000 accounts")
-    assert "warning: one account can decide the verdict: Customer 0000 (001M00000)" in result.output
+    warning = "warning: one account can decide the verdict: Customer 0000 (001M00000)"
+    assert warning in result.output
+    after = result.output.split(warning)[1].splitlines()[1]
+    assert after.startswith("  trust only a verdict on many paired replications")  # what to do, on the next line
     assert re.search(r"no potential: [\d,]+ accounts had none; they were given an assumed potential of \$[\d.]+k "
                      r"each, marked in column potential_assumed: Customer", result.output)
     assert re.search(r"unowned: [\d,]+ accounts", result.output)

@@ -61,7 +61,7 @@ class DataChecks:
         unowned, unowned_potential_share: accounts without an owner, and their share of potential.
         assumed: the accounts whose potential was assumed (labels); assumed_rule: what they were given.
         zero_potential: accounts with zero (not assumed) potential.
-        warnings: sentences for what can make an answer wrong.
+        warnings: short sentences for what can make an answer wrong; advice: what to do about each.
     """
 
     accounts: int
@@ -86,6 +86,7 @@ class DataChecks:
     assumed_rule: str
     zero_potential: int
     warnings: tuple[str, ...]
+    advice: tuple[str, ...] = ()
 
     def lines(self) -> list[str]:
         """The findings as short sentences (warnings start with 'warning:')."""
@@ -114,7 +115,11 @@ class DataChecks:
         if self.zero_potential:
             lines.append(f"  zero potential: {self.zero_potential:,} accounts are visited as their segment requires "
                          "but can win nothing")
-        return lines + [f"warning: {warning}" for warning in self.warnings]
+        for index, warning in enumerate(self.warnings):
+            lines.append(f"warning: {warning}")
+            if index < len(self.advice):
+                lines.append(f"  {self.advice[index]}")
+        return lines
 
     def warning_lines(self, where_all: str) -> list[str]:
         """Only the warnings (none when there are none), after a line saying where all the checks are."""
@@ -226,23 +231,24 @@ def _checks(labels: np.ndarray, potential: np.ndarray, owner: np.ndarray, hours:
         return float(potential[mask].sum() / total) if total > 0 else 0.0
 
     assumed_labels = tuple(labels[assumed]) if assumed is not None else ()
-    warnings = []
+    warnings, advice = [], []
     if variance_share > DECIDING_VARIANCE_SHARE and len(potential) > 1:
         warnings.append(f"one account can decide the verdict: {labels[top]} holds "
-                        f"{format_value('share', shares[0])} of all potential and so "
-                        f"{format_value('share', variance_share)} of the variance of revenue (above "
-                        f"{format_value('share', DECIDING_VARIANCE_SHARE)}); trust only a verdict on many "
-                        "replications, and check that its potential is what it could buy from you")
+                        f"{format_value('share', shares[0])} of all potential, "
+                        f"{format_value('share', variance_share)} of the revenue variance (over "
+                        f"{format_value('share', DECIDING_VARIANCE_SHARE)})")
+        advice.append("trust only a verdict on many paired replications, and check that this account's potential "
+                      "is what it could buy from you, not its own revenue")
     if not trips.enabled and overnight.any():
         warnings.append(f"{int(overnight.sum()):,} accounts lie beyond a day trip "
-                        f"({trips.overnight_beyond_hours:g} h one way) but trips are disabled "
-                        "(behaviour.trips.enabled: false): they get day trips only")
+                        f"({trips.overnight_beyond_hours:g} h one way) but trips are disabled: day trips only")
+        advice.append("set behaviour.trips.enabled: true to cover them with overnight trips")
     if beyond_workday.any() and trips.enabled:
-        flies = "nothing flies in (behaviour.trips.fly_in_beyond_hours)" if fly_in_hours is None else \
-            f"they are within the fly-in threshold ({fly_in_hours:g} h)"
-        warnings.append(f"{int(beyond_workday.sum()):,} accounts are more than a working day's drive "
-                        f"({workday_hours:g} h) one way from their rep and {flies}: an overnight trip to one "
-                        "spends days on the road")
+        flies = "nothing flies in" if fly_in_hours is None else f"under the fly-in {fly_in_hours:g} h"
+        warnings.append(f"{int(beyond_workday.sum()):,} accounts are over a working day's drive "
+                        f"({workday_hours:g} h) one way from their rep, {flies}")
+        advice.append("an overnight trip to one spends days on the road; give such accounts to a nearer rep, or "
+                      "fly in (behaviour.trips.fly_in_beyond_hours)")
     return DataChecks(
         accounts=len(potential), total_potential=total, top_shares=shares, top_account=top_label,
         top_variance_share=variance_share, day_trip=int((owned & ~overnight & ~fly_in).sum()),
@@ -253,4 +259,4 @@ def _checks(labels: np.ndarray, potential: np.ndarray, owner: np.ndarray, hours:
         trips_enabled=trips.enabled, workday_hours=workday_hours, unowned=int((~owned).sum()),
         unowned_potential_share=potential_share(~owned), assumed=assumed_labels, assumed_rule=assumed_rule,
         zero_potential=int(((potential == 0) & ~(assumed if assumed is not None else False)).sum()),
-        warnings=tuple(warnings))
+        warnings=tuple(warnings), advice=tuple(advice))
