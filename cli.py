@@ -17,13 +17,17 @@ from simulator.experiment.executors import EXECUTORS, ExecutorError
 from simulator.experiment.experiment import ExperimentResult, run_experiment
 from simulator.experiment.run_folder import RunFolderError
 from simulator.experiment.terminal import render, render_alignment
+from simulator.io import own_version
 from simulator.policies.balanced import PolicyError
 from simulator.report import build_report
 from simulator.scenario import Scenario, ScenarioError, load_scenario, scenario_json_schema
 from simulator.schema.limits import preflight
 from simulator.world import WorldDataError, build_world
-from simulator.world.crm import CrmError, export_alignment, import_crm
+from simulator.world.checks import data_checks, scenario_warnings
+from simulator.world.crm import DEFAULT_POTENTIAL_MODES, CrmError, import_crm
+from simulator.world.crm_export import export_alignment
 from simulator.world.planned import check_events
+from simulator.world.starter import StarterError, default_out, write_starter
 from simulator.world.travel import TravelError
 
 DEFAULT_SCENARIO = "us_national.yaml"
@@ -86,6 +90,7 @@ class _Commands(click.Group):
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(own_version(), "--version", prog_name="territory-sim", message="%(prog)s %(version)s")
 @click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
 @click.pass_context
 def main(ctx: click.Context, debug: bool) -> None:
@@ -103,13 +108,15 @@ def validate(scenario_file: Path) -> None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            check_events(scenario, build_world(scenario))
+            world = build_world(scenario)
+            check_events(scenario, world)
     except USER_ERRORS as exc:
         _fail_problems(scenario_file, exc.problems if hasattr(exc, "problems") else [str(exc)])
     click.echo(f"{scenario_file}: valid scenario '{scenario.name}' "
                f"({len(scenario.policies)} policies, {scenario.calendar.quarters} quarters, "
                f"{scenario.experiment.replications} replications)")
     click.echo(f"needs {preflight(scenario).summary()}")
+    click.echo("\n".join(data_checks(world, scenario).lines()))
 
 
 @main.command()
@@ -172,7 +179,14 @@ def run(ctx: click.Context, scenario_file: Path, out: Path | None, replications:
         _fail(f"error: the overrides make the scenario invalid: {exc}")
     options = {"executor": executor, "workers": workers, "scheduler": scheduler, "resume": resume,
                "progress": not quiet and sys.stderr.isatty()}
+    _print_data_warnings(scenario_file, scenario)
     _print_result(_run(ctx, scenario, out, **options))
+
+
+def _print_data_warnings(scenario_file: Path, scenario: Scenario) -> None:
+    """Before simulating, the data checks' warnings on stderr (nothing when there are none; validate lists all)."""
+    for line in scenario_warnings(scenario, f"territory-sim validate {shlex.quote(str(scenario_file))}"):
+        click.echo(line, err=True)
 
 
 @main.command()
@@ -272,28 +286,51 @@ def report(ctx: click.Context, run_folder: Path) -> None:
 @click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN",
               help="Column for a field when it is not the Salesforce name (user fields: user.FIELD).")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Folder to write the world to.")
-def import_crm_command(accounts_file: Path, users_file: Path | None, maps: tuple[str, ...], out: Path) -> None:
+@click.option("--default-potential", default="segment-median", show_default=True, metavar="MODE",
+              help=f"Potential of an account whose potential cell is empty: {', '.join(DEFAULT_POTENTIAL_MODES)} "
+                   "or a number of dollars (reject: the row goes to rejects.csv).")
+def import_crm_command(accounts_file: Path, users_file: Path | None, maps: tuple[str, ...], out: Path,
+                       default_potential: str) -> None:
     """Import a CRM export as a world folder a scenario can use (world: files: ...)."""
     try:
-        report = import_crm(accounts_file, out, users_file, list(maps))
+        report = import_crm(accounts_file, out, users_file, list(maps), default_potential)
     except CrmError as exc:
         _fail(f"error: {exc}")
-    for line in report.lines():
+    for line in report.lines() + (report.checks.lines() if report.checks else []):
         click.echo(line)
     click.echo(f"written to {out}: accounts.parquet, reps.parquet, rejects.csv")
+    click.echo(report.next_command())
+
+
+@main.command("new")
+@click.option("--world", "world_dir", required=True, type=click.Path(path_type=Path),
+              help="A world folder written by import-crm (accounts and reps files).")
+@click.option("--out", type=click.Path(path_type=Path),
+              help="Scenario file to write (default: next to the folder, named after it, e.g. world.yaml).")
+@click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
+def new_command(world_dir: Path, out: Path | None, force: bool) -> None:
+    """Write a commented scenario for an imported world folder: the plans, a precision target, a departure example."""
+    try:
+        path = write_starter(world_dir, out or default_out(world_dir), force)
+    except StarterError as exc:
+        _fail(f"error: {exc}")
+    click.echo(f"wrote {path}\nnext: territory-sim validate {shlex.quote(str(path))}, then territory-sim run "
+               f"{shlex.quote(str(path))}")
 
 
 @main.command("export-crm")
 @click.argument("run_folder", type=click.Path(path_type=Path))
 @click.option("--policy", required=True, help="Policy (label) whose alignment to export.")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="CSV file to write.")
-def export_crm_command(run_folder: Path, policy: str, out: Path) -> None:
-    """Write a policy's account owners as a CRM owner-update file (Id, OwnerId, PreviousOwnerId, Changed)."""
+@click.option("--changed-only", is_flag=True,
+              help="Write only the accounts whose owner changes (the others are listed in <out>.unchanged.csv).")
+def export_crm_command(run_folder: Path, policy: str, out: Path, changed_only: bool) -> None:
+    """Write a policy's account owners as a CRM owner-update file (Id, OwnerId, PreviousOwnerId, Changed, names)."""
     try:
-        changed = export_alignment(run_folder, policy, out)
+        result = export_alignment(run_folder, policy, out, changed_only)
     except CrmError as exc:
         _fail(f"error: {exc}")
-    click.echo(f"{out}: {changed:,} accounts change owner under {policy}")
+    click.echo("\n".join(result.lines(out, policy)))
 
 
 if __name__ == "__main__":

@@ -267,6 +267,17 @@ def format_change(key: str, difference: float | None, relative: float | None) ->
     return format_difference(key, difference)
 
 
+def format_value(unit: str, value: float | None) -> str:
+    """A value of one of UNITS that is not a metric (a data check, a limit): $1.2M, 12.5%, 3.4 h; "n/a" if undefined."""
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    if unit == "money":
+        return _money(value)
+    if unit == "share":
+        return format_share(value)
+    return _plain(unit, value, sign=False)
+
+
 def format_share(fraction: float | None) -> str:
     """A share (a tolerance, a budget, a level of a share metric): 12.5%."""
     if fraction is None or not math.isfinite(fraction):

@@ -16,7 +16,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from simulator.catalogue import CATALOGUE
 from simulator.schema.base import Int, NonNegative, Strict, did_you_mean
 from simulator.schema.behaviour import Behaviour, PacingProfile, Pipeline, Quota, Response
-from simulator.schema.errors import describe, key_lines, merge_alternatives
+from simulator.schema.errors import describe_all, key_lines, merge_alternatives
 from simulator.schema.limits import MAX_EVENTS, MAX_POLICIES, MAX_REPLICATIONS, MAX_SWEEP_POINTS
 from simulator.schema.policy_names import alignment_policy_names
 from simulator.schema.policy_params import check_policy_params
@@ -377,7 +377,7 @@ def load_scenario(path: str | Path) -> Scenario:
     try:
         return Scenario.model_validate({**data, "source": path})
     except ValidationError as exc:
-        problems = [describe(path, err, lines, Scenario) for err in exc.errors()]
+        problems = [problem for err in exc.errors() for problem in describe_all(path, err, lines, Scenario)]
         raise ScenarioError(path, merge_alternatives(problems)) from exc
 
 

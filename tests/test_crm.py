@@ -21,7 +21,7 @@ ACCOUNTS = (
     '001E,Eps,41.9,-87.7,,IL,abc,U1\n'            # non-numeric revenue: rejected
     '001F,Phi,41.95,-87.65,,IL,7000,U9\n'         # unknown owner: imported unowned
     '\n'
-    '001G,Gee,41.95,-87.65,,IL,,U1\n'             # missing revenue: rejected
+    '001G,Gee,41.95,-87.65,,IL,,U1\n'             # missing revenue: rejected with --default-potential reject
 )
 USERS = "Id;Name;Latitude;Longitude;PostalCode\nU1;Ann;41.9;-87.6;\nU2;Bob;;;60614\nU3;Cy;;;\n"
 
@@ -30,7 +30,7 @@ USERS = "Id;Name;Latitude;Longitude;PostalCode\nU1;Ann;41.9;-87.6;\nU2;Bob;;;606
 def test_every_row_is_imported_or_rejected_with_its_line(tmp_path, encoding):
     (tmp_path / "acc.csv").write_bytes(ACCOUNTS.encode(encoding))
     (tmp_path / "users.csv").write_bytes(USERS.encode(encoding))
-    report = import_crm(tmp_path / "acc.csv", tmp_path / "out", tmp_path / "users.csv")
+    report = import_crm(tmp_path / "acc.csv", tmp_path / "out", tmp_path / "users.csv", default_potential="reject")
     assert report.read == {"users": 3, "accounts": 8}
     assert report.imported == {"users": 2, "accounts": 3}
     for kind in report.read:
@@ -46,7 +46,7 @@ def test_every_row_is_imported_or_rejected_with_its_line(tmp_path, encoding):
     assert accounts.set_index("account_id").loc["001B", "potential"] == 50_000
     assert accounts.set_index("account_id").loc["001B", "name"] == "Béta"
     assert abs(accounts.set_index("account_id").loc["001B", "lat"] - 41.92) < 0.05  # ZIP 60614, Chicago
-    assert accounts.set_index("account_id").loc["001F", "owner"] == ""
+    assert pd.isna(accounts.set_index("account_id").loc["001F", "owner"])  # null, not "": unowned
     assert report.unowned == 1 and report.unknown_owner == 1 and report.geocoded == 1
     reps = pd.read_parquet(tmp_path / "out" / "reps.parquet")
     assert list(reps["rep_id"]) == ["U1", "U2"]
@@ -79,20 +79,22 @@ def test_imported_folder_is_a_world_and_alignments_export_back(tmp_path):
     result = runner.invoke(main, ["import-crm", "--accounts", str(tmp_path / "acc.csv"), "--users",
                                   str(tmp_path / "users.csv"), "--out", str(tmp_path / "world")])
     assert result.exit_code == 0, result.output
-    assert re.search(r"accounts\s+8\s+3\s+5\s+0\n", result.output), result.output
+    assert re.search(r"accounts\s+8\s+4\s+4\s+0\n", result.output), result.output  # 001G: assumed potential
     scenario = tmp_path / "s.yaml"
     scenario.write_text("name: crm\nworld:\n  files: {accounts: world/accounts.parquet, reps: world/reps.parquet}\n"
                         "calendar: {quarters: 1}\npolicies: [as_is, nearest]\nexperiment: {replications: 1}\n")
     world = build_world(Scenario.model_validate({"name": "x", "policies": ["as_is"], "world": {"files": {
         "accounts": str(tmp_path / "world" / "accounts.parquet"), "reps": str(tmp_path / "world" / "reps.parquet")}}}))
-    assert world.n_accounts == 3 and world.n_reps == 2
+    assert world.n_accounts == 4 and world.n_reps == 2
+    assert world.accounts.set_index("account_id").loc["001F", "owner"] == -1  # a null owner is unowned
     result = runner.invoke(main, ["run", str(scenario), "--out", str(tmp_path / "runs")])
     assert result.exit_code == 0, result.output
     run = next((tmp_path / "runs" / "crm").iterdir())
     result = runner.invoke(main, ["export-crm", str(run), "--policy", "as_is", "--out", str(tmp_path / "o.csv")])
     assert result.exit_code == 0, result.output
     owners = pd.read_csv(tmp_path / "o.csv", keep_default_na=False)
-    assert list(owners.columns) == ["Id", "OwnerId", "PreviousOwnerId", "Changed"]
+    assert list(owners.columns) == ["Id", "OwnerId", "PreviousOwnerId", "Changed", "OwnerName", "PreviousOwnerName"]
+    assert owners.set_index("Id").loc["001A", "OwnerName"] == "Ann"  # from the world's reps file
     assert owners.set_index("Id").loc["001A", "OwnerId"] == "U1"
     assert owners.set_index("Id").loc["001F", "PreviousOwnerId"] == ""
     result = runner.invoke(main, ["export-crm", str(run), "--policy", "nope", "--out", str(tmp_path / "o.csv")])
@@ -103,10 +105,10 @@ HEADER = "Id,Name,BillingLatitude,BillingLongitude,BillingPostalCode,BillingStat
 GOOD = "001B,Ok,41.8,-87.6,,IL,100,U1\n"
 
 
-def _import(tmp_path, content: bytes, name="acc.csv"):
+def _import(tmp_path, content: bytes, name="acc.csv", *options: str):
     (tmp_path / name).write_bytes(content)
     result = CliRunner().invoke(main, ["import-crm", "--accounts", str(tmp_path / name), "--out",
-                                       str(tmp_path / "out")])
+                                       str(tmp_path / "out"), *options])
     assert "Traceback" not in result.output
     return result
 
@@ -185,7 +187,7 @@ def test_tab_pipe_semicolon_and_comma_exports_are_read(tmp_path, delimiter):
 
 def test_a_multi_line_record_is_reported_at_the_line_where_it_starts(tmp_path):
     body = HEADER + GOOD + '001A,"first\nsecond\nthird",41.8,-87.6,,IL,-5,U1\n' + "\n" + "001C,C,41.8,-87.6,,IL,,U1\n"
-    result = _import(tmp_path, body.encode())
+    result = _import(tmp_path, body.encode(), "acc.csv", "--default-potential", "reject")
     assert result.exit_code == 0, result.output
     rejects = _rejects(tmp_path)
     assert dict(zip(rejects["line"], rejects["reason"], strict=True)) == {3: "negative AnnualRevenue",
@@ -204,7 +206,7 @@ def _injection_safe(path) -> bool:
 
 def test_rejects_csv_is_injection_safe(tmp_path):
     body = HEADER + '=HYPERLINK("http://x"),@SUM(1),41.8,-87.6,,IL,-5,U1\n' + "+1+2,\tTab,41.8,-87.6,,IL,,U1\n"
-    result = _import(tmp_path, body.encode())
+    result = _import(tmp_path, body.encode(), "acc.csv", "--default-potential", "reject")
     assert result.exit_code == 0, result.output
     assert _injection_safe(tmp_path / "out" / "rejects.csv")
     rows = _rejects(tmp_path)["row"].tolist()
@@ -258,3 +260,21 @@ def test_import_crm_out_an_existing_file_is_exit_2(tmp_path):
     (tmp_path / "out").write_text("x")
     result = _import(tmp_path, (HEADER + GOOD).encode())
     assert result.exit_code == 2 and "exists and is not a folder" in result.output
+
+
+def test_export_crm_names_owners_from_the_assignments_rep_name_column(tmp_path):
+    run = _run_folder(tmp_path, accounts=("001A", "001B", "001C"), owners=("U1", "U2", "U2"),
+                      previous=("U1", "U1", None))
+    table = pd.read_parquet(run / "assignments.parquet")
+    table["rep_name"] = table["rep_id"].map({"U1": "Ann", "U2": "Bob"})
+    table.to_parquet(run / "assignments.parquet")  # no manifest: the names come from the run folder only
+    out = tmp_path / "moves.csv"
+    result = CliRunner().invoke(main, ["export-crm", str(run), "--policy", "nearest", "--out", str(out),
+                                       "--changed-only"])
+    assert result.exit_code == 0, result.output
+    moves = pd.read_csv(out, keep_default_na=False).set_index("Id")
+    assert list(moves.index) == ["001B", "001C"]  # 001C was unowned: it changes owner too
+    assert moves.loc["001B", ["OwnerName", "PreviousOwnerName"]].tolist() == ["Bob", "Ann"]
+    assert moves.loc["001C", ["OwnerName", "PreviousOwnerName"]].tolist() == ["Bob", ""]
+    assert "left out 1 accounts whose owner stays (001A)" in result.output
+    assert pd.read_csv(tmp_path / "moves.unchanged.csv")["Id"].tolist() == ["001A"]

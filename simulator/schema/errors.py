@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
-from simulator.schema.base import Strict, did_you_mean
+from simulator.schema.base import BOOL_FOR_NUMBER, BOOL_MESSAGE, Strict, did_you_mean
 
 
 def merge_alternatives(problems: list[tuple[str, str]]) -> list[str]:
@@ -33,6 +33,19 @@ def key_lines(node: yaml.Node | None, prefix: tuple = ()) -> dict[tuple, int]:
         for index, item in enumerate(node.value):
             found[(*prefix, index)] = item.start_mark.line + 1
             found.update(key_lines(item, (*prefix, index)))
+    return found
+
+
+def describe_all(path: Path, error: dict[str, Any], lines: dict[tuple, int],
+                 root: type[BaseModel]) -> list[tuple[str, str]]:
+    """`describe` for one pydantic error; a boolean given for several numbers of one section is one problem each."""
+    if error["type"] != BOOL_FOR_NUMBER:
+        return [describe(path, error, lines, root)]
+    found = []
+    for field in error["ctx"]["fields"]:
+        parts = tuple(int(p) if p.isdigit() else p for p in field.split("."))
+        found.append(describe(path, {**error, "loc": (*error["loc"], *parts), "msg": BOOL_MESSAGE,
+                                     "type": "bool_type"}, lines, root))
     return found
 
 

@@ -31,6 +31,10 @@ MAX_EVENTS = 1_000
 """Most planned events."""
 MAX_SWEEP_POINTS = 1_000
 """Most points (combinations) of a sweep grid."""
+MAX_POTENTIAL = 1e12
+"""Most annual potential of one account ($1 trillion, above any company's revenue): world files and CRM imports
+refuse a larger value naming its row, so sums and squares of potential stay finite (1e308 would overflow)."""
+MAX_POTENTIAL_TEXT = "$1 trillion (1,000,000,000,000)"
 
 BASE_BYTES = 400e6  # the interpreter, numpy, numba-compiled kernels, pandas
 BYTES_PER_ACCOUNT = 6e3  # world, state, alignment and the per-account tables

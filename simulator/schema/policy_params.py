@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
-from simulator.schema.base import Int, Strict, did_you_mean
+from simulator.schema.base import BOOL_FOR_NUMBER, BOOL_MESSAGE, Int, Strict, did_you_mean
 
 ACCOUNT_MEASURES = ("workload", "potential", "accounts")
 
@@ -108,7 +108,9 @@ def check_policy_params(policy: str, params: dict[str, Any]) -> None:
         for error in exc.errors():
             where = ".".join(str(part) for part in error["loc"] if not str(part).startswith(("function-", "str",
                                                                                               "dict[")))
-            if error["type"] == "extra_forbidden":
+            if error["type"] == BOOL_FOR_NUMBER:
+                problems.extend(f"params.{field}: {BOOL_MESSAGE}" for field in error["ctx"]["fields"])
+            elif error["type"] == "extra_forbidden":
                 known = list(model.model_fields)
                 hint = did_you_mean(str(error["loc"][-1]), known) or f"; {policy} takes {', '.join(known)}"
                 problems.append(f"params.{where}: unknown parameter of {policy}{hint}")

@@ -2,8 +2,10 @@
 
 It owns the `World` value (`model`), geometry and travel (`geography`, `travel`), home placement (`power`), what
 every way of making a world shares (`assembly`), the synthetic and US-geography generators (`synthetic`, `us`),
-world files (`files`), seats opened by planned events (`planned`) and the CRM importer (`crm`, `crm_read`). It may
-import the scenario, its schema and the bottom layer; never an alignment, a policy or the engine.
+world files (`files`), seats opened by planned events (`planned`), the CRM importer and exporter (`crm`,
+`crm_read`, `crm_potential`, `crm_export`), the data checks run before simulating (`checks`) and the commented
+starter scenario for an imported folder (`starter`). It may import the scenario, its schema and the bottom layer;
+never an alignment, a policy or the engine.
 """
 
 from __future__ import annotations

@@ -4,24 +4,39 @@ Import reads an Account export (and optionally a User export), in UTF-8 with or 
 Windows-1252, delimited by comma, semicolon, tab or pipe, quoted or not (see simulator.world.crm_read for the rules,
 e.g. fields up to 1 MiB). Every row is accounted for: it is imported (to accounts.parquet / reps.parquet, in the
 world-files format a scenario can load) or written to rejects.csv with the line where it starts and the reason.
-Accounts without coordinates but with a known ZIP code are placed at the ZIP's point (offline). Every CSV written
-(rejects.csv, the export) is written atomically and is safe from CSV injection (formula-like cells get a ' prefix).
+Accounts without coordinates but with a known ZIP code are placed at the ZIP's point (offline). An account with
+an empty potential cell is imported with an assumed potential (`--default-potential`: the median of its segment by
+default) and marked in the column `potential_assumed`; an unowned account has a null owner. Every CSV written
+(rejects.csv, the export in `crm_export`) is written atomically and is safe from CSV injection (formula-like cells
+get a ' prefix).
 """
 
 from __future__ import annotations
 
+import shlex
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from simulator.io import write_parquet
-from simulator.world.crm_read import CrmError, Row, describe_columns, printable_row, read_export, write_csv
+from simulator.schema.limits import MAX_POTENTIAL, MAX_POTENTIAL_TEXT
+from simulator.world.checks import DataChecks, import_checks
+from simulator.world.crm_potential import DEFAULT_POTENTIAL_MODES, assume_potential, parse_default_potential
+from simulator.world.crm_read import (
+    CrmError,
+    Row,
+    describe_columns,
+    parse_number,
+    printable_row,
+    read_export,
+    write_csv,
+)
 
-__all__ = ["CrmError", "ImportReport", "export_alignment", "import_crm", "parse_maps", "read_export"]
+__all__ = ["DEFAULT_POTENTIAL_MODES", "CrmError", "ImportReport", "import_crm", "parse_default_potential",
+           "parse_maps", "read_export"]
 
 ACCOUNT_FIELDS = {  # our field -> Salesforce Account report column
     "id": "Id", "name": "Name", "lat": "BillingLatitude", "lon": "BillingLongitude",
@@ -34,6 +49,8 @@ HOME_COUNTY_MAX_KM = 80.0  # a user without a City gets the nearest county withi
 SEGMENT_SHARES = (("A", 0.1), ("B", 0.3), ("C", 0.6))  # by potential rank when the export has no segment
 DEFAULT_TENURE_DAYS = 730.0
 REJECT_COLUMNS = ("file", "line", "reason", "row")
+ACCOUNT_COLUMNS = ["account_id", "name", "lat", "lon", "potential", "potential_assumed", "segment", "owner",
+                   "unit_id", "state", "source_line"]
 
 
 @dataclass
@@ -47,6 +64,18 @@ class ImportReport:
     unowned: int = 0
     unknown_owner: int = 0
     out: Path | None = None
+    potential_column: str = ACCOUNT_FIELDS["potential"]
+    default_potential: str | float = "segment-median"
+    assumed: int = 0
+    assumed_rule: str = ""
+    checks: DataChecks | None = None
+
+    def next_command(self) -> str:
+        """The commands to run next: `new` on the folder written, then `run` on the scenario it writes."""
+        world = self.out or Path("world")
+        scenario = world.parent / f"{world.resolve().name}.yaml"  # where `new` writes by default
+        return (f"next: territory-sim new --world {shlex.quote(str(world))} --out {shlex.quote(str(scenario))}, "
+                f"then territory-sim run {shlex.quote(str(scenario))}")
 
     def lines(self) -> list[str]:
         """An aligned table of counts per file (read = imported + rejected, lost 0), then the reasons."""
@@ -62,6 +91,9 @@ class ImportReport:
         lines.append(f"accounts placed from their ZIP code: {self.geocoded:,}")
         lines.append(f"accounts imported unowned: {self.unowned:,} (of which owner not among the users: "
                      f"{self.unknown_owner:,})")
+        if self.potential_column == ACCOUNT_FIELDS["potential"]:
+            lines.append(f"potential is {self.potential_column}: the customer's own revenue, not what it could buy "
+                         "from you; map a better field with --map potential=Wallet_Share__c (docs/scenarios.md)")
         return lines
 
 
@@ -96,21 +128,6 @@ def _cell(cells: list[str], index: int | None) -> str:
     return cells[index].strip() if index is not None and index < len(cells) else ""
 
 
-def _number(text: str) -> float | None:
-    """A number from a CRM cell: '1,234.5', '1.234,5', '1234,5', '$ 1 234' (the last separator is decimal)."""
-    text = text.replace(" ", "").replace("\u00a0", "").replace("$", "").replace("\u20ac", "")
-    if "," in text and "." in text:
-        text = text.replace(".", "").replace(",", ".") if text.rfind(",") > text.rfind(".") else text.replace(",", "")
-    elif "," in text:
-        parts = text.split(",")
-        text = text.replace(",", ".") if len(parts) == 2 and len(parts[1]) != 3 else text.replace(",", "")
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if np.isfinite(value) else None
-
-
 class ZipGeocoder:
     """Offline ZIP -> (lat, lon) from the embedded ZIP table (first five digits)."""
 
@@ -129,7 +146,7 @@ class ZipGeocoder:
 
 
 def _location(cells: list[str], columns: dict[str, int | None], geocode: ZipGeocoder) -> tuple[float, float, bool]:
-    lat, lon = _number(_cell(cells, columns["lat"])), _number(_cell(cells, columns["lon"]))
+    lat, lon = parse_number(_cell(cells, columns["lat"])), parse_number(_cell(cells, columns["lon"]))
     if lat is not None and lon is not None and -90 <= lat <= 90 and -180 <= lon <= 180 and (lat, lon) != (0, 0):
         return lat, lon, False
     point = geocode(_cell(cells, columns["postal_code"]))
@@ -139,18 +156,27 @@ def _location(cells: list[str], columns: dict[str, int | None], geocode: ZipGeoc
 
 
 def import_crm(accounts_path: Path, out: Path, users_path: Path | None = None,
-               maps: list[str] | None = None) -> ImportReport:
+               maps: list[str] | None = None, default_potential: str | float = "segment-median") -> ImportReport:
     """Import a CRM export into a world folder (accounts.parquet, reps.parquet, rejects.csv).
+
+    Args:
+        accounts_path: the Account export.
+        out: the folder to write.
+        users_path: the User export (optional: without it, owners become reps at their accounts' median).
+        maps: `field=column` overrides of the Salesforce column names.
+        default_potential: what an account with an empty potential cell gets (see `parse_default_potential`).
 
     Raises:
         CrmError: when a file is missing, unreadable, not a table, has no header, or lacks a required column; or
             when `out` is not a folder or cannot be written.
     """
     account_fields, user_fields = parse_maps(maps or [])
+    if isinstance(default_potential, str):
+        default_potential = parse_default_potential(default_potential)
     if out.exists() and not out.is_dir():
         raise CrmError(f"--out {out}: exists and is not a folder; expected a folder to write the world to")
     geocode = ZipGeocoder()
-    report = ImportReport(out=out)
+    report = ImportReport(out=out, potential_column=account_fields["potential"], default_potential=default_potential)
     rejects: list[dict] = []
     reps = _import_users(users_path, user_fields, geocode, report, rejects) if users_path else pd.DataFrame(
         columns=["rep_id", "name", "home_lat", "home_lon", "tenure_days"])
@@ -165,6 +191,8 @@ def import_crm(accounts_path: Path, out: Path, users_path: Path | None = None,
     except OSError as exc:
         raise CrmError(f"{out}: cannot write the world there ({exc.strerror or type(exc).__name__})") from exc
     write_csv(out / "rejects.csv", REJECT_COLUMNS, ([r[c] for c in REJECT_COLUMNS] for r in rejects))
+    if len(accounts) and len(reps):
+        report.checks = import_checks(accounts, reps, report.assumed_rule)
     return report
 
 
@@ -212,7 +240,7 @@ def _import_accounts(path: Path, fields: dict[str, str], geocode: ZipGeocoder, u
     for line, cells, problem in rows:
         account_id = _cell(cells, cols["id"])
         revenue_text = _cell(cells, cols["potential"])
-        revenue = _number(revenue_text)
+        revenue = parse_number(revenue_text)
         lat, lon, geocoded = _location(cells, cols, geocode)
         if problem:
             reason = problem
@@ -220,12 +248,14 @@ def _import_accounts(path: Path, fields: dict[str, str], geocode: ZipGeocoder, u
             reason = "missing Id"
         elif account_id in seen:
             reason = "duplicate Id"
-        elif not revenue_text:
+        elif not revenue_text and report.default_potential == "reject":
             reason = f"missing {fields['potential']}"
-        elif revenue is None:
+        elif revenue is None and revenue_text:
             reason = f"non-numeric {fields['potential']}"
-        elif revenue < 0:
+        elif revenue is not None and revenue < 0:
             reason = f"negative {fields['potential']}"
+        elif revenue is not None and revenue > MAX_POTENTIAL:
+            reason = f"{fields['potential']} above {MAX_POTENTIAL_TEXT}, the most one account may hold"
         elif np.isnan(lat):
             reason = "no usable location (coordinates or known ZIP code)"
         else:
@@ -235,19 +265,24 @@ def _import_accounts(path: Path, fields: dict[str, str], geocode: ZipGeocoder, u
             continue
         seen.add(account_id)
         owner = _cell(cells, cols["owner"])
+        owner: str | None = _cell(cells, cols["owner"])
         if not owner or (have_users and owner not in users):
             report.unowned += 1
             report.unknown_owner += bool(owner)
-            owner = ""
+            owner = None  # null, as in a run folder: an empty string would read as a rep called ""
         report.geocoded += geocoded
         postal = "".join(ch for ch in _cell(cells, cols["postal_code"]) if ch.isdigit())[:5]
         kept.append({"account_id": account_id, "name": _cell(cells, cols["name"]), "lat": lat, "lon": lon,
-                     "potential": revenue, "segment": _cell(cells, cols["segment"]), "owner": owner,
+                     "potential": np.nan if revenue is None else revenue, "potential_assumed": revenue is None,
+                     "segment": _cell(cells, cols["segment"]), "owner": owner,
                      "unit_id": postal.zfill(5) if len(postal) >= 3 else account_id,
                      "state": _cell(cells, cols["state"]), "source_line": line})
     report.imported["accounts"] = len(kept)
-    frame = pd.DataFrame(kept, columns=["account_id", "name", "lat", "lon", "potential", "segment", "owner",
-                                        "unit_id", "state", "source_line"])
+    frame = pd.DataFrame(kept, columns=ACCOUNT_COLUMNS).astype({"potential_assumed": bool, "owner": object})
+    report.assumed = int(frame["potential_assumed"].sum())
+    if report.assumed:
+        frame["potential"], report.assumed_rule = assume_potential(path, frame, report.default_potential,
+                                                                       fields["potential"])
     missing = frame["segment"] == ""
     if missing.any():
         frame.loc[missing, "segment"] = _segments_by_potential(frame.loc[missing, "potential"].to_numpy())
@@ -265,7 +300,7 @@ def _segments_by_potential(potential: np.ndarray) -> np.ndarray:
 
 
 def _reps_from_owners(accounts: pd.DataFrame) -> pd.DataFrame:
-    owned = accounts[accounts["owner"] != ""]
+    owned = accounts[accounts["owner"].notna()]
     centre = owned.groupby("owner")[["lat", "lon"]].median().reset_index()
     return pd.DataFrame({"rep_id": centre["owner"], "name": centre["owner"], "home_lat": centre["lat"],
                          "home_lon": centre["lon"], "tenure_days": DEFAULT_TENURE_DAYS})
@@ -275,36 +310,3 @@ def _reject(rejects: list[dict], report: ImportReport, kind: str, path: Path, li
             cells: list[str]) -> None:
     report.rejected[(kind, reason)] += 1
     rejects.append({"file": str(path), "line": line, "reason": reason, "row": printable_row(cells)})
-
-
-def export_alignment(run_folder: Path, policy: str, out: Path) -> int:
-    """Write a policy's account owners as a CRM update file (Id, OwnerId, PreviousOwnerId, Changed).
-
-    PreviousOwnerId is the owner the world recorded (the CRM's, for an imported world; empty if unowned).
-
-    Returns:
-        The number of accounts whose owner changes.
-    """
-    path = run_folder / "assignments.parquet"
-    if not run_folder.is_dir():
-        raise CrmError(f"{run_folder}: not a folder; expected a run folder written by `territory-sim run`")
-    if not path.exists():
-        raise CrmError(f"{run_folder}: no assignments.parquet; expected a run folder written by `territory-sim run`")
-    if out.is_dir():
-        raise CrmError(f"--out {out}: is a folder; expected a file name to write, e.g. {out / 'owners.csv'}")
-    columns = ["policy", "account_id", "rep_id", "current_rep_id"]
-    try:
-        table = pd.read_parquet(path, columns=columns)
-    except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
-        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        raise CrmError(f"{path}: not a readable assignments table ({reason}); expected columns "
-                       f"{', '.join(columns)}, as written by `territory-sim run`") from exc
-    policies = sorted(str(p) for p in table["policy"].unique())
-    if policy not in policies:
-        raise CrmError(f"{run_folder}: no policy {policy!r} in this run; it has: {', '.join(policies)}")
-    chosen = table[table["policy"].astype(str) == policy]
-    frame = pd.DataFrame({"Id": chosen["account_id"].to_numpy(), "OwnerId": chosen["rep_id"].to_numpy(),
-                          "PreviousOwnerId": chosen["current_rep_id"].to_numpy()})
-    frame["Changed"] = frame["OwnerId"] != frame["PreviousOwnerId"]
-    write_csv(out, list(frame.columns), frame.astype(object).where(frame.notna(), None).itertuples(index=False))
-    return int(frame["Changed"].sum())

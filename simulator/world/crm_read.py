@@ -27,6 +27,8 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+import numpy as np
+
 from simulator.io import atomic_write
 
 MAX_FIELD_CHARS = 1_048_576  # the largest field imported; csv's own default limit is 131,072
@@ -194,6 +196,21 @@ def row_problem(cells: list[str], header: list[str]) -> str | None:
         if "\x00" in cell:
             return f"NUL byte in column {column} (binary data in a text export)"
     return None
+
+
+def parse_number(text: str) -> float | None:
+    """A number from a CRM cell: '1,234.5', '1.234,5', '1234,5', '$ 1 234' (the last separator is decimal)."""
+    text = text.replace(" ", "").replace("\u00a0", "").replace("$", "").replace("\u20ac", "")
+    if "," in text and "." in text:
+        text = text.replace(".", "").replace(",", ".") if text.rfind(",") > text.rfind(".") else text.replace(",", "")
+    elif "," in text:
+        parts = text.split(",")
+        text = text.replace(",", ".") if len(parts) == 2 and len(parts[1]) != 3 else text.replace(",", "")
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if np.isfinite(value) else None
 
 
 def formula_safe(value: object) -> object:

@@ -1,7 +1,8 @@
 """Worlds from data files: accounts, reps and (optionally) units as CSV or Parquet.
 
 Columns (docs/scenarios.md, "World files"):
-- accounts: account_id, lat, lon, potential, segment, [owner (rep_id or empty)], [unit_id]
+- accounts: account_id, lat, lon, potential, segment, [owner (rep_id, empty or null = unowned)], [unit_id],
+  [name], [potential_assumed (true where the potential was assumed, e.g. by import-crm --default-potential)]
 - reps: rep_id, home_lat, home_lon, [tenure_days], [name], [home_city] (display name and home city; empty = none)
 - units: unit_id, lat, lon, [neighbours (unit ids separated by ';')]
 
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.scenario import Scenario
+from simulator.schema.limits import MAX_POTENTIAL, MAX_POTENTIAL_TEXT
 from simulator.world.assembly import assemble_world
 from simulator.world.model import World
 
@@ -165,16 +167,33 @@ def _accounts(path: Path, table: pd.DataFrame, scenario: Scenario, reps: pd.Data
                     owner[i] = rep_index[value.strip()]
     unit_id = (table["unit_id"].astype("string").str.strip() if "unit_id" in table.columns
                else table["account_id"].astype("string").str.strip())
-    return pd.DataFrame({
+    frame = pd.DataFrame({
         "account_id": _unique_ids(path, table, "account_id", problems).astype(str),
         "lat": _numbers(path, table, "lat", problems, -90, 90, "a latitude in [-90, 90]"),
         "lon": _numbers(path, table, "lon", problems, -180, 180, "a longitude in [-180, 180]"),
-        "potential": _numbers(path, table, "potential", problems, low=0, what="a number >= 0"),
+        "potential": _numbers(path, table, "potential", problems, low=0, high=MAX_POTENTIAL,
+                              what=f"a number >= 0 and at most {MAX_POTENTIAL_TEXT}, the most one account may hold"),
         "segment": segment.astype(str),
         "owner": owner,
         "unit_id": unit_id.astype(str),
         "line": np.arange(len(table)) + 2,
     })
+    if "name" in table.columns:  # kept for messages (the data checks name accounts)
+        frame["name"] = table["name"].astype("string").str.strip().fillna("").astype(str).to_numpy()
+    if "potential_assumed" in table.columns:
+        frame["potential_assumed"] = _flags(path, table, "potential_assumed", problems)
+    return frame
+
+
+TRUE_WORDS, FALSE_WORDS = {"true", "1", "yes"}, {"false", "0", "no", ""}
+
+
+def _flags(path: Path, table: pd.DataFrame, column: str, problems: list[str]) -> np.ndarray:
+    """A true/false column (true, 1, yes / false, 0, no, empty; any case)."""
+    words = table[column].astype("string").str.strip().str.lower().fillna("")
+    for i in np.flatnonzero(~words.isin(TRUE_WORDS | FALSE_WORDS).to_numpy()):
+        problems.append(f"{path}: line {_line(i)}: {column}: got {table[column].iloc[i]!r}, expected true or false")
+    return words.isin(TRUE_WORDS).to_numpy()
 
 
 def _units(path: Path, table: pd.DataFrame, problems: list[str]) -> tuple[pd.DataFrame, list[tuple[int, int]]]:

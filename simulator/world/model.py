@@ -21,7 +21,8 @@ class World:
     Attributes:
         units: one row per unit (index 0..n-1): unit_id, lat, lon.
         accounts: one row per account (index 0..m-1): account_id, unit (unit index), lat, lon, potential,
-            segment (name), owner (rep index, -1 for none).
+            segment (name), owner (rep index, -1 for none); from world files also `name` and `potential_assumed`
+            when the accounts file has them.
         reps: one row per rep seat (index 0..r-1): rep_id, name (display name) and home_city (both may be null),
             home_lat, home_lon, tenure_days (at day 0).
         segments: segment name -> required visits and visit duration.
