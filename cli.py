@@ -114,7 +114,7 @@ def validate(scenario_file: Path) -> None:
         _fail_problems(scenario_file, exc.problems if hasattr(exc, "problems") else [str(exc)])
     click.echo(f"{scenario_file}: valid scenario '{scenario.name}' "
                f"({len(scenario.policies)} policies, {scenario.calendar.quarters} quarters, "
-               f"{scenario.experiment.replications} replications)")
+               f"{scenario.experiment.replications_text()})")
     click.echo(f"needs {preflight(scenario).summary()}")
     click.echo("\n".join(data_checks(world, scenario).lines()))
 

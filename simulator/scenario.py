@@ -146,6 +146,15 @@ class Experiment(Strict):
                              f"experiment.replications ({self.replications}), the first batch")
         return self
 
+    def replications_text(self) -> str:
+        """How many replications, in words: "20 replications" or "replications until ±1% (20 to 100)"."""
+        if not self.sequential:
+            return f"{self.replications} replication" + ("" if self.replications == 1 else "s")
+        first = max(self.replications, min(MIN_CLEAR_REPLICATIONS, self.max_replications))
+        until = [f"within ±{self.precision:.1%}".replace(".0%", "%")] if self.precision is not None else []
+        until += ["one policy is best"] if self.select is not None else []
+        return f"replications until {' and '.join(until)} ({first} to {self.max_replications})"
+
     @property
     def sequential(self) -> bool:
         """Replications are added in batches until a precision target or a selection is met."""

@@ -130,3 +130,10 @@ def test_a_selection_that_seems_to_contradict_the_verdict_says_why():
     assert "Yet the verdict calls new better than base" in text
     agreeing = _findings_with_selection("new", ["new"], lambda n: [2.0 + 0.1 * (r % 3) for r in range(n)])
     assert "The two answer different questions" not in " ".join(verdict_lines(agreeing))
+
+
+def test_validate_says_how_many_replications_a_scenario_runs():
+    assert Experiment(replications=3).replications_text() == "3 replications"
+    assert Experiment().replications_text() == "replications until within ±1% (20 to 100)"
+    assert Experiment(precision=0.05, replications=5, max_replications=40).replications_text() == \
+        "replications until within ±5% (20 to 40)"
