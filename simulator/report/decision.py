@@ -1,7 +1,7 @@
 """The decision summary: the first thing a sales leader reads, one short block per plan.
 
-Per plan against the baseline: what it does to the primary metric and whether that difference is clear (clear,
-small but clear, no clear difference, or not called on too few paired replications), what else it clearly gains
+Per plan against the baseline: what it does to the primary metric and whether that difference is clear (clearly
+better or worse, small but clear, no clear difference, or not called on too few paired replications), what else it clearly gains
 and costs, and how many accounts it moves to a new rep. It reads the same `Findings` as the verdict, so the two
 never disagree; the verdict's full sentences follow it.
 """
@@ -30,7 +30,7 @@ def clarity(row: pd.Series) -> str:
         return "no clear difference"
     if row["verdict"] == SMALL:
         return "small but clear"
-    return "clear"
+    return {"better": "clearly better", "worse": "clearly worse"}.get(row["verdict"], "clear")
 
 
 def _named(key: str, row: pd.Series) -> str:
