@@ -97,9 +97,9 @@ def test_at_80_columns_the_first_screen_holds_the_decision_summary():
     for policy in ("nearest", "balanced"):
         block = [line for line in screen[start:] if line.startswith(policy)]
         assert block, f"{policy} is not on the first screen"
-        assert re.search(r"revenue [+-][\d.]+% \(.*\): (clearly better|clearly worse|small but clear|no clear difference)", block[0])
+        said = r"(clearly better|clearly worse|small but clear|no clear difference)"
+        assert re.search(r"revenue [+-][\d.]+% \(.*\): " + said, block[0])
     assert any("moves " in line and "of accounts to a new rep" in line for line in screen[start:])
-    assert screen.index("Verdict") > start if "Verdict" in screen else True
 
 
 def _findings_with_selection(best, survivors, revenue_new):

@@ -1,9 +1,9 @@
 """The decision summary: the first thing a sales leader reads, one short block per plan.
 
 Per plan against the baseline: what it does to the primary metric and whether that difference is clear (clearly
-better or worse, small but clear, no clear difference, or not called on too few paired replications), what else it clearly gains
-and costs, and how many accounts it moves to a new rep. It reads the same `Findings` as the verdict, so the two
-never disagree; the verdict's full sentences follow it.
+better or worse, small but clear, no clear difference, or not called on too few paired replications), what else
+it clearly gains and costs, and how many accounts it moves to a new rep. It reads the same `Findings` as the
+verdict, so the two never disagree; the verdict's full sentences follow it.
 """
 
 from __future__ import annotations
