@@ -110,13 +110,14 @@ def validate(scenario_file: Path) -> None:
             warnings.simplefilter("ignore", RuntimeWarning)
             world = build_world(scenario)
             check_events(scenario, world)
+            checks = data_checks(world, scenario)
     except USER_ERRORS as exc:
         _fail_problems(scenario_file, exc.problems if hasattr(exc, "problems") else [str(exc)])
     click.echo(f"{scenario_file}: valid scenario '{scenario.name}' "
                f"({len(scenario.policies)} policies, {scenario.calendar.quarters} quarters, "
                f"{scenario.experiment.replications_text()})")
     click.echo(f"needs {preflight(scenario).summary()}")
-    click.echo("\n".join(data_checks(world, scenario).lines()))
+    click.echo("\n".join(checks.lines()))
 
 
 @main.command()
@@ -173,6 +174,8 @@ def run(ctx: click.Context, scenario_file: Path, out: Path | None, replications:
     overrides = {k: v for k, v in overrides.items() if v is not None}
     if replications is not None and precision is None and scenario.experiment.select is None:
         overrides["experiment.precision"] = None  # --replications alone: exactly that many
+    if max_replications is not None and replications is None:  # a lower cap lowers the first batch with it
+        overrides["experiment.replications"] = min(scenario.experiment.replications, max_replications)
     try:
         scenario = scenario.with_overrides(**overrides)
     except ValueError as exc:
@@ -239,7 +242,8 @@ def calibrate(ctx: click.Context, scenario_file: Path | None, replications: int,
     """
     scenario = _load(scenario_file or shipped_scenario())
     try:
-        scenario = scenario.with_overrides(**{"experiment.replications": replications,
+        scenario = scenario.with_overrides(**{"experiment.replications": replications, "experiment.precision": None,
+                                              "experiment.select": None,
                                               "calendar.quarters": quarters})
     except ValueError as exc:
         _fail(f"error: the overrides make the scenario invalid: {exc}")

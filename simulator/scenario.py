@@ -123,7 +123,9 @@ class Experiment(Strict):
     def _replicate_until_clear_by_default(cls, data: Any) -> Any:
         """Nothing said about how many replications: replicate to the default precision target."""
         if isinstance(data, dict) and not {"replications", "precision", "select"} & set(data):
-            return {**data, "precision": DEFAULT_PRECISION}
+            data = {**data, "precision": DEFAULT_PRECISION}
+        if isinstance(data, dict) and "replications" not in data and isinstance(data.get("max_replications"), int):
+            data = {**data, "replications": max(2, min(MIN_CLEAR_REPLICATIONS, data["max_replications"]))}
         return data
 
     @field_validator("primary")
@@ -147,13 +149,17 @@ class Experiment(Strict):
         return self
 
     def replications_text(self) -> str:
-        """How many replications, in words: "20 replications" or "replications until ±1% (20 to 100)"."""
+        """How many replications, in words.
+
+        "20 replications", or "20 to 100 replications until every difference is known within ±1%".
+        """
         if not self.sequential:
             return f"{self.replications} replication" + ("" if self.replications == 1 else "s")
         first = max(self.replications, min(MIN_CLEAR_REPLICATIONS, self.max_replications))
-        until = [f"within ±{self.precision:.1%}".replace(".0%", "%")] if self.precision is not None else []
+        until = [f"every difference is known within ±{self.precision:.1%}".replace(".0%", "%")] \
+            if self.precision is not None else []
         until += ["one policy is best"] if self.select is not None else []
-        return f"replications until {' and '.join(until)} ({first} to {self.max_replications})"
+        return f"{first} to {self.max_replications} replications until {' and '.join(until)}"
 
     @property
     def sequential(self) -> bool:

@@ -65,14 +65,16 @@ def test_the_commented_departure_validates_when_uncommented(path, tmp_path):
     rep_id = re.search(r"CRM Id \((\w+)\)", text).group(1)
     block = re.search(r"# events:\n((?:#   .*\n)+)", text)
     events = "events:\n" + "".join(line[1:] + "\n" for line in block.group(1).splitlines())
-    events = re.sub(r"rep: .+", f"rep: {rep_id}", events)  # the CRM Id works whether or not names do
-    uncommented = tmp_path / "departure.yaml"
     world = path["folder"] / "world"
-    uncommented.write_text(text.replace("world/accounts.parquet", str(world / "accounts.parquet"))
-                           .replace("world/reps.parquet", str(world / "reps.parquet")) + events)
-    result = CliRunner().invoke(main, ["validate", str(uncommented)])
-    assert result.exit_code == 0, result.output
-    assert yaml.safe_load(uncommented.read_text())["events"][0]["type"] == "departure"
+    body = (text.replace("world/accounts.parquet", str(world / "accounts.parquet"))
+            .replace("world/reps.parquet", str(world / "reps.parquet")))
+    for written in (events, re.sub(r"rep: .+", f"rep: {rep_id}", events)):  # as written (a name), and by its Id
+        uncommented = tmp_path / "departure.yaml"
+        uncommented.write_text(body + written)
+        result = CliRunner().invoke(main, ["validate", str(uncommented)])
+        assert result.exit_code == 0, result.output
+        event = yaml.safe_load(uncommented.read_text())["events"][0]
+        assert event["type"] == "departure" and event["quarter"] == 2 and event["at"] == "start"
 
 
 def test_new_refuses_to_overwrite_and_a_folder_that_is_not_a_world(path, tmp_path):

@@ -7,7 +7,7 @@ scenario's `experiment` settings: first batch, batches, precision target, cap, a
 `MIN_CLEAR_REPLICATIONS`) decides when to stop, then the paired t interval and the verdict are computed as a run
 computes them. Coverage is the share of replays whose interval holds the long-run difference; the wrong-sign rate is
 the share that call a clear difference (clear, or small but clear) of the wrong sign. `benchmarks/coverage.py` runs
-it on worlds where one account holds 10% to 40% of all potential; `tests/test_coverage_study.py` on a small one.
+it on worlds where one account holds 10% to 40% of all potential; `tests/test_verdict_safety.py` on a small one.
 """
 
 from __future__ import annotations

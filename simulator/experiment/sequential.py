@@ -104,8 +104,8 @@ class Rounds:
                 else:  # no scale to set the zone from: nothing can be selected
                     status.selections[point] = Selection(None, list(range(len(self.policies))))
         status.half_width = float(max(widths)) if widths else math.nan
-        if self.spec.precision is not None:
-            status.precision_met = bool(widths) and status.half_width <= self.spec.precision
+        if self.spec.precision is not None:  # one policy: no difference to know, nothing to replicate for
+            status.precision_met = len(self.policies) < 2 or (bool(widths) and status.half_width <= self.spec.precision)
         return status
 
     def note(self, status: Status) -> str:

@@ -61,8 +61,10 @@ def render(result: ExperimentResult, colour: bool = False, width: int | None = N
         if len(result.sweep) > 1:
             console.print(f"\n[bold]Sweep point {point.index}[/bold]: "
                           + escape(", ".join(f"{k} = {v}" for k, v in point.values.items())))
-        console.print()
-        console.print(decision_table(findings, point.index))
+        decision = decision_table(findings, point.index)
+        if decision is not None:
+            console.print()
+            console.print(decision)
     for point in result.sweep:
         if len(result.sweep) > 1:
             console.print(f"\n[bold]Sweep point {point.index}[/bold]")

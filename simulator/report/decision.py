@@ -30,7 +30,7 @@ def clarity(row: pd.Series) -> str:
         return "no clear difference"
     if row["verdict"] == SMALL:
         return "small but clear"
-    return {"better": "clearly better", "worse": "clearly worse"}.get(row["verdict"], "clear")
+    return f"clearly {row['verdict']}"  # better / worse, or higher / lower for a metric with no better direction
 
 
 def _named(key: str, row: pd.Series) -> str:
@@ -55,14 +55,17 @@ def decision_blocks(findings: Findings, sweep_point: int = 0) -> list[tuple[str,
             if keys:
                 lines.append(f"{word}: " + "; ".join(_named(k, mine.loc[k]) for k in keys))
         moved = mean_level(findings, sweep_point, policy, MOVE_METRIC)
-        if math.isfinite(moved):
+        if math.isfinite(moved) and moved > 0:
             lines.append(f"moves {format_level(MOVE_METRIC, moved)} of accounts to a new rep")
         blocks.append((policy, lines))
     return blocks
 
 
-def decision_table(findings: Findings, sweep_point: int = 0) -> Table:
-    """The decision summary as a two-column table that wraps to the console's width."""
+def decision_table(findings: Findings, sweep_point: int = 0) -> Table | None:
+    """The decision summary as a two-column table that wraps to the console's width (None with no plan to compare)."""
+    blocks = decision_blocks(findings, sweep_point)
+    if not blocks:
+        return None
     rows = comparison_at(findings, sweep_point)
     primary = rows[rows["metric"] == findings.primary]
     pairs = int(primary["n"].max()) if len(primary) else 0
@@ -70,6 +73,6 @@ def decision_table(findings: Findings, sweep_point: int = 0) -> Table:
                   title_justify="left", box=None, pad_edge=False, show_header=False)
     table.add_column("plan", no_wrap=True, style="bold")
     table.add_column("what it does", ratio=1, overflow="fold")
-    for policy, lines in decision_blocks(findings, sweep_point):
+    for policy, lines in blocks:
         table.add_row(escape(policy), escape("\n".join(lines)))
     return table

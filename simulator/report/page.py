@@ -24,7 +24,9 @@ def decision_html(findings: Findings) -> str:
     """The decision summary: one row per plan (its primary change and whether it is clear, gains, costs, moves)."""
     rows = "".join(f"<tr><th>{html.escape(policy)}</th><td>{'<br>'.join(html.escape(line) for line in lines)}</td></tr>"
                    for policy, lines in decision_blocks(findings))
-    return (f"<table class='decision'><caption>Decision: each plan against {html.escape(findings.baseline)}"
+    points = findings.comparison["sweep_point"].nunique()
+    where = " at the first sweep point (the sweeps section compares the others)" if points > 1 else ""
+    return (f"<table class='decision'><caption>Decision: each plan against {html.escape(findings.baseline)}{where}"
             f"</caption>{rows}</table>") if rows else ""
 
 

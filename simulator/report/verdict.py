@@ -136,7 +136,8 @@ def _primary_sentence(policy: str, baseline: str, key: str, row: pd.Series) -> s
     if n < MIN_CLEAR_REPLICATIONS:
         return (f"{policy} against {baseline}: {amount_text(key, row)} in {in_sentence(entry.label)}, 95% CI "
                 f"{interval}, not called: {n} paired replications, and a difference is called on at least "
-                f"{MIN_CLEAR_REPLICATIONS} (replicate more: run without --replications, or raise --max-replications)")
+                f"{MIN_CLEAR_REPLICATIONS} (give at least {MIN_CLEAR_REPLICATIONS} replications, or none to "
+                "replicate until the answer is clear)")
     if row["verdict"] == NO_CLEAR:
         return (f"{policy}: no clear difference in {in_sentence(entry.label)} from {baseline}: "
                 f"{amount_text(key, row)}, 95% CI {interval}, the interval spans zero ({n} paired replications)")

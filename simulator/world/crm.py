@@ -264,7 +264,6 @@ def _import_accounts(path: Path, fields: dict[str, str], geocode: ZipGeocoder, u
             _reject(rejects, report, "accounts", path, line, reason, cells)
             continue
         seen.add(account_id)
-        owner = _cell(cells, cols["owner"])
         owner: str | None = _cell(cells, cols["owner"])
         if not owner or (have_users and owner not in users):
             report.unowned += 1

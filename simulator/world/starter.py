@@ -17,13 +17,13 @@ from pathlib import Path
 import pandas as pd
 
 from simulator.io import atomic_write
-from simulator.scenario import DEFAULT_PRECISION
+from simulator.scenario import DEFAULT_PRECISION, Experiment
 from simulator.schema.world import default_segments
 from simulator.stats.compare import MIN_CLEAR_REPLICATIONS
 from simulator.world.files import WorldDataError, read_table
 
 WORLD_FILES = ("accounts", "reps")
-MAX_REPLICATIONS = 100
+CAP = Experiment.model_fields["max_replications"].default  # the experiment's own default cap
 
 
 class StarterError(Exception):
@@ -84,11 +84,11 @@ def starter_yaml(world: Path, out: Path) -> str:
         "",
         "# How many times each plan is replayed (with common random numbers): in batches until every plan's revenue",
         f"# difference from as_is is known within ±{DEFAULT_PRECISION:.0%} (a 95% interval), at most "
-        f"{MAX_REPLICATIONS} times.",
+        f"{CAP} times.",
         "experiment:",
         f"  replications: {MIN_CLEAR_REPLICATIONS}        # the first batch: the fewest a difference is called on",
         f"  precision: {DEFAULT_PRECISION}",
-        f"  max_replications: {MAX_REPLICATIONS}",
+        f"  max_replications: {CAP}",
         "",
         *_event_lines(accounts, reps),
     ]
@@ -141,7 +141,9 @@ def _event_lines(accounts: pd.DataFrame, reps: pd.DataFrame) -> list[str]:
     rep_id = owners.value_counts().index[0] if len(owners) else str(reps["rep_id"].iloc[0])
     names = dict(zip(reps["rep_id"].astype(str), reps["name"], strict=True)) if "name" in reps else {}
     name = names.get(rep_id)
-    who = str(name).strip() if isinstance(name, str) and name.strip() else rep_id
+    shared = sum(str(n).strip().casefold() == str(name).strip().casefold() for n in names.values()) > 1
+    who = str(name).strip() if isinstance(name, str) and name.strip() and not shared else rep_id  # a shared name
+    # would be refused as ambiguous: the Id then
     return [
         "# Planned changes during the horizon. Uncomment to ask: this rep leaves at the start of quarter 2; who",
         "# absorbs the accounts? (workforce.vacancy_policy says who covers them until the seat is filled again).",
@@ -149,7 +151,8 @@ def _event_lines(accounts: pd.DataFrame, reps: pd.DataFrame) -> list[str]:
         "#   - type: departure",
         f"#     rep: {_yaml_value(who)}" + (f"              # the rep's name or CRM Id ({rep_id})" if who != rep_id
                                             else "              # the rep's CRM Id"),
-        "#     quarter: 2                 # or day: N (a working day, 0 = the first)",
+        "#     quarter: 2",
+        "#     at: start                  # its first working day (end: its last; or day: N instead of quarter)",
         "#     backfill: true             # the seat is re-hired",
         "# workforce: {vacancy_policy: neighbours}   # hold, neighbours, realign or manager",
     ]
