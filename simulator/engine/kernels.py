@@ -89,8 +89,8 @@ def play_day(day, effort, effectiveness, behaviour, pipeline, keys, seats, terri
     n_planned = np.zeros(n_seats, dtype=np.int64)
     bases = np.zeros(n_seats, dtype=np.int64)
     legs = np.zeros((n_seats, 2))
-    plan_day(day, field, working, seats.kind == REP_DAY, behaviour, seats, territories, accounts, planned, n_planned,
-             bases, legs)
+    plan_day(day, field, effort, working, seats.kind == REP_DAY, behaviour, seats, territories, accounts, planned,
+             n_planned, bases, legs)
     clocks = np.zeros(n_seats)  # the hour each seat is back at its base
     drive_routes(day, admin, field, training, working, planned, n_planned, bases, legs, effort, effectiveness,
                  behaviour, pipeline, keys, seats, territories, accounts, opportunities, visits, counters, clocks)

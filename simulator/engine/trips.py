@@ -7,7 +7,8 @@ visit first), when the due work near it fills a day or its anchor is long overdu
 due work within `trips.radius_hours` of the anchor and for the legs out and back (two to `trips.max_days` days,
 never over a weekend: an account whose shortest trip does not fit in what is left of the week waits for
 Monday); the lodging is near that anchor. The legs are driven, or flown (`trips.flight_hours` door to door each
-way, `trips.flight_cost` the round trip) when the anchor is more than `trips.fly_in_beyond_hours` from home.
+way, `trips.flight_cost` the round trip) when the anchor is more than `trips.fly_in_beyond_hours` from home, or
+when the drive out and a visit would not fit in the day's field time but a flight and a visit would (`flies`).
 When nothing neglected (or, failing that, nothing due) is left near the lodging, the rep drives on in the
 morning to the next such remote account within half a day's field time and lodges there (the drive is travel
 time). Other days are day trips from home (`planning.plan` chooses every day's stops). Plain functions over
@@ -22,6 +23,7 @@ import numpy as np
 from numba import njit
 
 from simulator.engine.planning import ANCHOR_DISTANCE, may_visit, neglect, plan, position_hours, travel_view, urgency
+from simulator.engine.visits import MIN_ADMIN_SHARE
 
 WEEK_DAYS = 5  # working days in a week; trips end by its last
 TRIP_MIN_DAYS = 2
@@ -32,14 +34,25 @@ MOVE_SHARE = 0.5  # the drive on to the next lodging takes at most this share of
 
 
 @njit(cache=True, inline="always")
+def flies(away, visit_hours, field_hours, behaviour):
+    """Whether a trip to a lodging `away` hours' drive from home is flown.
+
+    Flown beyond `trips.fly_in_beyond_hours`, or when the drive out and a visit would not fit in a trip day's
+    field time but a flight and a visit would.
+    """
+    return away > behaviour.fly_in_beyond or (away + visit_hours > field_hours
+                                              and behaviour.flight_hours + visit_hours <= field_hours)
+
+
+@njit(cache=True, inline="always")
 def trip_leg(away, flown, behaviour):
     """Hours of a trip's leg out (or back) to a lodging `away` hours' drive from home: flown or driven."""
     return behaviour.flight_hours if flown else away
 
 
 @njit(cache=True)
-def plan_day(day, field, working, may_travel, behaviour, seats, territories, accounts, chosen, n_chosen, bases,
-             legs):
+def plan_day(day, field, effort, working, may_travel, behaviour, seats, territories, accounts, chosen, n_chosen,
+             bases, legs):
     """Every working seat's plan for today: `chosen[seat, :n_chosen[seat]]` are territory positions to route.
 
     A seat that may travel (a rep, not a covering manager) on no trip may start one today (`seats.trip_*`; a
@@ -68,14 +81,18 @@ def plan_day(day, field, working, may_travel, behaviour, seats, territories, acc
         first = territories.xyz_start[seat]
         if behaviour.trips and may_travel[seat]:
             remote_limits[seat] = behaviour.overnight_beyond
+            # a trip day's field time: the morning admin block shrinks to MIN_ADMIN_SHARE (as in `admin_block`)
+            trip_field = min(behaviour.workday_hours * (1.0 - MIN_ADMIN_SHARE) * effort,
+                             behaviour.workday_hours * (1.0 - MIN_ADMIN_SHARE)) * seats.ramp[seat]
             if (trip_left[seat] == 0 and day % WEEK_DAYS <= WEEK_DAYS - TRIP_MIN_DAYS
                     and territories.farthest[seat] > behaviour.overnight_beyond):  # (no remote account: no trip)
-                days, anchor = start_trip(day, field[seat], behaviour, start, n, per_stop, members, from_home,
-                                          territories.inverse_interval, potential_score, arrays, travel, xyz, first,
-                                          hours_per_km, territories.visit_cap)
+                days, anchor = start_trip(day, trip_field, behaviour, start, n, per_stop, members, from_home,
+                                          territories.visit_hours, territories.inverse_interval, potential_score,
+                                          arrays, travel, xyz, first, hours_per_km, territories.visit_cap)
                 if days > 0:
                     trip_base[seat], trip_left[seat], trip_day[seat] = anchor, days, 0
-                    trip_flown[seat] = from_home[start + anchor - 1] > behaviour.fly_in_beyond
+                    trip_flown[seat] = flies(from_home[start + anchor - 1], territories.visit_hours[start + anchor - 1],
+                                             trip_field, behaviour)
                     if trip_flown[seat]:
                         seats.flights[seat, day] = 1.0  # the round trip's fare, on the day it flies out
         if trip_left[seat] > 0:
@@ -96,11 +113,12 @@ def plan_day(day, field, working, may_travel, behaviour, seats, territories, acc
 
 
 @njit(cache=True)
-def start_trip(day, field_hours, behaviour, start, n, per_stop, members, from_home, interval_at, potential_score,
-               arrays, travel, xyz, first, hours_per_km, visit_cap):
+def start_trip(day, field_hours, behaviour, start, n, per_stop, members, from_home, visit_at, interval_at,
+               potential_score, arrays, travel, xyz, first, hours_per_km, visit_cap):
     """(days, anchor position) of an overnight trip to start today if remote accounts are due, else (0, 0).
 
-    The anchor is the most urgent remote account that may be visited (`planning.may_visit`), however far; a
+    The anchor is the most urgent remote account that may be visited (`planning.may_visit`) whose leg out (driven,
+    or flown beyond `trips.fly_in_beyond_hours`) and a visit fit in today's field time, however far; a
     neglected one (`planning.NEGLECTED`) first, the one longest without a visit (in days), so neither deals
     waiting elsewhere nor bigger accounts keep a rep from a small one for good. The trip goes when the due remote
     work within `trips.radius_hours` of the anchor fills a field day or the anchor is long overdue
@@ -116,7 +134,10 @@ def start_trip(day, field_hours, behaviour, start, n, per_stop, members, from_ho
         away = from_home[start + position]
         if away <= behaviour.overnight_beyond:
             continue  # near enough for a day trip
-        if shortest_trip(away, field_hours, behaviour) > days_left:
+        flown = flies(away, visit_at[start + position], field_hours, behaviour)
+        if trip_leg(away, flown, behaviour) + visit_at[start + position] > field_hours:
+            continue  # the leg out and a visit do not fit in today's field time (a new hire stays nearer home)
+        if shortest_trip(away, flown, field_hours, behaviour) > days_left:
             continue  # its trip does not fit in what is left of the week: it waits for Monday
         account = members[start + position]
         if not may_visit(day, last_visit[account], last_remote[account], newest_stage_start[account],
@@ -148,19 +169,21 @@ def start_trip(day, field_hours, behaviour, start, n, per_stop, members, from_ho
     if work < TRIP_MIN_WORK * field_hours and not pressing:
         return 0, 0  # not worth a trip yet
     away = from_home[start + best]
-    legs = 2.0 * trip_leg(away, away > behaviour.fly_in_beyond, behaviour)
+    flown = flies(away, visit_at[start + best], field_hours, behaviour)
+    legs = 2.0 * trip_leg(away, flown, behaviour)
     # long enough for the work and the legs (and at least `shortest_trip`), within what is left of the week
-    days = max(int(math.ceil((work + legs) / max(field_hours, 1e-9))), shortest_trip(away, field_hours, behaviour))
+    days = max(int(math.ceil((work + legs) / max(field_hours, 1e-9))), shortest_trip(away, flown, field_hours,
+                                                                                         behaviour))
     return min(days, days_left), best + 1
 
 
 @njit(cache=True, inline="always")
-def shortest_trip(away, field_hours, behaviour):
+def shortest_trip(away, flown, field_hours, behaviour):
     """Fewest days of a trip to a lodging `away` hours from home.
 
     Two, and enough that its legs out and back take at most LEG_SHARE of its field time.
     """
-    legs = 2.0 * trip_leg(away, away > behaviour.fly_in_beyond, behaviour)
+    legs = 2.0 * trip_leg(away, flown, behaviour)
     return max(TRIP_MIN_DAYS, int(math.ceil(legs / (LEG_SHARE * max(field_hours, 1e-9)))))
 
 
