@@ -14,7 +14,12 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from simulator.world.geography import great_circle_km
 from simulator.world.model import World
+
+# an account owned apart from its unit is a far exception beyond this drive (a day trip's reach, the default
+# `trips.overnight_beyond_hours`) from every unit its seat holds and from the seat's home
+FAR_EXCEPTION_HOURS = 1.25
 
 
 @dataclass(frozen=True)
@@ -117,6 +122,31 @@ def footprints(world: World, alignment: Alignment) -> list[list[int]]:
     return [sorted(units) for units in seats]
 
 
+def far_exceptions(world: World, alignment: Alignment, hours_per_km: float,
+                   reach_hours: float = FAR_EXCEPTION_HOURS) -> pd.DataFrame:
+    """Accounts served apart from their unit (named exceptions, split units' pieces) far from their territory.
+
+    Far: more than `reach_hours` of driving (straight line x `hours_per_km`) from every unit the seat is assigned
+    and from the seat's home. One row per such account: account, seat, hours (to the nearest of those).
+    """
+    rows: list[tuple[int, int, float]] = []
+    by_seat: dict[int, list[int]] = {}
+    for account, seat in alignment.overrides.items():
+        if seat >= 0 and alignment.unit_seat[world.account_unit[account]] != seat:
+            by_seat.setdefault(int(seat), []).append(int(account))
+    units_lat, units_lon = world.units["lat"].to_numpy(float), world.units["lon"].to_numpy(float)
+    for seat, accounts in sorted(by_seat.items()):
+        whole = np.flatnonzero(alignment.unit_seat == seat)
+        lat = np.append(units_lat[whole], float(world.reps["home_lat"].iat[seat]))
+        lon = np.append(units_lon[whole], float(world.reps["home_lon"].iat[seat]))
+        here = np.array(accounts)
+        km = great_circle_km(world.accounts["lat"].to_numpy(float)[here][:, None],
+                             world.accounts["lon"].to_numpy(float)[here][:, None], lat[None, :], lon[None, :])
+        hours = km.min(axis=1) * hours_per_km
+        rows += [(a, seat, float(h)) for a, h in zip(accounts, hours, strict=True) if h > reach_hours]
+    return pd.DataFrame(rows, columns=["account", "seat", "hours"]).astype({"account": np.int64, "seat": np.int64})
+
+
 def travel_per_visit_hours(world: World, hours_per_km: float) -> np.ndarray:
     """Expected drive per visit to each account, from the local account density (`World.tour_km_per_visit`)."""
     return world.tour_km_per_visit * hours_per_km
@@ -178,6 +208,9 @@ def alignment_quality(world: World, alignment: Alignment, hours_per_km: float, t
                       baseline: Alignment | None = None) -> dict[str, float]:
     """The alignment quality metrics of MODEL.md section 2, as a flat dict of floats.
 
+    A territory counts as contiguous when its units are connected on the unit graph and none of its account
+    exceptions is far from it (`far_exceptions`, counted in `far_exceptions`).
+
     Args:
         world: the world.
         alignment: the alignment to judge.
@@ -187,6 +220,9 @@ def alignment_quality(world: World, alignment: Alignment, hours_per_km: float, t
 
     """
     table = territory_table(world, alignment, hours_per_km)
+    far = far_exceptions(world, alignment, hours_per_km)
+    # a territory with an account exception far from it is not one connected piece
+    apart = np.isin(table["seat"].to_numpy(), far["seat"].to_numpy())
     workload = table["workload_hours"].to_numpy()
     potential = table["potential"].to_numpy()
     quality = {
@@ -198,7 +234,8 @@ def alignment_quality(world: World, alignment: Alignment, hours_per_km: float, t
         "potential_max_deviation": _max_deviation(potential),
         "accounts_cv": _cv(table["accounts"].to_numpy(dtype=float)),
         "share_within_tolerance": float(np.mean(np.abs(workload - workload.mean()) <= tolerance * workload.mean())),
-        "contiguous_share": float(np.mean(table["components"].to_numpy() <= 1)),
+        "contiguous_share": float(np.mean((table["components"].to_numpy() <= 1) & ~apart)),
+        "far_exceptions": float(len(far)),
         "territory_components": float(table["components"].sum()),
         "compactness_hours": float(np.average(table["compactness_hours"], weights=np.maximum(potential, 1e-12))),
     }

@@ -12,6 +12,10 @@ Parameters (the scenario's `params` of the policy, all optional):
 - time_limit: a wall-clock safety net in seconds (default 10 per 1,000 units, at least 30), for pathological inputs
   only; when it stops the search, `info["time_limit_hit"]` is true and the result may depend on the machine;
 - split: split units too big for one territory at account level (default true; balanced only);
+- split_within_hours: a split unit's accounts go only to a seat that holds a unit, or has its home, within this
+  drive of them (default 1.25 h, a day trip's reach); pieces farther from the seat that won them stay with the
+  unit's seat (`info["splits_kept_home"]` counts those accounts), so no account-level exception lands far from
+  its territory;
 - budget (min_disruption): the most potential share that may move (default 1.0);
 - disruption (min_disruption): "potential" (default) or "accounts": what moving costs.
 
@@ -28,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from simulator.alignment import Alignment, account_workload
+from simulator.alignment import Alignment, account_workload, far_exceptions
 from simulator.partition.budget import default_move_budget, default_time_limit
 from simulator.partition.problem import Problem
 from simulator.partition.solve import Result, solve
@@ -42,6 +46,7 @@ KNOWN_PARAMS = set(MinDisruptionParams.model_fields)  # the schema's table of th
 SPLIT_TOLERANCES = 2.0  # a unit heavier than this many tolerances of the smallest target is cut into account groups
 COARSE_SHARE = 0.05  # of the moves left, for a coarse attempt with units of a large share of a territory
 FINER_SHARE = 0.5  # of the moves left, for a coarse attempt without them
+SPLIT_WITHIN_HOURS = 1.25  # default `split_within_hours`: a split unit's accounts stay within a day trip of a seat
 
 
 class PolicyError(ValueError):
@@ -114,6 +119,7 @@ class _Pieces:
                 weights.append(unit_weight)
         self.weights = np.array(weights)
         self.parent_array = np.array(self.parent, dtype=np.int64)
+        self.account_weights = free_weights
 
     def neighbours(self) -> list[np.ndarray]:
         """Pieces of adjacent units are adjacent; pieces of one unit are adjacent to each other."""
@@ -291,7 +297,7 @@ def balanced(world: World, seats: Sequence[int], params: dict[str, Any], rng: np
             break
     pieces, result = best
     return _alignment(world, seats, pieces, result, locked_accounts, targets, fixed, tolerance, "balanced",
-                      effort.info(result))
+                      effort.info(result), float(params.get("split_within_hours", SPLIT_WITHIN_HOURS)))
 
 
 def free_tolerance(tolerance: float, targets: np.ndarray, free_targets: np.ndarray) -> float:
@@ -302,7 +308,7 @@ def free_tolerance(tolerance: float, targets: np.ndarray, free_targets: np.ndarr
 
 def _alignment(world: World, seats: np.ndarray, pieces: _Pieces, result: Result, locked_accounts: dict[int, int],
                targets: np.ndarray, fixed: np.ndarray, tolerance: float, policy: str,
-               search: dict[str, Any]) -> Alignment:
+               search: dict[str, Any], reach_hours: float) -> Alignment:
     seat_of_piece = seats[result.assignment]
     unit_seat = np.zeros(world.n_units, dtype=np.int64)
     share: dict[int, dict[int, float]] = {}
@@ -312,18 +318,35 @@ def _alignment(world: World, seats: np.ndarray, pieces: _Pieces, result: Result,
     for unit, by_seat in share.items():
         unit_seat[unit] = max(by_seat, key=lambda s: (by_seat[s], -s))
     overrides = dict(locked_accounts)
-    splits = []
+    loads = np.array(result.loads, dtype=float)
+    position = {int(s): i for i, s in enumerate(seats)}
+    pieces_away: dict[int, dict[int, float]] = {}  # unit -> seat -> weight of its accounts there
     for piece, group in enumerate(pieces.accounts):
-        if group is not None and seat_of_piece[piece] != unit_seat[pieces.parent[piece]]:
+        unit = pieces.parent[piece]
+        if group is not None and seat_of_piece[piece] != unit_seat[unit]:
             overrides.update({int(a): int(seat_of_piece[piece]) for a in group})
-    for unit, by_seat in share.items():
-        if len(by_seat) > 1:
-            splits.append({"unit_id": str(world.units["unit_id"].iat[unit]),
-                           "rep_ids": [str(world.reps["rep_id"].iat[s]) for s in sorted(by_seat)]})
-    deviation = (result.loads + fixed) / np.maximum(targets, 1e-12) - 1.0
+    # pieces far from the seat that won them stay with the unit's seat: no exception lands far from its territory
+    piece_of = Alignment(unit_seat, world.n_reps, overrides)
+    kept_home = far_exceptions(world, piece_of, world.hours_per_km, reach_hours)
+    kept_home = kept_home[~kept_home["account"].isin(list(locked_accounts))]
+    for account, seat in zip(kept_home["account"].tolist(), kept_home["seat"].tolist(), strict=True):
+        home_seat = int(unit_seat[world.account_unit[account]])
+        del overrides[account]
+        weight = float(pieces.account_weights[account])
+        loads[position[seat]] -= weight
+        loads[position[home_seat]] += weight
+    for account, seat in overrides.items():
+        unit = int(world.account_unit[account])
+        if account not in locked_accounts:
+            pieces_away.setdefault(unit, {}).setdefault(seat, 0.0)
+    splits = [{"unit_id": str(world.units["unit_id"].iat[unit]),
+               "rep_ids": [str(world.reps["rep_id"].iat[s]) for s in sorted({int(unit_seat[unit]), *by_seat})]}
+              for unit, by_seat in sorted(pieces_away.items())]
+    deviation = (loads + fixed) / np.maximum(targets, 1e-12) - 1.0
     info = {
         **balance_info(world, seats, deviation, tolerance),
-        "contiguous_seats": int(result.contiguous.sum()), "splits": splits, "seconds": round(result.seconds, 3),
+        "contiguous_seats": int(result.contiguous.sum()), "splits": splits, "splits_kept_home": int(len(kept_home)),
+        "seconds": round(result.seconds, 3),
         "moves": result.moves, "exact_search": result.exact, **search,
     }
     return Alignment(unit_seat, world.n_reps, overrides, policy=policy, info=info)
@@ -386,7 +409,7 @@ def min_disruption(world: World, seats: Sequence[int], params: dict[str, Any],
             break
     pieces, result, moved = best
     alignment = _alignment(world, seats, pieces, result, locked_accounts, targets, fixed, tolerance, "min_disruption",
-                           effort.info(result))
+                           effort.info(result), float(params.get("split_within_hours", SPLIT_WITHIN_HOURS)))
     return Alignment(alignment.unit_seat, alignment.n_seats, alignment.overrides, "min_disruption",
                      {**alignment.info, "moved_cost": moved, "moved_share": moved / max(float(cost_of.sum()), 1e-12),
                       "budget_share": float(params.get("budget", 1.0))})
