@@ -122,29 +122,47 @@ def footprints(world: World, alignment: Alignment) -> list[list[int]]:
     return [sorted(units) for units in seats]
 
 
-def far_exceptions(world: World, alignment: Alignment, hours_per_km: float,
-                   reach_hours: float = FAR_EXCEPTION_HOURS) -> pd.DataFrame:
-    """Accounts served apart from their unit (named exceptions, split units' pieces) far from their territory.
+def hours_to_territory(world: World, unit_seat: np.ndarray, accounts: np.ndarray, seats: np.ndarray,
+                       hours_per_km: float) -> np.ndarray:
+    """Hours from each account to the rest of its seat's territory.
 
-    Far: more than `reach_hours` of driving (straight line x `hours_per_km`) from every unit the seat is assigned
-    and from the seat's home. One row per such account: account, seat, hours (to the nearest of those).
+    The drive (straight line x `hours_per_km`) to the nearest unit the seat is assigned, other than the account's
+    own unit, or to the seat's home.
     """
-    rows: list[tuple[int, int, float]] = []
-    by_seat: dict[int, list[int]] = {}
-    for account, seat in alignment.overrides.items():
-        if seat >= 0 and alignment.unit_seat[world.account_unit[account]] != seat:
-            by_seat.setdefault(int(seat), []).append(int(account))
+    hours = np.full(len(accounts), np.inf)
     units_lat, units_lon = world.units["lat"].to_numpy(float), world.units["lon"].to_numpy(float)
-    for seat, accounts in sorted(by_seat.items()):
-        whole = np.flatnonzero(alignment.unit_seat == seat)
+    lat_of, lon_of = world.accounts["lat"].to_numpy(float), world.accounts["lon"].to_numpy(float)
+    for seat in np.unique(seats).tolist():
+        mine = np.flatnonzero(seats == seat)
+        whole = np.flatnonzero(unit_seat == seat)
         lat = np.append(units_lat[whole], float(world.reps["home_lat"].iat[seat]))
         lon = np.append(units_lon[whole], float(world.reps["home_lon"].iat[seat]))
-        here = np.array(accounts)
-        km = great_circle_km(world.accounts["lat"].to_numpy(float)[here][:, None],
-                             world.accounts["lon"].to_numpy(float)[here][:, None], lat[None, :], lon[None, :])
-        hours = km.min(axis=1) * hours_per_km
-        rows += [(a, seat, float(h)) for a, h in zip(accounts, hours, strict=True) if h > reach_hours]
-    return pd.DataFrame(rows, columns=["account", "seat", "hours"]).astype({"account": np.int64, "seat": np.int64})
+        own = np.append(whole, -1)[None, :] == world.account_unit[accounts[mine]][:, None]
+        km = great_circle_km(lat_of[accounts[mine]][:, None], lon_of[accounts[mine]][:, None], lat[None, :],
+                             lon[None, :])
+        hours[mine] = np.where(own, np.inf, km).min(axis=1) * hours_per_km
+    return hours
+
+
+def far_exceptions(world: World, alignment: Alignment, hours_per_km: float,
+                   reach_hours: float = FAR_EXCEPTION_HOURS) -> pd.DataFrame:
+    """Accounts served apart from the rest of their territory: account-level exceptions far from it.
+
+    The candidates are named exceptions and every account of a unit split between seats (the piece its unit's
+    seat keeps too). Far: more than `reach_hours` of driving from every other unit the seat is assigned and from
+    the seat's home (`hours_to_territory`). One row per such account: account, seat, hours.
+    """
+    seat_of = alignment.account_seats(world)
+    split_units = {int(world.account_unit[a]) for a, s in alignment.overrides.items()
+                   if s >= 0 and alignment.unit_seat[world.account_unit[a]] != s}
+    candidates = np.array(sorted({a for a, s in alignment.overrides.items() if s >= 0}
+                                 | set(np.flatnonzero(np.isin(world.account_unit, list(split_units))).tolist())),
+                          dtype=np.int64)
+    candidates = candidates[seat_of[candidates] >= 0]
+    hours = hours_to_territory(world, alignment.unit_seat, candidates, seat_of[candidates], hours_per_km)
+    far = hours > reach_hours
+    return pd.DataFrame({"account": candidates[far], "seat": seat_of[candidates][far].astype(np.int64),
+                         "hours": hours[far]})
 
 
 def travel_per_visit_hours(world: World, hours_per_km: float) -> np.ndarray:

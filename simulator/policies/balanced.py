@@ -12,10 +12,10 @@ Parameters (the scenario's `params` of the policy, all optional):
 - time_limit: a wall-clock safety net in seconds (default 10 per 1,000 units, at least 30), for pathological inputs
   only; when it stops the search, `info["time_limit_hit"]` is true and the result may depend on the machine;
 - split: split units too big for one territory at account level (default true; balanced only);
-- split_within_hours: a split unit's accounts go only to a seat that holds a unit, or has its home, within this
-  drive of them (default 1.25 h, a day trip's reach); pieces farther from the seat that won them stay with the
-  unit's seat (`info["splits_kept_home"]` counts those accounts), so no account-level exception lands far from
-  its territory;
+- split_within_hours: a split unit's accounts stay within this drive (default 1.25 h, a day trip's reach) of
+  another unit or the home of the seat that serves them: an account farther from the seat its piece went to goes
+  to the seat, among those holding part of the unit, whose other units or home are nearest
+  (`info["split_accounts_moved_near"]` counts them), so no piece lands far from its territory;
 - budget (min_disruption): the most potential share that may move (default 1.0);
 - disruption (min_disruption): "potential" (default) or "accounts": what moving costs.
 
@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from simulator.alignment import Alignment, account_workload, far_exceptions
+from simulator.alignment import Alignment, account_workload, hours_to_territory
 from simulator.partition.budget import default_move_budget, default_time_limit
 from simulator.partition.problem import Problem
 from simulator.partition.solve import Result, solve
@@ -317,39 +317,80 @@ def _alignment(world: World, seats: np.ndarray, pieces: _Pieces, result: Result,
         share[unit][int(seat_of_piece[piece])] += pieces.weights[piece] + 1e-12
     for unit, by_seat in share.items():
         unit_seat[unit] = max(by_seat, key=lambda s: (by_seat[s], -s))
+    solved = seats[result.assignment][_piece_of_accounts(world, pieces)]  # every account's seat by its piece
+    free = np.ones(world.n_accounts, dtype=bool)
+    free[list(locked_accounts)] = False
+    seat_of, moved_near = _keep_pieces_near(world, solved, free, unit_seat, reach_hours)
+    # a split unit goes to the seat with most of it; its other accounts are exceptions
+    weights = pieces.account_weights
+    for unit in np.unique(world.account_unit[free & (seat_of != unit_seat[world.account_unit])]).tolist():
+        mine = np.flatnonzero(free & (world.account_unit == unit))
+        by_seat = np.bincount(seat_of[mine], weights=weights[mine] + 1e-12, minlength=world.n_reps)
+        unit_seat[unit] = int(np.argmax(by_seat))
     overrides = dict(locked_accounts)
+    away = np.flatnonzero(free & (seat_of != unit_seat[world.account_unit]))
+    overrides.update({int(a): int(seat_of[a]) for a in away})
+    position = np.full(world.n_reps, -1, dtype=np.int64)
+    position[seats] = np.arange(len(seats))
     loads = np.array(result.loads, dtype=float)
-    position = {int(s): i for i, s in enumerate(seats)}
-    pieces_away: dict[int, dict[int, float]] = {}  # unit -> seat -> weight of its accounts there
-    for piece, group in enumerate(pieces.accounts):
-        unit = pieces.parent[piece]
-        if group is not None and seat_of_piece[piece] != unit_seat[unit]:
-            overrides.update({int(a): int(seat_of_piece[piece]) for a in group})
-    # pieces far from the seat that won them stay with the unit's seat: no exception lands far from its territory
-    piece_of = Alignment(unit_seat, world.n_reps, overrides)
-    kept_home = far_exceptions(world, piece_of, world.hours_per_km, reach_hours)
-    kept_home = kept_home[~kept_home["account"].isin(list(locked_accounts))]
-    for account, seat in zip(kept_home["account"].tolist(), kept_home["seat"].tolist(), strict=True):
-        home_seat = int(unit_seat[world.account_unit[account]])
-        del overrides[account]
-        weight = float(pieces.account_weights[account])
-        loads[position[seat]] -= weight
-        loads[position[home_seat]] += weight
-    for account, seat in overrides.items():
-        unit = int(world.account_unit[account])
-        if account not in locked_accounts:
-            pieces_away.setdefault(unit, {}).setdefault(seat, 0.0)
+    changed = np.flatnonzero(free & (seat_of != solved))
+    np.subtract.at(loads, position[solved[changed]], weights[changed])
+    np.add.at(loads, position[seat_of[changed]], weights[changed])
     splits = [{"unit_id": str(world.units["unit_id"].iat[unit]),
-               "rep_ids": [str(world.reps["rep_id"].iat[s]) for s in sorted({int(unit_seat[unit]), *by_seat})]}
-              for unit, by_seat in sorted(pieces_away.items())]
+               "rep_ids": [str(world.reps["rep_id"].iat[s]) for s in sorted({int(unit_seat[unit]),
+                                                                             *seat_of[away[world.account_unit[away]
+                                                                                           == unit]].tolist()})]}
+              for unit in sorted(set(world.account_unit[away].tolist()))]
     deviation = (loads + fixed) / np.maximum(targets, 1e-12) - 1.0
     info = {
         **balance_info(world, seats, deviation, tolerance),
-        "contiguous_seats": int(result.contiguous.sum()), "splits": splits, "splits_kept_home": int(len(kept_home)),
+        "contiguous_seats": int(result.contiguous.sum()), "splits": splits, "split_accounts_moved_near": moved_near,
         "seconds": round(result.seconds, 3),
         "moves": result.moves, "exact_search": result.exact, **search,
     }
     return Alignment(unit_seat, world.n_reps, overrides, policy=policy, info=info)
+
+
+def _piece_of_accounts(world: World, pieces: _Pieces) -> np.ndarray:
+    """The piece of every account (a locked account: its unit's piece, never read)."""
+    piece_of = np.zeros(world.n_accounts, dtype=np.int64)
+    first_piece: dict[int, int] = {}
+    for piece, (unit, group) in enumerate(zip(pieces.parent, pieces.accounts, strict=True)):
+        first_piece.setdefault(unit, piece)
+        if group is not None:
+            piece_of[group] = piece
+    whole = np.array([first_piece[u] for u in range(world.n_units)], dtype=np.int64)
+    in_whole = np.ones(world.n_accounts, dtype=bool)
+    for group in pieces.accounts:
+        if group is not None:
+            in_whole[group] = False
+    piece_of[in_whole] = whole[world.account_unit[in_whole]]
+    return piece_of
+
+
+def _keep_pieces_near(world: World, seat_of: np.ndarray, free: np.ndarray, unit_seat: np.ndarray,
+                      reach_hours: float) -> tuple[np.ndarray, int]:
+    """Accounts of split units far from the rest of their seat's territory go to the nearest seat holding a piece.
+
+    Far: more than `reach_hours` from the seat's other units and home (`hours_to_territory`); the seat chosen is,
+    among those holding part of the unit, the one whose other units or home are nearest. Returns the new seats
+    and how many accounts moved.
+    """
+    seat_of = seat_of.copy()
+    split = np.flatnonzero(np.bincount(world.account_unit[free & (seat_of != unit_seat[world.account_unit])],
+                                       minlength=world.n_units))
+    moved = 0
+    for unit in split.tolist():
+        mine = np.flatnonzero(free & (world.account_unit == unit))
+        holders = np.unique(seat_of[mine])
+        hours = np.stack([hours_to_territory(world, unit_seat, mine, np.full(len(mine), s), world.hours_per_km)
+                          for s in holders])
+        own = hours[np.searchsorted(holders, seat_of[mine]), np.arange(len(mine))]
+        nearest = holders[np.argmin(hours, axis=0)]
+        far = own > reach_hours
+        moved += int((far & (nearest != seat_of[mine])).sum())
+        seat_of[mine[far]] = nearest[far]
+    return seat_of, moved
 
 
 def balance_info(world: World, seats: np.ndarray, deviation: np.ndarray, tolerance: float) -> dict[str, Any]:
