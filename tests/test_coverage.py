@@ -10,7 +10,9 @@ import yaml
 
 from simulator.alignment import alignment_quality, far_exceptions
 from simulator.engine import simulate
+from simulator.experiment.align_report import align_report
 from simulator.experiment.runs import prepare
+from simulator.experiment.terminal import render_alignment
 from simulator.metrics import run_tables
 from simulator.policies import get_policy
 from simulator.scenario import load_scenario
@@ -59,6 +61,14 @@ def test_midwest_crm_world_every_owned_account_is_visited_and_none_beyond_the_ca
         trips = scenario.behaviour.trips
         assert np.allclose(rep_quarters["trip_cost"], rep_quarters["nights_away"] * trips.night_cost
                            + rep_quarters["flights"] * trips.flight_cost)
+    # align reports the CRM's far-owned accounts as exceptions far from their territory, not as contiguous
+    report, _ = align_report(scenario, "as_is")
+    far = far_exceptions(prepared.world, prepared.alignments["as_is"], prepared.world.hours_per_km)
+    assert sum(seat["accounts"] for seat in report["far_exceptions"]) == len(far) > 0
+    text = render_alignment(report)
+    assert f"{len(far):,} account-level exceptions lie more than a day trip" in text
+    assert f"{report['contiguous_territories']} of 15 contiguous" in text
+    assert report["contiguous_territories"] <= 15 - len(report["far_exceptions"])
 
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in (ROOT / "scenarios").glob("*.yaml")))
