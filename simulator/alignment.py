@@ -14,7 +14,12 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from simulator.world.geography import great_circle_km
 from simulator.world.model import World
+
+# an account owned apart from its unit is a far exception beyond this drive (a day trip's reach, the default
+# `trips.overnight_beyond_hours`) from every unit its seat holds and from the seat's home
+FAR_EXCEPTION_HOURS = 1.25
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,49 @@ def footprints(world: World, alignment: Alignment) -> list[list[int]]:
     return [sorted(units) for units in seats]
 
 
+def hours_to_territory(world: World, unit_seat: np.ndarray, accounts: np.ndarray, seats: np.ndarray,
+                       hours_per_km: float) -> np.ndarray:
+    """Hours from each account to the rest of its seat's territory.
+
+    The drive (straight line x `hours_per_km`) to the nearest unit the seat is assigned, other than the account's
+    own unit, or to the seat's home.
+    """
+    hours = np.full(len(accounts), np.inf)
+    units_lat, units_lon = world.units["lat"].to_numpy(float), world.units["lon"].to_numpy(float)
+    lat_of, lon_of = world.accounts["lat"].to_numpy(float), world.accounts["lon"].to_numpy(float)
+    for seat in np.unique(seats).tolist():
+        mine = np.flatnonzero(seats == seat)
+        whole = np.flatnonzero(unit_seat == seat)
+        lat = np.append(units_lat[whole], float(world.reps["home_lat"].iat[seat]))
+        lon = np.append(units_lon[whole], float(world.reps["home_lon"].iat[seat]))
+        own = np.append(whole, -1)[None, :] == world.account_unit[accounts[mine]][:, None]
+        km = great_circle_km(lat_of[accounts[mine]][:, None], lon_of[accounts[mine]][:, None], lat[None, :],
+                             lon[None, :])
+        hours[mine] = np.where(own, np.inf, km).min(axis=1) * hours_per_km
+    return hours
+
+
+def far_exceptions(world: World, alignment: Alignment, hours_per_km: float,
+                   reach_hours: float = FAR_EXCEPTION_HOURS) -> pd.DataFrame:
+    """Accounts served apart from the rest of their territory: account-level exceptions far from it.
+
+    The candidates are named exceptions and every account of a unit split between seats (the piece its unit's
+    seat keeps too). Far: more than `reach_hours` of driving from every other unit the seat is assigned and from
+    the seat's home (`hours_to_territory`). One row per such account: account, seat, hours.
+    """
+    seat_of = alignment.account_seats(world)
+    split_units = {int(world.account_unit[a]) for a, s in alignment.overrides.items()
+                   if s >= 0 and alignment.unit_seat[world.account_unit[a]] != s}
+    candidates = np.array(sorted({a for a, s in alignment.overrides.items() if s >= 0}
+                                 | set(np.flatnonzero(np.isin(world.account_unit, list(split_units))).tolist())),
+                          dtype=np.int64)
+    candidates = candidates[seat_of[candidates] >= 0]
+    hours = hours_to_territory(world, alignment.unit_seat, candidates, seat_of[candidates], hours_per_km)
+    far = hours > reach_hours
+    return pd.DataFrame({"account": candidates[far], "seat": seat_of[candidates][far].astype(np.int64),
+                         "hours": hours[far]})
+
+
 def travel_per_visit_hours(world: World, hours_per_km: float) -> np.ndarray:
     """Expected drive per visit to each account, from the local account density (`World.tour_km_per_visit`)."""
     return world.tour_km_per_visit * hours_per_km
@@ -181,6 +229,9 @@ def alignment_quality(world: World, alignment: Alignment, hours_per_km: float, t
                       baseline: Alignment | None = None) -> dict[str, float]:
     """The alignment quality metrics of MODEL.md section 2, as a flat dict of floats.
 
+    A territory counts as contiguous when its units are connected on the unit graph and none of its account
+    exceptions is far from it (`far_exceptions`, counted in `far_exceptions`).
+
     Args:
         world: the world.
         alignment: the alignment to judge.
@@ -190,6 +241,9 @@ def alignment_quality(world: World, alignment: Alignment, hours_per_km: float, t
 
     """
     table = territory_table(world, alignment, hours_per_km)
+    far = far_exceptions(world, alignment, hours_per_km)
+    # a territory with an account exception far from it is not one connected piece
+    apart = np.isin(table["seat"].to_numpy(), far["seat"].to_numpy())
     workload = table["workload_hours"].to_numpy()
     potential = table["potential"].to_numpy()
     quality = {
@@ -201,7 +255,8 @@ def alignment_quality(world: World, alignment: Alignment, hours_per_km: float, t
         "potential_max_deviation": _max_deviation(potential),
         "accounts_cv": _cv(table["accounts"].to_numpy(dtype=float)),
         "share_within_tolerance": float(np.mean(np.abs(workload - workload.mean()) <= tolerance * workload.mean())),
-        "contiguous_share": float(np.mean(table["components"].to_numpy() <= 1)),
+        "contiguous_share": float(np.mean((table["components"].to_numpy() <= 1) & ~apart)),
+        "far_exceptions": float(len(far)),
         "territory_components": float(table["components"].sum()),
         "compactness_hours": float(np.average(table["compactness_hours"], weights=np.maximum(potential, 1e-12))),
     }

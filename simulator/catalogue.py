@@ -159,7 +159,11 @@ _ENTRIES = [
     _m("share_within_tolerance", "Territories within tolerance", "share", HIGHER,
        "Share of territories whose workload is within the policy's tolerance of the mean.", 0.001, group="plan"),
     _m("contiguous_share", "Contiguous territories", "share", HIGHER,
-       "Share of territories that are one connected piece.", 0.001, group="plan"),
+       "Share of territories that are one connected piece, with no account exception far from it.", 0.001,
+       group="plan"),
+    _m("far_exceptions", "Accounts far from their territory", "count", LOWER,
+       "Accounts served apart from their unit (named exceptions, pieces of split units) more than a day trip "
+       "(1.25 h) from every unit their rep is assigned and from the rep's home.", 0.5, group="plan"),
     _m("territory_components", "Territory pieces", "count", LOWER,
        "Connected pieces of all territories together.", 0.5, group="plan"),
     _m("compactness_hours", "Compactness (hours to centre)", "hours", LOWER,

@@ -8,8 +8,8 @@ calls and the admin put off; and the rest of the day's pipeline events. One call
 per phase, not per seat, matters for speed: a call between compiled functions increfs and decrefs every array of
 the named tuples it is handed.
 
-The phases live in `planning` (call planning), `visits` (routes, drives, visits and the deals they open; calls and
-the rest of the day) and `events` (opportunities: stage ends, closes).
+The phases live in `trips` (overnight trips), `planning` (call planning), `visits` (routes, drives, visits and
+the deals they open; calls and the rest of the day) and `events` (opportunities: stage ends, closes).
 
 Every function is a plain function of its arguments (named tuples of arrays, see `simulator.engine.tables`),
 compiled by numba and identical, draw for draw, with the JIT disabled (`NUMBA_DISABLE_JIT=1`).
@@ -22,7 +22,8 @@ from numba import njit
 
 from simulator.engine.draws import normal
 from simulator.engine.events import resolve_events
-from simulator.engine.planning import MAX_STOPS, plan_day
+from simulator.engine.planning import MAX_STOPS
+from simulator.engine.trips import plan_day
 from simulator.engine.visits import DAY_SLOTS, MIN_ADMIN_SHARE, drive_routes, end_days
 
 CATCH_UP = 0.5  # a morning admin block takes up to this much more than today's need while admin is put off
@@ -88,8 +89,8 @@ def play_day(day, effort, effectiveness, behaviour, pipeline, keys, seats, terri
     n_planned = np.zeros(n_seats, dtype=np.int64)
     bases = np.zeros(n_seats, dtype=np.int64)
     legs = np.zeros((n_seats, 2))
-    plan_day(day, field, working, seats.kind == REP_DAY, behaviour, seats, territories, accounts, planned, n_planned,
-             bases, legs)
+    plan_day(day, field, effort, working, seats.kind == REP_DAY, behaviour, seats, territories, accounts, planned,
+             n_planned, bases, legs)
     clocks = np.zeros(n_seats)  # the hour each seat is back at its base
     drive_routes(day, admin, field, training, working, planned, n_planned, bases, legs, effort, effectiveness,
                  behaviour, pipeline, keys, seats, territories, accounts, opportunities, visits, counters, clocks)

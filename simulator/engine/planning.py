@@ -1,13 +1,12 @@
 """Call planning, compiled: which accounts a rep routes today, from home or from a trip's lodging.
 
-A rep's week is planned by area. Accounts more than `trips.overnight_beyond_hours` from home are covered by
-overnight trips: on a day that starts no trip, a rep whose remote accounts are due (or hold deals needing a
-touch) starts one, anchored at the most urgent of them, long enough for the due work within a drive of it (two to
-four days, never over a weekend); the lodging is near that anchor. Other days are day trips from home. On every
-day, due accounts and those with deals needing a touch come first, around the most urgent one (the day's anchor),
-but only within `max_detour_hours` of it; underloaded reps top the day up with the best accounts not yet due. The
-day is sized with the territory's expected drive per stop. Plain functions over flat arrays, identical with
-`NUMBA_DISABLE_JIT=1`.
+On every day, due accounts and those with deals needing a touch come first, around the most urgent one (the
+day's anchor), but only within `max_detour_hours` of it; underloaded reps top the day up with the best accounts
+not yet due. No account is planned once it has had `max_visits_over_required` x its required visits this quarter
+(rounded up), nor on the day after a visit unless a deal of it needs a touch (`may_visit`): time the cap frees
+goes to calls and admin, then idle (`visits.end_days`). The day is sized with the territory's expected drive per
+stop. Whether today is a day trip from home or a day of an overnight trip is decided first (`trips`). Plain
+functions over flat arrays, identical with `NUMBA_DISABLE_JIT=1`.
 """
 
 from __future__ import annotations
@@ -24,13 +23,8 @@ DUE_CAP = 3.0  # an account three intervals overdue is no more urgent than one t
 URGENT_BONUS = 10.0  # due accounts and open opportunities come before top-up visits
 DETOUR_PENALTY = 3.0  # hours of detour from the anchor weigh this much against an account's score
 ANCHOR_DISTANCE = 1.0  # an hour from the day's base weighs this much against an anchor's score
-WEEK_DAYS = 5  # working days in a week; trips end by its last
-TRIP_MIN_DAYS = 2
-TRIP_MIN_WORK = 1.0  # a trip is worth it when its due work fills a field day...
-LONG_OVERDUE = 1.5  # ...or its anchor is this many intervals overdue
-LEG_SHARE = 0.5  # a trip is long enough that its drives out and back take at most this share of its field time
-SOON_DAYS = 10  # a trip also takes in the remote accounts near its anchor falling due within two weeks
-
+LONG_OVERDUE = 1.5  # an account this many intervals overdue is long overdue (a trip goes for it)
+NEGLECTED = 2.0  # an account this many intervals without a visit is neglected: the longest neglected comes first
 
 @njit(cache=True)
 def travel_view(travel, first, width):
@@ -59,50 +53,24 @@ def position_hours(matrix, xyz, first, hours_per_km, a, b):
     return 2.0 * EARTH_RADIUS_KM * math.asin(min(max(chord * 0.5, 0.0), 1.0)) * hours_per_km
 
 
-@njit(cache=True)
-def plan_day(day, field, working, may_travel, behaviour, seats, territories, accounts, chosen, n_chosen, bases,
-             legs):
-    """Every working seat's plan for today: `chosen[seat, :n_chosen[seat]]` are territory positions to route.
+@njit(cache=True, inline="always")
+def neglect(day, last, inverse_interval):
+    """Days an account has waited for a visit if it is neglected (NEGLECTED intervals or more), else -inf."""
+    return day - last if (day - last) * inverse_interval >= NEGLECTED else -np.inf
 
-    A seat that may travel (a rep, not a covering manager) on no trip may start one today (`seats.trip_*`);
-    `bases[seat]` gets today's base (0 = home, else the lodging's position) and `legs[seat]` the long drives out
-    to the lodging (first trip day) and back home (last trip day). Then `plan` chooses every seat's stops.
+
+@njit(cache=True, inline="always")
+def may_visit(day, last, last_remote, newest_stage_start, quarter_visits, visit_quarter, visit_cap, inverse_interval,
+              days_per_quarter):
+    """Whether an account may be planned today: under its cap and not seen yesterday with no deal waiting.
+
+    Under its visit cap this quarter, and not visited since yesterday began unless a deal of it needs a touch or
+    its visit interval is two working days or less (an account that asks for a visit every day or two gets it).
+    Takes the account's values, as `urgency` does.
     """
-    members, potential_score, from_home = territories.accounts, territories.potential_score, territories.from_home
-    xyz, hours_per_km = territories.xyz, territories.hours_per_km[0]
-    # the arrays planning reads, taken out of the named tuples once: handing a tuple of arrays to a function costs
-    # a reference count per array per call
-    arrays = (accounts.last_visit, accounts.last_remote, accounts.newest_stage_start)
-    trip_base, trip_left, trip_day = seats.trip_base, seats.trip_left, seats.trip_day
-    field_left = np.zeros(working.shape[0])  # today's field hours less the long drives of a trip
-    remote_limits = np.full(working.shape[0], np.inf)  # farthest from home a day trip goes
-    for seat in range(working.shape[0]):
-        bases[seat], legs[seat, 0], legs[seat, 1] = 0, 0.0, 0.0
-        if not working[seat]:
-            continue
-        start = territories.start[seat]
-        n = territories.start[seat + 1] - start
-        if behaviour.trips and may_travel[seat]:
-            remote_limits[seat] = behaviour.overnight_beyond
-            if (trip_left[seat] == 0 and day % WEEK_DAYS <= WEEK_DAYS - TRIP_MIN_DAYS
-                    and territories.farthest[seat] > behaviour.overnight_beyond):  # (no remote account: no trip)
-                travel = travel_view(territories.travel, territories.travel_start[seat], n + 1)
-                days, anchor = start_trip(day, field[seat], behaviour, start, n,
-                                          territories.mean_visit[seat] + territories.drive_per_stop[seat], members,
-                                          from_home, territories.visit_hours, territories.inverse_interval,
-                                          potential_score, arrays, travel, xyz, territories.xyz_start[seat],
-                                          hours_per_km)
-                if days > 0:
-                    trip_base[seat], trip_left[seat], trip_day[seat] = anchor, days, 0
-        if trip_left[seat] > 0:
-            base = trip_base[seat]
-            bases[seat] = base
-            if trip_day[seat] == 0:
-                legs[seat, 0] = from_home[start + base - 1]
-            if trip_left[seat] == 1:
-                legs[seat, 1] = from_home[start + base - 1]
-        field_left[seat] = field[seat] - legs[seat, 0] - legs[seat, 1]
-    plan(day, field_left, bases, remote_limits, working, behaviour, territories, accounts, chosen, n_chosen)
+    if visit_quarter == day // days_per_quarter and quarter_visits >= visit_cap:
+        return False
+    return last < day - 1 or inverse_interval >= 0.5 or newest_stage_start >= max(last, last_remote)
 
 
 @njit(cache=True, inline="always")
@@ -124,57 +92,15 @@ def urgency(day, last, last_remote, inverse_interval, newest_stage_start, positi
 
 
 @njit(cache=True)
-def start_trip(day, field_hours, behaviour, start, n, per_stop, members, from_home, visit_at, interval_at,
-               potential_score, arrays, travel, xyz, first, hours_per_km):
-    """(days, anchor position) of an overnight trip to start today if remote accounts are due, else (0, 0).
-
-    The trip is anchored at the most urgent remote account. It lasts long enough for the due remote work within
-    `trips.radius_hours` of its anchor (plus the drives out and back), at least two days, at most `trips.max_days`
-    and never past the week's last day.
-    """
-    last_visit, last_remote, newest_stage_start = arrays
-    best, best_score, pressing = -1, -np.inf, False
-    for position in range(n):
-        away = from_home[start + position]
-        if away <= behaviour.overnight_beyond or away + visit_at[start + position] > field_hours:
-            continue  # near enough for a day trip, or too far to reach and visit in a day's drive
-        account = members[start + position]
-        value, urgent, long_overdue = urgency(day, last_visit[account], last_remote[account],
-                                              interval_at[start + position], newest_stage_start[account],
-                                              potential_score[start + position], behaviour)
-        if urgent and value > best_score:
-            best, best_score, pressing = position, value, long_overdue
-    if best < 0:
-        return 0, 0
-    work = 0.0
-    for position in range(n):
-        if from_home[start + position] <= behaviour.overnight_beyond:
-            continue
-        if position_hours(travel, xyz, first, hours_per_km, best + 1, position + 1) > behaviour.trip_radius:
-            continue
-        account = members[start + position]
-        soon = (day + SOON_DAYS - last_visit[account]) * interval_at[start + position]
-        if soon >= behaviour.due_threshold or urgency(day, last_visit[account], last_remote[account],
-                                                      interval_at[start + position], newest_stage_start[account],
-                                                      potential_score[start + position], behaviour)[1]:
-            work += per_stop
-    if work < TRIP_MIN_WORK * field_hours and not pressing:
-        return 0, 0
-    legs = 2.0 * from_home[start + best]
-    # long enough for the work and the drives, and for the drives out and back to take at most LEG_SHARE of it
-    days = max(TRIP_MIN_DAYS, int(math.ceil((work + legs) / max(field_hours, 1e-9))),
-               int(math.ceil(legs / (LEG_SHARE * max(field_hours, 1e-9)))))
-    return min(days, behaviour.trip_max_days, WEEK_DAYS - day % WEEK_DAYS), best + 1
-
-
-@njit(cache=True)
 def plan(day, field_hours, bases, remote_limits, working, behaviour, territories, accounts, chosen, n_chosen):
     """How many accounts each working seat routes today (`n_chosen`); their territory positions go to `chosen`.
 
     From home (`bases[seat]` 0): accounts within `remote_limits[seat]` whose round trip fits in today's field time.
     From a trip's lodging (`bases[seat]` = its position): accounts within `trips.radius_hours` of it whose round
-    trip from it fits. Due accounts and those with deals needing a touch come first, around the most urgent one
-    (the anchor), within `max_detour_hours` of it (a due account farther off waits for a day near it); the day
+    trip from it fits; none at its visit cap or seen yesterday with no deal waiting (`may_visit`). Due accounts and
+    those with deals needing a touch come first, around the anchor: the neglected account (NEGLECTED) longest without
+    a visit, if any (so an overloaded rep still sees every customer in turn), else the most urgent one,
+    within `max_detour_hours` of it (a due account farther off waits for a day near it); the day
     holds about field time / (visit + expected drive per stop) stops, plus one (stops that do not fit are skipped
     on the road). One call plans every seat: the arrays are taken out of the named tuples once a day, not once a
     seat (each array handed to a function costs a reference count per call).
@@ -184,12 +110,13 @@ def plan(day, field_hours, bases, remote_limits, working, behaviour, territories
     # per-account constants come in territory order (a sequential read, not a gather): visit hours, 1 / interval
     interval_at = territories.inverse_interval
     last_visit, last_remote, newest_stage_start = accounts.last_visit, accounts.last_remote, accounts.newest_stage_start
+    quarter_visits, visit_quarter, visit_cap = accounts.quarter_visits, accounts.visit_quarter, territories.visit_cap
     largest = 0
     for seat in range(working.shape[0]):
         largest = max(largest, territories.start[seat + 1] - territories.start[seat])
     # room for the largest territory, allocated once a day
     reachable, score, urgent = np.empty(largest, dtype=np.int64), np.empty(largest), np.empty(largest, dtype=np.bool_)
-    away_of, cost = np.empty(largest), np.empty(largest)
+    away_of, cost, waited = np.empty(largest), np.empty(largest), np.empty(largest)
     order, best_costs = np.empty(MAX_STOPS, dtype=np.int64), np.empty(MAX_STOPS)
     others_lose = (DETOUR_PENALTY * behaviour.max_detour - URGENT_BONUS
                    < -(behaviour.overdue_weight * behaviour.due_threshold + behaviour.potential_weight))
@@ -215,22 +142,30 @@ def plan(day, field_hours, bases, remote_limits, working, behaviour, territories
             if 2.0 * away + visit_at[start + position] > hours:
                 continue
             account = members[start + position]
+            if not may_visit(day, last_visit[account], last_remote[account], newest_stage_start[account],
+                             quarter_visits[account], visit_quarter[account], visit_cap[start + position],
+                             interval_at[start + position], behaviour.days_per_quarter):
+                continue  # at its visit cap this quarter, or seen yesterday with no deal waiting
             value, is_urgent, _ = urgency(day, last_visit[account], last_remote[account],
                                           interval_at[start + position], newest_stage_start[account],
                                           potential_score[start + position], behaviour)
             reachable[n_reachable] = position
             away_of[n_reachable] = away
+            waited[n_reachable] = neglect(day, last_visit[account], interval_at[start + position])
             score[n_reachable], urgent[n_reachable] = value, is_urgent
             n_reachable += 1
         if n_reachable == 0:
             continue
         per_stop = territories.mean_visit[seat] + territories.drive_per_stop[seat]
         wanted = min(MAX_STOPS, n_reachable, int(hours / per_stop) + 1)
-        best, anchor = -np.inf, 0
-        for i in range(n_reachable):  # the most urgent account, a little nearer preferred
+        best, anchor, longest = -np.inf, 0, -np.inf
+        for i in range(n_reachable):  # the most urgent account, a little nearer preferred...
             value = score[i] - ANCHOR_DISTANCE * away_of[i]
             if value > best:
                 best, anchor = value, reachable[i] + 1
+        for i in range(n_reachable):  # ...unless one is neglected: the one longest without a visit
+            if waited[i] > longest:
+                longest, anchor = waited[i], reachable[i] + 1
         # urgent accounts first: an urgent one within the detour bound costs at most DETOUR_PENALTY x max_detour -
         # URGENT_BONUS; if that is below any account not due can cost and there are enough of them, the others
         # cannot be chosen and their detours need not be computed

@@ -121,6 +121,11 @@ class RunState:
         self.last_remote = np.full(n_acc, -np.inf)  # remote touches (calls), as visits
         self.remote_before_today = self.last_remote.copy()
         self.visit_count = np.zeros(n_acc, dtype=np.int64)  # visits ever: the index of the next visit's draws
+        # visits in the quarter `visit_quarter` (the quarter of the latest visit): the visit cap counts them
+        self.quarter_visits = np.zeros(n_acc, dtype=np.int64)
+        self.visit_quarter = np.full(n_acc, -1, dtype=np.int64)
+        # most visits an account gets in a quarter: `max_visits_over_required` x its required visits, rounded up
+        self.visit_cap = np.ceil(behaviour.max_visits_over_required * self.required_float - 1e-9)
         self.relationship = np.ones(n_acc)
         segments = world.accounts["segment"].to_numpy()
         self.visit_only = np.isin(segments, list(behaviour.remote.visit_segments)) | (not behaviour.remote.enabled)
@@ -181,12 +186,14 @@ class RunState:
         self.idle_hours = np.zeros((n_seats, self.n_days))
         self.remote_hours = np.zeros((n_seats, self.n_days))
         self.nights = np.zeros((n_seats, self.n_days))
+        self.flights = np.zeros((n_seats, self.n_days))  # round-trip flights of fly-in trips, on their first day
         # seat state the day step carries from day to day: admin put off, the trip under way
         self.backlog = np.zeros(n_seats)
         self.open_deals = np.zeros(n_seats, dtype=np.int64)
         self.trip_base = np.zeros(n_seats, dtype=np.int64)
         self.trip_left = np.zeros(n_seats, dtype=np.int64)
         self.trip_day = np.zeros(n_seats, dtype=np.int64)
+        self.trip_flown = np.zeros(n_seats, dtype=np.bool_)  # the trip under way is a fly-in
         self.quota = np.zeros((n_seats, self.quarters))
 
     def accounts(self) -> Accounts:
@@ -196,7 +203,8 @@ class RunState:
                         self.interval_days, self.visit_hours, self.required_float, self.visit_only, self.propensity,
                         self.relationship, self.stock, self.stock_time, self.need, self.need_time, self.need_rate,
                         self.need_expiry, self.change_day, self.change_penalty, self.potential_float,
-                        self.first_opportunity, self.next_event, self.newest_stage_start, self.newest_call_start)
+                        self.first_opportunity, self.next_event, self.newest_stage_start, self.newest_call_start,
+                        self.quarter_visits, self.visit_quarter)
 
     def reserve(self, opportunities: int, visits: int) -> None:
         """Make room for this many more opportunities and visits."""

@@ -14,7 +14,8 @@ import numpy as np
 Behaviour = namedtuple("Behaviour", [
     "workday_hours", "admin_share", "admin_share_sd", "manager_share", "travel_sigma", "visit_sigma",
     "due_threshold", "overdue_weight", "opportunity_weight", "potential_weight", "max_detour", "trips",
-    "overnight_beyond", "trip_max_days", "trip_radius", "remote", "remote_hours", "remote_weight"])
+    "overnight_beyond", "trip_max_days", "trip_radius", "fly_in_beyond", "flight_hours", "remote", "remote_hours",
+    "remote_weight", "days_per_quarter"])
 PipelineParams = namedtuple("PipelineParams", [
     "stages", "max_stalls", "cycle_median_days", "cycle_sigma", "stall_days", "value_share", "value_sigma",
     "win_probability", "decay", "floor", "recovery", "penalty_days", "discovery_max", "c", "d", "memory_days",
@@ -22,15 +23,17 @@ PipelineParams = namedtuple("PipelineParams", [
 Keys = namedtuple("Keys", ["workday", "visit"])
 Seats = namedtuple("Seats", [
     "kind", "multiplier", "ramp", "empty", "open_deals", "calls_due", "backlog", "trip_base", "trip_left", "trip_day",
-    "admin_hours", "home_leg_hours", "idle_hours", "remote_hours", "nights", "revenue", "group_next"])
+    "trip_flown", "admin_hours", "home_leg_hours", "idle_hours", "remote_hours", "nights", "flights", "revenue",
+    "group_next"])
 Territories = namedtuple("Territories", [
     "start", "accounts", "from_home", "visit_hours", "inverse_interval", "farthest", "potential_score", "mean_visit",
-    "drive_per_stop", "travel_start", "travel", "xyz_start", "xyz", "hours_per_km"])
+    "drive_per_stop", "travel_start", "travel", "xyz_start", "xyz", "hours_per_km", "visit_cap"])
 Accounts = namedtuple("Accounts", [
     "seat", "covering_for", "last_visit", "visit_before_today", "last_remote", "remote_before_today", "visit_count",
     "inverse_interval", "interval", "visit_hours", "required", "visit_only", "propensity", "relationship",
     "stock", "stock_time", "need", "need_time", "need_rate", "need_expiry", "change_day", "change_penalty",
-    "potential", "first_opportunity", "next_event", "newest_stage_start", "newest_call_start"])
+    "potential", "first_opportunity", "next_event", "newest_stage_start", "newest_call_start", "quarter_visits",
+    "visit_quarter"])
 
 OPPORTUNITY_TYPES = {
     "account": np.int64, "seat_created": np.int64, "value": np.float64, "created": np.float64, "stage": np.int64,

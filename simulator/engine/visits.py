@@ -63,6 +63,8 @@ def drive_routes(day, admin, field, training, working, planned, n_planned, bases
         opportunities.closed, opportunities.seat_closed)
     value_sigma = pipeline.value_sigma
     newest_call_start = accounts.newest_call_start
+    quarter_visits, visit_quarter = accounts.quarter_visits, accounts.visit_quarter
+    quarter = day // behaviour.days_per_quarter
     pull_chance = min(pipeline.pull_in * effort, 1.0 - pipeline.slip)
     # a route's travel matrix and tour in buffers allocated once a day, not once a seat
     cells = np.empty((MAX_STOPS + 1) * (MAX_STOPS + 1))
@@ -124,6 +126,9 @@ def drive_routes(day, admin, field, training, working, planned, n_planned, bases
             need = demand_now(account, now, needs, need_times, need_rates, need_expiries, relationships)
             draw = VISIT_UNIFORMS * visit_count[account]
             visit_count[account] += 1
+            if visit_quarter[account] != quarter:  # the first visit this quarter: the visit cap's count restarts
+                visit_quarter[account], quarter_visits[account] = quarter, 0
+            quarter_visits[account] += 1
             share = discovery(stock / required[account], pipeline) * multiplier
             if change_day[account] != -np.inf:
                 share *= change_factor(now - change_day[account], change_penalty[account], pipeline.penalty_days)

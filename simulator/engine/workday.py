@@ -41,8 +41,10 @@ class Workday:
             max_detour=float(behaviour.max_detour_hours),
             trips=bool(behaviour.trips.enabled), overnight_beyond=float(behaviour.trips.overnight_beyond_hours),
             trip_max_days=int(behaviour.trips.max_days), trip_radius=float(behaviour.trips.radius_hours),
+            fly_in_beyond=float(behaviour.trips.fly_in_beyond_hours), flight_hours=float(behaviour.trips.flight_hours),
             remote=bool(behaviour.remote.enabled), remote_hours=float(behaviour.remote.hours),
-            remote_weight=float(behaviour.remote.relationship_weight))
+            remote_weight=float(behaviour.remote.relationship_weight),
+            days_per_quarter=int(state.days_per_quarter))
         # expected drive per stop to each account, from the local account density: sizes a day's plan
         self.drive_per_visit = travel_per_visit_hours(state.world, state.world.hours_per_km)
         self.potential_weight = float(behaviour.potential_weight)
@@ -74,9 +76,9 @@ class Workday:
         ramps = self.pipeline.seat_ramps(days)
         seats = Seats(kind.astype(np.int8), self.pipeline.seat_skills(), ramps[0].copy(), ~state.seat_has_rep,
                       self.pipeline.open_deals(), np.ones(state.n_seats, dtype=np.bool_), state.backlog,
-                      state.trip_base, state.trip_left, state.trip_day, state.admin_hours, state.home_leg_hours,
-                      state.idle_hours, state.remote_hours, state.nights, state.seat_revenue,
-                      self._group_next())
+                      state.trip_base, state.trip_left, state.trip_day, state.trip_flown, state.admin_hours,
+                      state.home_leg_hours, state.idle_hours, state.remote_hours, state.nights, state.flights,
+                      state.seat_revenue, self._group_next())
         room = len(days) * state.n_seats * MAX_STOPS
         state.reserve(room, room)
         play_days(first_day, last_day, np.asarray(state.effort, dtype=float)[months],
@@ -118,7 +120,7 @@ class Workday:
         return Territories(start, accounts, from_home, state.visit_hours[accounts], state.inverse_interval[accounts],
                            self.farthest.copy(),
                            potential_score, self.mean_visit.copy(), self.drive_per_stop.copy(), travel_start, travel,
-                           xyz_start, xyz, np.array([self.hours_per_km]))
+                           xyz_start, xyz, np.array([self.hours_per_km]), state.visit_cap[accounts])
 
     def _refresh(self, seat: int) -> None:
         """Recompute one seat's travel data and planning constants after its territory changed."""

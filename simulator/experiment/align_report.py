@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simulator.alignment import Alignment, alignment_quality
+from simulator.alignment import FAR_EXCEPTION_HOURS, Alignment, alignment_quality, far_exceptions
 from simulator.io import atomic_write, write_parquet
 from simulator.policies import call_policy, get_policy
 from simulator.scenario import Scenario
@@ -27,7 +27,9 @@ def align_report(scenario: Scenario, policy: str) -> tuple[dict, pd.DataFrame]:
     Returns:
         (report, alignment rows): the report's keys are territories, workload_cv, workload_max_deviation,
         potential_cv, potential_max_deviation, seats_within_tolerance, contiguous_territories, compactness_hours,
-        disruption_account_share, disruption_potential_share, seconds, plus what the policy reports (seats missing
+        disruption_account_share, disruption_potential_share, seconds, far_exceptions (per seat with account-level
+        exceptions more than `far_exception_hours` from its territory: rep_id, accounts, farthest_hours; those
+        seats do not count as contiguous), plus what the policy reports (seats missing
         the tolerance, achievable tolerance, split units, and for `balanced` / `min_disruption` the search moves spent,
         whether the move budget ran out and whether the wall-clock safety net was hit).
     """
@@ -56,11 +58,21 @@ def align_report(scenario: Scenario, policy: str) -> tuple[dict, pd.DataFrame]:
         "achievable_tolerance": alignment.info.get("achievable_tolerance", quality["workload_max_deviation"]),
         "seats_missing": list(alignment.info.get("seats_missing", [])),
         "splits": list(alignment.info.get("splits", [])),
+        "far_exceptions": far_exception_rows(world, alignment), "far_exception_hours": FAR_EXCEPTION_HOURS,
         **{key: alignment.info[key] for key in SEARCH_KEYS if key in alignment.info},
         # optimise: the simulated search, each accepted step with the gain and lower bound it was accepted on
         **{key: alignment.info[key] for key in OPTIMISE_KEYS if key in alignment.info},
     }
     return report, alignment_rows(world, alignment)
+
+
+def far_exception_rows(world: World, alignment: Alignment) -> list[dict]:
+    """Per seat, the account-level exceptions far from its territory: rep_id, accounts, farthest_hours."""
+    far = far_exceptions(world, alignment, world.hours_per_km)
+    rep_ids = world.reps["rep_id"].astype(str).to_numpy()
+    return [{"rep_id": str(rep_ids[seat]), "accounts": int(len(group)),
+             "farthest_hours": round(float(group["hours"].max()), 2)}
+            for seat, group in far.groupby("seat", sort=True)]
 
 
 def alignment_rows(world: World, alignment: Alignment) -> pd.DataFrame:

@@ -194,6 +194,16 @@ def render_alignment(report: dict) -> str:
     for seat in report["seats_missing"]:
         console.print(f"  misses the tolerance: {seat['rep_id']} ({format_relative(seat['deviation'])})",
                       markup=False)
+    far = report.get("far_exceptions", [])
+    if far:  # account-level exceptions far from their territory: those territories are not one piece
+        reach = format_level("compactness_hours", report["far_exception_hours"])
+        console.print(f"{sum(s['accounts'] for s in far):,} account-level exceptions lie more than a day trip "
+                      f"({reach}) from their territory, in {len(far)} territories (not counted contiguous):",
+                      markup=False, soft_wrap=True)
+        for seat in far:
+            accounts = f"{seat['accounts']:,} account" + ("s" if seat["accounts"] != 1 else "")
+            console.print(f"  {seat['rep_id']}: {accounts}, the farthest "
+                          f"{format_level('compactness_hours', seat['farthest_hours'])} away", markup=False)
     if "moves_spent" in report and "steps" not in report:  # optimise: that was its start's balancing, not its own
         limits = [text for key, text in (("move_budget_hit", "the move budget ran out"),
                                          ("time_limit_hit", "the time limit was hit")) if report.get(key)]

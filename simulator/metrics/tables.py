@@ -60,7 +60,7 @@ def opportunities_frame(state: RunState) -> pd.DataFrame:
 
 
 def rep_days_frame(state: RunState, visits: pd.DataFrame) -> pd.DataFrame:
-    """Hours of every seat on every day, and whether the night was spent away.
+    """Hours of every seat on every day, whether the night was spent away, and fly-in round trips begun.
 
     Hours: admin (with onboarding), travel (legs, drives home or to and from a trip's lodging), selling (visits),
     remote (calls), idle.
@@ -81,7 +81,7 @@ def rep_days_frame(state: RunState, visits: pd.DataFrame) -> pd.DataFrame:
         "visits": count.ravel(), "selling_hours": selling.ravel(),
         "travel_hours": (legs + state.home_leg_hours).ravel(), "admin_hours": state.admin_hours.ravel(),
         "remote_hours": state.remote_hours.ravel(), "idle_hours": state.idle_hours.ravel(),
-        "nights_away": state.nights.ravel().astype(np.int64),
+        "nights_away": state.nights.ravel().astype(np.int64), "flights": state.flights.ravel().astype(np.int64),
     })
 
 
@@ -173,7 +173,7 @@ def _rep_quarters(state: RunState, rep_days: pd.DataFrame, opportunities: pd.Dat
     worked = rep_days.assign(rep_days=rep_days["kind"] == "rep", vacancy_days=rep_days["seat_state"] == "vacant")
     hour_columns = ["selling_hours", "travel_hours", "admin_hours", "remote_hours", "idle_hours"]
     worked.loc[~worked["rep_days"], hour_columns] = 0.0  # a covering manager's hours are not the rep's
-    summed = ["visits", *hour_columns, "nights_away", "rep_days", "vacancy_days"]
+    summed = ["visits", *hour_columns, "nights_away", "flights", "rep_days", "vacancy_days"]
     index = pd.MultiIndex.from_product([range(state.n_seats), range(state.quarters)], names=["seat", "quarter"])
     hours = worked.groupby(["seat", "quarter"])[summed].sum().reindex(index, fill_value=0)
     won = _won(opportunities)
@@ -201,9 +201,10 @@ def _rep_quarters(state: RunState, rep_days: pd.DataFrame, opportunities: pd.Dat
             "pipeline_created": created[:, quarter], "pipeline_won": revenue[:, quarter],
         }))
     frame = pd.concat(frames).sort_values(["seat", "quarter"], kind="stable", ignore_index=True)
-    counts = ["visits", "nights_away", "rep_days", "vacancy_days"]
+    counts = ["visits", "nights_away", "flights", "rep_days", "vacancy_days"]
     frame[counts] = frame[counts].astype(np.int64)
-    frame["trip_cost"] = frame["nights_away"] * state.scenario.behaviour.trips.night_cost
+    trips = state.scenario.behaviour.trips
+    frame["trip_cost"] = frame["nights_away"] * trips.night_cost + frame["flights"] * trips.flight_cost
     return frame
 
 

@@ -12,6 +12,10 @@ Parameters (the scenario's `params` of the policy, all optional):
 - time_limit: a wall-clock safety net in seconds (default 10 per 1,000 units, at least 30), for pathological inputs
   only; when it stops the search, `info["time_limit_hit"]` is true and the result may depend on the machine;
 - split: split units too big for one territory at account level (default true; balanced only);
+- split_within_hours: a split unit's accounts stay within this drive (default 1.25 h, a day trip's reach) of
+  another unit or the home of the seat that serves them: an account farther from the seat its piece went to goes
+  to the seat, among those holding part of the unit, whose other units or home are nearest
+  (`info["split_accounts_moved_near"]` counts them), so no piece lands far from its territory;
 - budget (min_disruption): the most potential share that may move (default 1.0);
 - disruption (min_disruption): "potential" (default) or "accounts": what moving costs.
 
@@ -28,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from simulator.alignment import Alignment, account_workload
+from simulator.alignment import Alignment, account_workload, hours_to_territory
 from simulator.partition.budget import default_move_budget, default_time_limit
 from simulator.partition.problem import Problem
 from simulator.partition.solve import Result, solve
@@ -42,6 +46,7 @@ KNOWN_PARAMS = set(MinDisruptionParams.model_fields)  # the schema's table of th
 SPLIT_TOLERANCES = 2.0  # a unit heavier than this many tolerances of the smallest target is cut into account groups
 COARSE_SHARE = 0.05  # of the moves left, for a coarse attempt with units of a large share of a territory
 FINER_SHARE = 0.5  # of the moves left, for a coarse attempt without them
+SPLIT_WITHIN_HOURS = 1.25  # default `split_within_hours`: a split unit's accounts stay within a day trip of a seat
 
 
 class PolicyError(ValueError):
@@ -114,6 +119,7 @@ class _Pieces:
                 weights.append(unit_weight)
         self.weights = np.array(weights)
         self.parent_array = np.array(self.parent, dtype=np.int64)
+        self.account_weights = free_weights
 
     def neighbours(self) -> list[np.ndarray]:
         """Pieces of adjacent units are adjacent; pieces of one unit are adjacent to each other."""
@@ -291,7 +297,7 @@ def balanced(world: World, seats: Sequence[int], params: dict[str, Any], rng: np
             break
     pieces, result = best
     return _alignment(world, seats, pieces, result, locked_accounts, targets, fixed, tolerance, "balanced",
-                      effort.info(result))
+                      effort.info(result), float(params.get("split_within_hours", SPLIT_WITHIN_HOURS)))
 
 
 def free_tolerance(tolerance: float, targets: np.ndarray, free_targets: np.ndarray) -> float:
@@ -302,7 +308,7 @@ def free_tolerance(tolerance: float, targets: np.ndarray, free_targets: np.ndarr
 
 def _alignment(world: World, seats: np.ndarray, pieces: _Pieces, result: Result, locked_accounts: dict[int, int],
                targets: np.ndarray, fixed: np.ndarray, tolerance: float, policy: str,
-               search: dict[str, Any]) -> Alignment:
+               search: dict[str, Any], reach_hours: float) -> Alignment:
     seat_of_piece = seats[result.assignment]
     unit_seat = np.zeros(world.n_units, dtype=np.int64)
     share: dict[int, dict[int, float]] = {}
@@ -311,22 +317,80 @@ def _alignment(world: World, seats: np.ndarray, pieces: _Pieces, result: Result,
         share[unit][int(seat_of_piece[piece])] += pieces.weights[piece] + 1e-12
     for unit, by_seat in share.items():
         unit_seat[unit] = max(by_seat, key=lambda s: (by_seat[s], -s))
+    solved = seats[result.assignment][_piece_of_accounts(world, pieces)]  # every account's seat by its piece
+    free = np.ones(world.n_accounts, dtype=bool)
+    free[list(locked_accounts)] = False
+    seat_of, moved_near = _keep_pieces_near(world, solved, free, unit_seat, reach_hours)
+    # a split unit goes to the seat with most of it; its other accounts are exceptions
+    weights = pieces.account_weights
+    for unit in np.unique(world.account_unit[free & (seat_of != unit_seat[world.account_unit])]).tolist():
+        mine = np.flatnonzero(free & (world.account_unit == unit))
+        by_seat = np.bincount(seat_of[mine], weights=weights[mine] + 1e-12, minlength=world.n_reps)
+        unit_seat[unit] = int(np.argmax(by_seat))
     overrides = dict(locked_accounts)
-    splits = []
-    for piece, group in enumerate(pieces.accounts):
-        if group is not None and seat_of_piece[piece] != unit_seat[pieces.parent[piece]]:
-            overrides.update({int(a): int(seat_of_piece[piece]) for a in group})
-    for unit, by_seat in share.items():
-        if len(by_seat) > 1:
-            splits.append({"unit_id": str(world.units["unit_id"].iat[unit]),
-                           "rep_ids": [str(world.reps["rep_id"].iat[s]) for s in sorted(by_seat)]})
-    deviation = (result.loads + fixed) / np.maximum(targets, 1e-12) - 1.0
+    away = np.flatnonzero(free & (seat_of != unit_seat[world.account_unit]))
+    overrides.update({int(a): int(seat_of[a]) for a in away})
+    position = np.full(world.n_reps, -1, dtype=np.int64)
+    position[seats] = np.arange(len(seats))
+    loads = np.array(result.loads, dtype=float)
+    changed = np.flatnonzero(free & (seat_of != solved))
+    np.subtract.at(loads, position[solved[changed]], weights[changed])
+    np.add.at(loads, position[seat_of[changed]], weights[changed])
+    splits = [{"unit_id": str(world.units["unit_id"].iat[unit]),
+               "rep_ids": [str(world.reps["rep_id"].iat[s]) for s in sorted({int(unit_seat[unit]),
+                                                                             *seat_of[away[world.account_unit[away]
+                                                                                           == unit]].tolist()})]}
+              for unit in sorted(set(world.account_unit[away].tolist()))]
+    deviation = (loads + fixed) / np.maximum(targets, 1e-12) - 1.0
     info = {
         **balance_info(world, seats, deviation, tolerance),
-        "contiguous_seats": int(result.contiguous.sum()), "splits": splits, "seconds": round(result.seconds, 3),
+        "contiguous_seats": int(result.contiguous.sum()), "splits": splits, "split_accounts_moved_near": moved_near,
+        "seconds": round(result.seconds, 3),
         "moves": result.moves, "exact_search": result.exact, **search,
     }
     return Alignment(unit_seat, world.n_reps, overrides, policy=policy, info=info)
+
+
+def _piece_of_accounts(world: World, pieces: _Pieces) -> np.ndarray:
+    """The piece of every account (a locked account: its unit's piece, never read)."""
+    piece_of = np.zeros(world.n_accounts, dtype=np.int64)
+    first_piece: dict[int, int] = {}
+    for piece, (unit, group) in enumerate(zip(pieces.parent, pieces.accounts, strict=True)):
+        first_piece.setdefault(unit, piece)
+        if group is not None:
+            piece_of[group] = piece
+    whole = np.array([first_piece[u] for u in range(world.n_units)], dtype=np.int64)
+    in_whole = np.ones(world.n_accounts, dtype=bool)
+    for group in pieces.accounts:
+        if group is not None:
+            in_whole[group] = False
+    piece_of[in_whole] = whole[world.account_unit[in_whole]]
+    return piece_of
+
+
+def _keep_pieces_near(world: World, seat_of: np.ndarray, free: np.ndarray, unit_seat: np.ndarray,
+                      reach_hours: float) -> tuple[np.ndarray, int]:
+    """Accounts of split units far from the rest of their seat's territory go to the nearest seat holding a piece.
+
+    Far: more than `reach_hours` from the seat's other units and home (`hours_to_territory`); the seat chosen is,
+    among those holding part of the unit, the one whose other units or home are nearest. Returns the new seats
+    and how many accounts moved.
+    """
+    seat_of = seat_of.copy()
+    split = np.flatnonzero(np.bincount(world.account_unit[free & (seat_of != unit_seat[world.account_unit])],
+                                       minlength=world.n_units))
+    moved = 0
+    for unit in split.tolist():
+        mine = np.flatnonzero(free & (world.account_unit == unit))
+        holders = np.unique(seat_of[mine])
+        hours = np.stack([hours_to_territory(world, unit_seat, mine, np.full(len(mine), s), world.hours_per_km)
+                          for s in holders])
+        own = hours[np.searchsorted(holders, seat_of[mine]), np.arange(len(mine))]
+        nearest = holders[np.argmin(hours, axis=0)]
+        far = own > reach_hours
+        moved += int((far & (nearest != seat_of[mine])).sum())
+        seat_of[mine[far]] = nearest[far]
+    return seat_of, moved
 
 
 def balance_info(world: World, seats: np.ndarray, deviation: np.ndarray, tolerance: float) -> dict[str, Any]:
@@ -386,7 +450,7 @@ def min_disruption(world: World, seats: Sequence[int], params: dict[str, Any],
             break
     pieces, result, moved = best
     alignment = _alignment(world, seats, pieces, result, locked_accounts, targets, fixed, tolerance, "min_disruption",
-                           effort.info(result))
+                           effort.info(result), float(params.get("split_within_hours", SPLIT_WITHIN_HOURS)))
     return Alignment(alignment.unit_seat, alignment.n_seats, alignment.overrides, "min_disruption",
                      {**alignment.info, "moved_cost": moved, "moved_share": moved / max(float(cost_of.sum()), 1e-12),
                       "budget_share": float(params.get("budget", 1.0))})

@@ -64,7 +64,7 @@ class Pipeline(Strict):
 
 
 class Trips(Strict):
-    """Overnight trips to accounts beyond a day trip."""
+    """Overnight trips to accounts beyond a day trip: driven, or flown to beyond `fly_in_beyond_hours`."""
 
     enabled: bool = Field(True, description="Reps cover remote accounts with overnight trips (false: day trips).")
     overnight_beyond_hours: float = Field(
@@ -73,6 +73,17 @@ class Trips(Strict):
     radius_hours: float = Field(1.0, gt=0, le=24, description="Drive from the trip's lodging within which it visits.")
     night_cost: float = Field(178.0, ge=0, le=1e6, description="Cost of a night away ($: lodging + meals; GSA FY2025 "
                                                       "standard CONUS per diem, $110 + $68).")
+    fly_in_beyond_hours: float = Field(
+        6.0, gt=0, le=48, description="One-way drive from home beyond which the rep flies to a trip instead of "
+                                      "driving (6 h: a longer drive no longer fits in a day's field time, about "
+                                      "5.8 h at the default workday and admin share).")
+    flight_hours: float = Field(
+        4.0, gt=0, le=24, description="Door-to-door hours of one flight, each way: to the airport, two hours "
+                                      "there before departure (the airlines' and TSA's advice for domestic "
+                                      "flights), about an hour in the air, and the rental car at the far end.")
+    flight_cost: float = Field(
+        414.0, ge=0, le=1e6, description="Cost of a fly-in trip's round-trip flight ($: BTS average domestic "
+                                         "itinerary fare from Chicago O'Hare, Q1 2025, $414).")
 
 
 class RemoteTouches(Strict):
@@ -103,6 +114,10 @@ class Behaviour(Strict):
     potential_weight: float = Field(0.5, ge=0, le=1e6, description="Planning weight of potential (rank in territory).")
     opportunity_weight: float = Field(5.0, ge=0, le=1e6,
                                       description="Planning weight of an open opportunity needing a touch.")
+    max_visits_over_required: float = Field(
+        2.0, ge=1, le=100, description="Most visits an account gets in a quarter, as a multiple of its required "
+                                       "visits (rounded up): a rep tops a light day up with accounts not yet due, "
+                                       "but does not call on the same customer every day.")
     max_detour_hours: float = Field(
         1.0, gt=0, le=24, description="A day's stops lie within this drive of its most urgent account (its anchor).")
     ramp: list[tuple[float, float]] = Field(

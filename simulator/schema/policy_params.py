@@ -34,6 +34,10 @@ class BalancedParams(CommonParams):
     move_budget: Int | None = Field(None, ge=0, le=10**9, description="Most search moves.")
     time_limit: float | None = Field(None, gt=0, le=86_400, description="Wall-clock safety net (seconds).")
     split: bool = Field(True, description="Split units too big for one territory at account level.")
+    split_within_hours: float = Field(
+        1.25, gt=0, le=48, description="A split unit's accounts go only to a seat with a unit or its home within "
+                                       "this drive of them (a day trip's reach); the rest stay with the unit's "
+                                       "seat.")
 
     def model_post_init(self, context: Any) -> None:
         """Check the measure mix and the target factors."""
