@@ -7,7 +7,6 @@ quarter, one replication, serial; a second run lists its policies in another ord
 import base64
 import colorsys
 import json
-import math
 import os
 import re
 import shutil
@@ -131,30 +130,30 @@ def test_an_old_run_folder_without_names_labels_reps_readably(runs, tmp_path):
 
 def test_the_coverage_chart_carries_the_per_account_cap(runs, tmp_path):
     manifest = json.loads((runs[0] / "manifest.json").read_text())
-    cap = manifest["resolved_scenario"]["behaviour"].get("max_visits_over_required")
-    folder = runs[0]
-    if cap is None:  # a scenario without the setting: the chart says so, and the run folder can still show one
-        ((traces, layout),) = [f for f in _figures(_section((runs[0] / "report.html").read_text(), "coverage"))]
-        assert any("sets no per-account cap" in a["text"] for a in layout["annotations"])
-        folder, cap = tmp_path / "capped", 2
-        shutil.copytree(runs[0], folder)
-        manifest["resolved_scenario"]["behaviour"]["max_visits_over_required"] = cap
-        (folder / "manifest.json").write_text(json.dumps(manifest))
-        build_report(folder)
-    ((traces, layout),) = _figures(_section((folder / "report.html").read_text(), "coverage"))
+    cap = manifest["resolved_scenario"]["behaviour"]["max_visits_over_required"]
+    quarters = manifest["resolved_scenario"]["calendar"]["quarters"]
+    ((traces, layout),) = _figures(_section((runs[0] / "report.html").read_text(), "coverage"))
+    edges = sorted({1.0, 1.5, 2.0, 3.0, 5.0, float(cap)})
     line = [s for s in layout["shapes"] if s.get("xref") == "x2"]
-    assert len(line) == 1 and line[0]["x0"] == line[0]["x1"] == math.floor(cap) + 0.5
+    assert len(line) == 1 and line[0]["x0"] == line[0]["x1"] == edges.index(float(cap)) + 0.5
     label = [a["text"] for a in layout["annotations"] if a["text"].startswith("cap: ")]
-    assert label and f"cap: {cap:g} visits a quarter over the requirement" in label[0]
-    accounts = pd.read_parquet(folder / "accounts.parquet")
+    assert label and f"cap: {cap:g}x the required visits a quarter" in label[0]
+    accounts = pd.read_parquet(runs[0] / "accounts.parquet")
     for policy in ("as_is", "balanced"):
-        mine = accounts[accounts["policy"] == policy]
-        beyond = int(((mine["visits"] >= mine["required_visits"])
-                      & ((mine["visits"] - mine["required_visits"]) // 1 > cap)).sum())
-        assert f"{policy} {beyond:,}" in label[0]  # one quarter: visits a quarter are the run's visits
+        mine = accounts[(accounts["policy"] == policy) & (accounts["required_visits"] > 0)]
+        allowed = quarters * np.ceil(cap * mine["required_visits"] / quarters - 1e-9)
+        beyond = int((mine["visits"] > allowed).sum())
+        assert beyond == 0  # the engine keeps the cap
+        assert f"{policy} {beyond:,}" in label[0]
         bars = [t for t in traces if t["type"] == "bar" and t.get("name") == policy][0]
-        assert sum(y for x, y in zip(_values(bars["x"]), _values(bars["y"]), strict=True) if x > cap) \
-            == pytest.approx(beyond)
+        assert sum(_values(bars["y"])) == pytest.approx(len(mine))  # every account with a requirement is a bar
+    folder = tmp_path / "uncapped"  # an older run folder, without the setting: the chart says so
+    shutil.copytree(runs[0], folder)
+    del manifest["resolved_scenario"]["behaviour"]["max_visits_over_required"]
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    build_report(folder)
+    ((_, layout),) = _figures(_section((folder / "report.html").read_text(), "coverage"))
+    assert any("sets no per-account cap" in a["text"] for a in layout["annotations"])
 
 
 def _colours_by_policy(page: str) -> dict[str, set[str]]:

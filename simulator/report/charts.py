@@ -124,29 +124,34 @@ def attainment(rep_quarters: pd.DataFrame, policies: list[str], colours: dict[st
 
 def coverage(summary: pd.DataFrame, accounts: pd.DataFrame, policies: list[str], colours: dict[str, str],
              quarters: int, cap: float | None) -> go.Figure:
-    """Coverage gap per policy, and accounts by their visits a quarter beyond their requirement, with the cap.
+    """Coverage gap per policy, and accounts by their visits as a multiple of their requirement, with the cap.
 
-    `cap`: the scenario's per-account cap, in visits a quarter over the account's required visits
-    (`behaviour.max_visits_over_required`; None when the run's scenario has none). Accounts right of its line
-    were visited beyond need and beyond the cap. The visits are each account's over the horizon, per quarter.
+    `cap`: the scenario's per-account cap (`behaviour.max_visits_over_required`: at most this multiple of an
+    account's required visits in a quarter, rounded up; None when the run's scenario has none). The bars group
+    accounts by visits over required visits across the horizon; "beyond the cap" counts accounts whose visits over
+    the horizon exceed the quarters times their rounded-up cap, so at least one quarter went past it.
     """
     figure = make_subplots(rows=1, cols=2, column_widths=[0.35, 0.65], subplot_titles=(
-        "coverage gap (potential-weighted)", "accounts by visits a quarter over their requirement"))
+        "coverage gap (potential-weighted)", "accounts by visits as a multiple of their required visits"))
     rows = summary[(summary["sweep_point"] == 0) & (summary["metric"] == "coverage_gap")]
     figure.add_trace(go.Bar(x=[shown(p) for p in policies], y=[rows.loc[rows["policy"] == p, "value"].mean()
                                                               for p in policies],
                             marker_color=[colours[p] for p in policies], showlegend=False), row=1, col=1)
-    top = int(np.floor(cap)) + 3 if cap is not None else 5  # the last bar holds this many and more
-    mine = accounts[accounts["sweep_point"] == 0]
-    excess = (mine["visits"] - mine["required_visits"]) / max(quarters, 1)
-    bins = np.where(mine["visits"] < mine["required_visits"], -1, np.clip(np.floor(excess), 0, top)).astype(int)
-    labels = ["below need", "met (+0)", *[f"+{k}" for k in range(1, top)], f"+{top} or more"]
+    edges = sorted({1.0, 1.5, 2.0, 3.0, 5.0} | ({float(cap)} if cap is not None else set()))
+    mine = accounts[(accounts["sweep_point"] == 0) & (accounts["required_visits"] > 0)]
+    ratio = (mine["visits"] / mine["required_visits"]).to_numpy(dtype=float)
+    bins = np.searchsorted(edges, ratio, side="right")  # 0: below need; k: edges[k-1] to edges[k]; last: beyond
+    labels = ["below need", *[f"{low:g}x to {high:g}x" for low, high in zip(edges, edges[1:], strict=False)],
+              f"{edges[-1]:g}x or more"]
+    if cap is not None:
+        per_quarter = mine["required_visits"].to_numpy(dtype=float) / max(quarters, 1)
+        over = mine["visits"].to_numpy(dtype=float) > max(quarters, 1) * np.ceil(cap * per_quarter - 1e-9)
     heights, beyond_cap = [], []
     for policy in policies:
         picked = (mine["policy"] == policy).to_numpy()
         replications = max(int(mine.loc[picked, "replication"].nunique()), 1)
-        counts = pd.Series(bins[picked]).value_counts().reindex(range(-1, top + 1), fill_value=0) / replications
-        beyond = float(counts[counts.index > cap].sum()) if cap is not None else None
+        counts = pd.Series(bins[picked]).value_counts().reindex(range(len(labels)), fill_value=0) / replications
+        beyond = float(over[picked].sum()) / replications if cap is not None else None
         heights += counts[counts > 0].tolist()
         if beyond is not None:
             beyond_cap.append(f"{shown(policy)} {beyond:,.0f}")
@@ -155,8 +160,8 @@ def coverage(summary: pd.DataFrame, accounts: pd.DataFrame, policies: list[str],
             customdata=labels, hovertemplate=f"{shown(policy)}: %{{y:,.1f}} accounts, %{{customdata}}<extra>"
             + (f"{beyond:,.1f} beyond the cap" if beyond is not None else "no cap") + "</extra>"), row=1, col=2)
     if cap is not None:
-        figure.add_vline(x=float(np.floor(cap)) + 0.5, line_dash="dash", line_color="#444", row=1, col=2,
-                         annotation_text=f"cap: {cap:g} visits a quarter over the requirement<br>accounts "
+        figure.add_vline(x=edges.index(float(cap)) + 0.5, line_dash="dash", line_color="#444", row=1, col=2,
+                         annotation_text=f"cap: {cap:g}x the required visits a quarter<br>accounts "
                                          f"beyond it: {', '.join(beyond_cap)}",
                          annotation_position="top right")
     else:
@@ -166,7 +171,7 @@ def coverage(summary: pd.DataFrame, accounts: pd.DataFrame, policies: list[str],
     low, high = (min(heights), max(heights)) if heights else (1.0, 10.0)  # a log axis: one account stays visible
     figure.update_yaxes(type="log", range=[np.log10(low) - 0.15, np.log10(high) + 0.15], dtick=1,
                         title_text="accounts (per replication, log scale)", row=1, col=2)
-    figure.update_xaxes(tickvals=list(range(-1, top + 1)), ticktext=labels, row=1, col=2)
+    figure.update_xaxes(tickvals=list(range(len(labels))), ticktext=labels, row=1, col=2)
     figure.update_layout(height=420, barmode="group", legend=dict(orientation="h", y=-0.15))
     return figure
 
