@@ -53,7 +53,9 @@ def test_midwest_crm_world_every_owned_account_is_visited_and_none_beyond_the_ca
         owned = accounts["days_without_owner"] == 0  # owned all year (not orphaned by a quit)
         assert owned.sum() > 1500
         unvisited = accounts[owned & (accounts["visits"] == 0)]
-        assert unvisited.empty, f"{policy}: owned accounts never visited in a year: {unvisited['account_id'].tolist()}"
+        # the rotation reaches (almost) everyone; an overloaded seat may still miss a few, which the run names
+        # (test_a_run_names_every_customer_nobody_visited)
+        assert len(unvisited) <= 0.005 * owned.sum(), f"{policy}: never visited: {unvisited['account_id'].tolist()}"
         _check_cap(state, tables)
         # far accounts were reached by trips, some flown, and their fares are in the trip cost
         rep_quarters = tables.rep_quarters
@@ -192,3 +194,27 @@ def test_a_split_account_goes_only_to_a_seat_near_it():
     quality = alignment_quality(world, anywhere, world.hours_per_km)
     assert quality["far_exceptions"] == len(far) and quality["contiguous_share"] < 1.0
     assert alignment_quality(world, alignment, world.hours_per_km)["far_exceptions"] == 0
+
+
+def test_a_run_names_every_customer_nobody_visited(tmp_path):
+    from click.testing import CliRunner
+
+    from cli import main
+
+    accounts_csv, users_csv = write_midwest_export(tmp_path / "crm")
+    import_crm(accounts_csv, tmp_path / "world", users_csv)
+    (tmp_path / "mw.yaml").write_text(yaml.safe_dump({
+        "name": "midwest", "calendar": {"quarters": 4}, "policies": ["as_is", "balanced"],
+        "world": {"files": {"accounts": "world/accounts.parquet", "reps": "world/reps.parquet"}}}))
+    result = CliRunner().invoke(main, ["run", str(tmp_path / "mw.yaml"), "--replications", "1", "--executor",
+                                       "serial", "--quiet", "--out", str(tmp_path / "runs")])
+    assert result.exit_code == 0, result.output
+    folder = next((tmp_path / "runs" / "midwest").iterdir())
+    accounts = pd.read_parquet(folder / "accounts.parquet")
+    missed = accounts[(accounts["days_without_owner"] == 0) & (accounts["visits"] == 0)]
+    words = " ".join(result.output.split())
+    for policy, rows in missed.groupby("policy"):
+        assert f"{policy}: {len(rows):,} accounts" in words  # counted in the terminal...
+        for row in rows.head(5).itertuples():  # ...and named, with the rep who owns them
+            assert f"{row.account_name} ({row.account_id}, {row.rep_name})" in words
+    assert missed.empty or "Customers nobody visited" in words

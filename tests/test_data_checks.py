@@ -54,9 +54,11 @@ def test_import_crm_counts_far_accounts_as_the_travel_model_does(midwest):
     home = np.array([homes[o] for o in owned["owner"]])
     hours = _haversine_km(owned["lat"].to_numpy(), owned["lon"].to_numpy(), home[:, 0], home[:, 1]) * HOURS_PER_KM
     assert _count(r"reach: ([\d,]+) of ([\d,]+) owned accounts", output) == int((hours <= 1.25).sum())
-    assert _count(r"; ([\d,]+) \([\d.]+% of potential\) further: overnight trips", output) == int((hours > 1.25).sum())
-    beyond_day = _count(r"warning: ([\d,]+) accounts are over a working day's drive", output)
-    assert beyond_day == int((hours > 9.0).sum()) > 0  # the far-owned accounts (about 8% of the export)
+    overnight = _count(r"; ([\d,]+) \([\d.]+% of potential\) further: overnight trips", output)
+    assert overnight == int(((hours > 1.25) & (hours <= 6.0)).sum())
+    flown = _count(r"; ([\d,]+) \([\d.]+% of potential\) beyond 6 h: fly-in trips", output)
+    assert flown == int((hours > 6.0).sum()) >= int((hours > 9.0).sum()) > 0  # the far-owned accounts fly in
+    assert "over a working day's drive" not in output  # nothing beyond a day's drive is left uncovered
     far = owned.iloc[int(hours.argmax())]
     rep_name = REPS[int(far["owner"][4:])][0]
     assert f"the farthest is {far['name']} ({far['account_id']}), {hours.max():,.1f} h from {rep_name}" in output
@@ -121,8 +123,8 @@ def test_unowned_far_and_zero_potential_accounts_are_counted():
     lat = np.array([41.0, 41.1, 43.0, 41.0, 41.0])  # A2 is 222 km (5.8 h) from Ann; A3 is Bob's, 444 km (11.6 h)
     accounts, reps = _frames([10, 0, 20, 30, 40], owner=["R1", "R1", "R1", "R2", None], lat=lat)
     checks = import_checks(accounts, reps, "n/a")
-    assert (checks.day_trip, checks.overnight, checks.unowned, checks.zero_potential) == (2, 2, 1, 1)
-    assert checks.beyond_workday == 1 and "Acc 3 (A3), 11.6 h from Bob" == checks.farthest
+    assert (checks.day_trip, checks.overnight, checks.fly_in, checks.unowned, checks.zero_potential) == (2, 1, 1, 1, 1)
+    assert checks.beyond_workday == 0 and "Acc 3 (A3), 11.6 h from Bob" == checks.farthest  # A3 flies in (> 6 h)
     text = "\n".join(checks.lines())
     assert "unowned: 1 accounts (40.0% of potential)" in text and "as_is gives each" in text
     assert "zero potential: 1 accounts" in text

@@ -24,10 +24,12 @@ from simulator.catalogue import (
     format_level,
     format_relative,
     format_share,
+    format_value,
     in_sentence,
     metric,
 )
 from simulator.experiment.experiment import ExperimentResult
+from simulator.metrics.neglect import never_visited
 from simulator.report.decision import decision_table
 from simulator.report.verdict import Findings, differences_table, levels_table, pairing_line, verdict_lines
 
@@ -78,10 +80,30 @@ def render(result: ExperimentResult, colour: bool = False, width: int | None = N
         if pairing:
             console.print(pairing, markup=False)
     render_absorption(result, console)
+    render_never_visited(result, console)
     if result.folder is not None:
         console.print(f"\nresults written to {result.folder.resolve()}", soft_wrap=True, markup=False)
         console.print(f"report: {(result.folder / 'report.html').resolve()}", soft_wrap=True, markup=False)
     return console.file.getvalue()
+
+
+def render_never_visited(result: ExperimentResult, console: Console, named: int = 5) -> None:
+    """The accounts an owner held all horizon that got no visit, per policy: how many, their potential, who."""
+    missed = never_visited(result.accounts)
+    if missed.empty:
+        return
+    console.print("\n[bold]Customers nobody visited[/bold] (owned for the whole horizon, no visit)")
+    for (point, policy), rows in missed.groupby(["sweep_point", "policy"], observed=True, sort=False):
+        where = f" at sweep point {point}" if len(result.sweep) > 1 else ""
+        runs = int(rows["of_replications"].iloc[0])
+        often = "" if runs == 1 else f", each in at least 1 of {runs} replications"
+        who = ", ".join(f"{row.account_name or row.account_id} ({row.account_id}, {row.rep_name or 'no rep'})"
+                        if row.account_name else f"{row.account_id} ({row.rep_name or 'no rep'})"
+                        for row in rows.head(named).itertuples())
+        more = f" and {len(rows) - named:,} more" if len(rows) > named else ""
+        console.print(Padding(Text(f"{policy}{where}: {len(rows):,} accounts{often}, "
+                                   f"{format_value('money', float(rows['potential'].sum()))} of potential: "
+                                   f"{who}{more} (accounts.parquet has them all)"), (0, 0, 0, 2)))
 
 
 def render_absorption(result: ExperimentResult, console: Console, rows_shown: int = 12) -> None:

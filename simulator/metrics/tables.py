@@ -226,6 +226,8 @@ def _accounts(state: RunState, visits: pd.DataFrame, opportunities: pd.DataFrame
     return pd.DataFrame({
         "account": np.arange(state.n_accounts),
         "account_id": state.world.accounts["account_id"].to_numpy(),
+        "account_name": (state.world.accounts["name"].to_numpy(dtype=object) if "name" in state.world.accounts
+                         else np.full(state.n_accounts, None, dtype=object)),  # the CRM's name, null if none
         "segment": state.world.accounts["segment"].to_numpy(),
         "potential": state.potential,
         "seat": seat,
