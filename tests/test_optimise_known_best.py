@@ -39,11 +39,14 @@ def _paired(a, b):
     return difference.mean(), difference.std(ddof=1) / np.sqrt(len(difference))
 
 
-# Two reps, twelve units, two quarters: few enough feasible plans (8 and 14) to simulate them all, and in both the
-# balanced start is clearly not the best. A local search can stop in a local optimum: in the world of seed 4 (20
+# Two reps, twelve units, two quarters: few enough feasible plans (8 and 12) to simulate them all, and in both the
+# balanced start is clearly not the best (the seeds are the first two, from 7 on, where that precondition holds
+# under the current model: with issue 25's trips and visit cap, seed 8's start is within 1.4 standard errors of its
+# best, so the world of seed 11 replaced it; seeds 9 and 10 have too few plans).
+# A local search can stop in a local optimum: in the world of seed 4 (20
 # plans) it stops two steps up, at a plan 3 standard errors short of the best, none of whose neighbours up to four
 # moves away is better on its replications.
-@pytest.mark.parametrize("world_seed", [7, 8])
+@pytest.mark.parametrize("world_seed", [7, 11])
 def test_optimise_finds_the_known_best_plan_or_one_not_distinguishable_from_it(world_seed):
     scenario = small_scenario(**{"calendar.days_per_quarter": 30, "calendar.quarters": 2, "world.synthetic.reps": 2,
                                  "world.synthetic.accounts": 200, "world.synthetic.units": 12,

@@ -100,8 +100,7 @@ def plan(day, field_hours, bases, remote_limits, working, behaviour, territories
     trip from it fits; none at its visit cap or seen yesterday with no deal waiting (`may_visit`). Due accounts and
     those with deals needing a touch come first, around the anchor: the neglected account (NEGLECTED) longest without
     a visit, if any (so an overloaded rep still sees every customer in turn), else the most urgent one,
-    within `max_detour_hours` of it (a due account farther off waits for a day near it), neglected ones around the
-    anchor before the other urgent ones; the day
+    within `max_detour_hours` of it (a due account farther off waits for a day near it); the day
     holds about field time / (visit + expected drive per stop) stops, plus one (stops that do not fit are skipped
     on the road). One call plans every seat: the arrays are taken out of the named tuples once a day, not once a
     seat (each array handed to a function costs a reference count per call).
@@ -175,8 +174,6 @@ def plan(day, field_hours, bases, remote_limits, working, behaviour, territories
             if urgent[i]:
                 detour = position_hours(travel, xyz, first, hours_per_km, anchor, reachable[i] + 1)
                 cost[i] = DETOUR_PENALTY * detour - score[i] if detour <= behaviour.max_detour else np.inf
-                if waited[i] > -np.inf:  # neglected: before the other urgent ones around the anchor
-                    cost[i] -= URGENT_BONUS
                 if detour <= behaviour.max_detour:
                     close_urgent += 1
         for i in range(n_reachable):

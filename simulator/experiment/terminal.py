@@ -30,6 +30,7 @@ from simulator.catalogue import (
 )
 from simulator.experiment.experiment import ExperimentResult
 from simulator.metrics.neglect import never_visited
+from simulator.report.absorption import absorption_cells
 from simulator.report.decision import decision_table
 from simulator.report.verdict import Findings, differences_table, levels_table, pairing_line, verdict_lines
 
@@ -117,7 +118,6 @@ def render_absorption(result: ExperimentResult, console: Console, rows_shown: in
     if table is None or table.empty:
         return
     days = result.scenario.calendar.days_per_quarter
-    covers = {"orphaned": "orphaned", "manager": "its manager"}  # no rep absorbed them
     some_runs = False
     console.print("\n[bold]Who absorbed the accounts of reps who left[/bold] (vacancy cover, per policy)")
     for point in result.sweep:
@@ -139,19 +139,8 @@ def render_absorption(result: ExperimentResult, console: Console, rows_shown: in
                                 no_wrap=header not in ("Rep who left", "Absorbed by", "Home"))
             previous = None
             for row in shown.itertuples(index=False):
-                first = row.departed_rep_id != previous
-                quarter, offset = divmod(int(round(row.day)), days)
-                after = row.workload_after_share
-                grid.add_row(escape(str(row.departed_rep_name)) if first else "",
-                             f"Q{quarter + 1} day {offset + 1}" if first else "",
-                             *([f"{row.replications_with} of {row.replications}"] if runs else []),
-                             escape(str(row.rep_name)) if row.cover == "rep" else covers[row.cover],
-                             *([escape(str(row.home_city)) if isinstance(row.home_city, str) else ""] if cities
-                               else []),
-                             format_level("accounts_changed_vacancy_cover", row.accounts),
-                             format_level("revenue", row.potential),
-                             format_level("workload_mean_hours", row.workload_hours),
-                             format_share(after) if after is not None and math.isfinite(after) else "")
+                cells = absorption_cells(row, days, row.departed_rep_id != previous)
+                grid.add_row(*(escape(cells[header]) for header in headers))
                 previous = row.departed_rep_id
             console.print(grid)
             if len(mine) > rows_shown:

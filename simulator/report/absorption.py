@@ -14,9 +14,30 @@ import math
 
 import pandas as pd
 
-from simulator.catalogue import format_level, format_share
+from simulator.catalogue import format_level, format_share, format_value
 
 COVERS = {"orphaned": "orphaned (nobody)", "manager": "its manager (accounts stay with the seat)"}
+
+
+def absorption_cells(row, days_per_quarter: int, first: bool) -> dict[str, str]:
+    """One row of the table as text, by column (the terminal and the report show the same cells).
+
+    `row`: a row of absorption.parquet (a named tuple); `first`: the first row of its departed rep (who and when
+    are shown once). Names are the user's text, not escaped here.
+    """
+    quarter, offset = divmod(int(round(row.day)), days_per_quarter)
+    after = row.workload_after_share
+    return {
+        "Rep who left": str(row.departed_rep_name) if first else "",
+        "When": f"Q{quarter + 1} day {offset + 1}" if first else "",
+        "Runs": f"{row.replications_with} of {row.replications}",
+        "Absorbed by": str(row.rep_name) if row.cover == "rep" else COVERS.get(row.cover, str(row.cover)),
+        "Home": str(row.home_city) if isinstance(row.home_city, str) else "",
+        "Accounts": format_level("accounts_changed_vacancy_cover", row.accounts),
+        "Potential": format_value("money", row.potential),
+        "Workload": format_value("hours", row.workload_hours),
+        "After": format_share(after) if after is not None and math.isfinite(after) else "",
+    }
 HEADERS = ("Rep who left", "When", "Runs", "Absorbed by", "Home", "Accounts", "Potential",
            "Workload taken on (hours per quarter)", "Workload after (share of capacity)")
 
@@ -35,22 +56,9 @@ def absorption_section(table: pd.DataFrame | None, manifest: dict) -> str:
         rows = first_point[first_point["policy"] == policy]
         body, previous = [], None
         for row in rows.itertuples(index=False):
-            first = row.departed_rep_id != previous
+            cells = absorption_cells(row, days, row.departed_rep_id != previous)
             previous = row.departed_rep_id
-            quarter, offset = divmod(int(round(row.day)), days)
-            after = row.workload_after_share
-            cells = [
-                str(row.departed_rep_name) if first else "",
-                f"Q{quarter + 1} day {offset + 1}" if first else "",
-                f"{row.replications_with} of {row.replications}",
-                str(row.rep_name) if row.cover == "rep" else COVERS.get(row.cover, str(row.cover)),
-                str(row.home_city) if isinstance(row.home_city, str) else "",
-                format_level("accounts_changed_vacancy_cover", row.accounts),
-                format_level("revenue", row.potential),
-                format_level("workload_mean_hours", row.workload_hours),
-                format_share(after) if after is not None and math.isfinite(after) else "",
-            ]
-            body.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+            body.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells.values()) + "</tr>")
         head = "".join(f"<th>{html.escape(h)}</th>" for h in HEADERS)
         caption = f"{policy} (vacancy policy {vacancy.get(policy, 'n/a')})"
         parts.append(f"<table class='absorption'><caption>{html.escape(caption)}</caption><tr>{head}</tr>"
