@@ -3,6 +3,8 @@ trips if it is far; none is visited beyond the cap; split accounts stay near the
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -38,12 +40,18 @@ def _check_cap(state, tables) -> None:
     assert len(over) == 0, f"accounts over the visit cap (account, quarter): {over[:5].tolist()}"
 
 
-def test_midwest_crm_world_every_owned_account_is_visited_and_none_beyond_the_cap(tmp_path):
+def _midwest_scenario(tmp_path) -> Path:
+    """The Midwest CRM export imported into tmp_path/world, and a 4-quarter as_is/balanced scenario over it."""
     accounts_csv, users_csv = write_midwest_export(tmp_path / "crm")
     import_crm(accounts_csv, tmp_path / "world", users_csv)
     (tmp_path / "mw.yaml").write_text(yaml.safe_dump({
         "name": "midwest", "calendar": {"quarters": 4}, "policies": ["as_is", "balanced"],
         "world": {"files": {"accounts": "world/accounts.parquet", "reps": "world/reps.parquet"}}}))
+    return tmp_path / "mw.yaml"
+
+
+def test_midwest_crm_world_every_owned_account_is_visited_and_none_beyond_the_cap(tmp_path):
+    _midwest_scenario(tmp_path)
     scenario = load_scenario(tmp_path / "mw.yaml")
     prepared = prepare(scenario)
     for policy in ("as_is", "balanced"):
@@ -201,11 +209,7 @@ def test_a_run_names_every_customer_nobody_visited(tmp_path):
 
     from cli import main
 
-    accounts_csv, users_csv = write_midwest_export(tmp_path / "crm")
-    import_crm(accounts_csv, tmp_path / "world", users_csv)
-    (tmp_path / "mw.yaml").write_text(yaml.safe_dump({
-        "name": "midwest", "calendar": {"quarters": 4}, "policies": ["as_is", "balanced"],
-        "world": {"files": {"accounts": "world/accounts.parquet", "reps": "world/reps.parquet"}}}))
+    _midwest_scenario(tmp_path)
     result = CliRunner().invoke(main, ["run", str(tmp_path / "mw.yaml"), "--replications", "1", "--executor",
                                        "serial", "--quiet", "--out", str(tmp_path / "runs")])
     assert result.exit_code == 0, result.output
