@@ -113,6 +113,7 @@ h1 {{ font-size: 1.6rem; }} h2 {{ font-size: 1.2rem; margin-top: 2.5rem; border-
 table {{ border-collapse: collapse; font-size: 0.9rem; margin: 0.8rem 0; }}
 th, td {{ padding: 0.25rem 0.7rem; text-align: right; }} caption {{ text-align: left; color: #555; }}
 tr:nth-child(even) {{ background: #f6f6f6; }} th:first-child {{ text-align: left; }}
+table.decision td {{ text-align: left; }}
 .verdict p {{ font-size: 1.05rem; line-height: 1.45; }} .note {{ color: #555; }}
 td.better {{ color: {better}; font-weight: 600; }} td.worse {{ color: {worse}; font-weight: 600; }}
 td.unclear {{ color: {unclear}; }}

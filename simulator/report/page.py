@@ -37,9 +37,10 @@ def verdict_section(findings: Findings, manifest: dict) -> str:
     if rounds.get("precision_target") is not None:
         reached = rounds.get("half_width_reached")
         lines += (f"<p class='note'>Replicated {manifest['replications']} times "
-                  + ("until every " if rounds.get("precision_met") else "(the maximum) trying to get every ")
-                  + f"{in_sentence(html.escape(catalogue_metric(rounds['primary']).label))} difference to within "
-                  f"±{html.escape(format_relative(rounds['precision_target']).lstrip('+'))} of "
+                  + ("until every " if rounds.get("precision_met") else "(the maximum) trying to know every ")
+                  + f"{in_sentence(html.escape(catalogue_metric(rounds['primary']).label))} difference "
+                  + ("was known within " if rounds.get("precision_met") else "within ")
+                  + f"±{html.escape(format_relative(rounds['precision_target']).lstrip('+'))} of "
                   f"{html.escape(findings.baseline)}: ±"
                   f"{html.escape(format_relative(reached).lstrip('+') if reached is not None else 'n/a')} reached.</p>")
     policies = [p for p in findings.policies if p != findings.baseline]
