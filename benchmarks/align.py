@@ -126,7 +126,7 @@ def main() -> None:
     if not args.quick:
         world = geography_world("us_zips", 200, 40_000)
         alignment, seconds = run_balanced(world, {"measure": "workload"})
-        from simulator.policies.balanced import account_measure
+        from simulator.policies.pieces import account_measure
 
         loads = np.bincount(alignment.account_seats(world), weights=account_measure(world, "workload"),
                             minlength=world.n_reps)
@@ -134,7 +134,7 @@ def main() -> None:
     world = geography_world("us_counties", 100, 10_000)
     seats = world.initial_seats()
     as_is = get_policy("as_is")(world, seats, {}, None).account_seats(world)
-    from simulator.policies.balanced import account_measure
+    from simulator.policies.pieces import account_measure
 
     workload = account_measure(world, "workload")
     as_is_loads = np.bincount(as_is, weights=workload, minlength=world.n_reps)

@@ -32,11 +32,13 @@ from typing import Any
 
 import numpy as np
 
-from simulator.alignment import Alignment, account_workload, hours_to_territory
+from simulator.alignment import Alignment
 from simulator.partition.budget import default_move_budget, default_time_limit
 from simulator.partition.problem import Problem
 from simulator.partition.solve import Result, solve
 from simulator.policies.basic import as_is
+from simulator.policies.pieces import Pieces, PolicyError, accounts_by_unit, measure_weights, spread_to_accounts
+from simulator.policies.plan import balance_info, plan_alignment
 from simulator.policies.registry import register
 from simulator.schema.policy_params import MinDisruptionParams
 from simulator.world.geography import great_circle_km
@@ -47,119 +49,8 @@ SPLIT_TOLERANCES = 2.0  # a unit heavier than this many tolerances of the smalle
 COARSE_SHARE = 0.05  # of the moves left, for a coarse attempt with units of a large share of a territory
 FINER_SHARE = 0.5  # of the moves left, for a coarse attempt without them
 SPLIT_WITHIN_HOURS = 1.25  # default `split_within_hours`: a split unit's accounts stay within a day trip of a seat
-
-
-class PolicyError(ValueError):
-    """Parameters a policy cannot use (unknown measure, rep or unit)."""
-
-
-def account_measure(world: World, name: str) -> np.ndarray | None:
-    """Per-account values of an account measure (None if `name` is a unit column)."""
-    if name == "accounts":
-        return np.ones(world.n_accounts)
-    if name == "potential":
-        return world.account_potential.copy()
-    if name == "workload":
-        return account_workload(world, world.hours_per_km)
-    return None
-
-
-
-def measure_weights(world: World, measure: Any) -> tuple[np.ndarray, np.ndarray | None]:
-    """(unit weights, account weights or None) for a measure name or a weighted mix."""
-    if isinstance(measure, dict):
-        unit_total = np.zeros(world.n_units)
-        account_total = np.zeros(world.n_accounts)
-        for name, share in measure.items():
-            units, accounts = measure_weights(world, name)
-            scale = float(share) / max(units.sum(), 1e-12)
-            unit_total += units * scale
-            account_total += (accounts if accounts is not None else spread_to_accounts(world, units)) * scale
-        return unit_total, account_total
-    accounts = account_measure(world, measure)
-    if accounts is not None:
-        return np.bincount(world.account_unit, weights=accounts, minlength=world.n_units), accounts
-    if measure in world.units.columns and np.issubdtype(world.units[measure].dtype, np.number):
-        units = world.units[measure].to_numpy(dtype=float)
-        return units, None
-    raise PolicyError(f"unknown measure {measure!r}; expected workload, potential, accounts, a numeric unit column "
-                      f"({', '.join(c for c in world.units.columns if c not in ('unit_id', 'lat', 'lon'))}) "
-                      "or a mix")
-
-
-def spread_to_accounts(world: World, unit_values: np.ndarray) -> np.ndarray:
-    """A unit measure shared equally among the unit's accounts."""
-    counts = np.bincount(world.account_unit, minlength=world.n_units)
-    return unit_values[world.account_unit] / np.maximum(counts[world.account_unit], 1)
-
-
-class _Pieces:
-    """Units, with the too-heavy ones cut into groups of accounts (pieces) that partition like units."""
-
-    def __init__(self, world: World, unit_weights: np.ndarray, account_weights: np.ndarray | None,
-                 locked_accounts: dict[int, int], limit: float | None):
-        self.world = world
-        self.parent: list[int] = []
-        self.accounts: list[np.ndarray | None] = []
-        weights = []
-        members = _accounts_by_unit(world)
-        free_weights = account_weights if account_weights is not None else spread_to_accounts(world, unit_weights)
-        for unit in range(world.n_units):
-            mine = np.array([a for a in members[unit] if a not in locked_accounts], dtype=np.int64)
-            unit_weight = float(free_weights[mine].sum()) if account_weights is not None or len(mine) else float(
-                unit_weights[unit])
-            if limit is not None and unit_weight > limit and len(mine) > 1:
-                for group in _cut(world, mine, free_weights[mine], int(np.ceil(unit_weight / limit))):
-                    self.parent.append(unit)
-                    self.accounts.append(group)
-                    weights.append(float(free_weights[group].sum()))
-            else:
-                self.parent.append(unit)
-                self.accounts.append(None)
-                weights.append(unit_weight)
-        self.weights = np.array(weights)
-        self.parent_array = np.array(self.parent, dtype=np.int64)
-        self.account_weights = free_weights
-
-    def neighbours(self) -> list[np.ndarray]:
-        """Pieces of adjacent units are adjacent; pieces of one unit are adjacent to each other."""
-        children: dict[int, list[int]] = {}
-        for piece, unit in enumerate(self.parent):
-            children.setdefault(unit, []).append(piece)
-        out = []
-        for piece, unit in enumerate(self.parent):
-            near = [c for n in self.world.adjacency.neighbors(unit) for c in children.get(n, ())]
-            near += [c for c in children[unit] if c != piece]
-            out.append(np.array(sorted(set(near)), dtype=np.int64))
-        return out
-
-    def centroids(self) -> tuple[np.ndarray, np.ndarray]:
-        """Latitude and longitude of each piece (a unit's centroid, or its accounts' mean)."""
-        lat = self.world.units["lat"].to_numpy()[self.parent_array].astype(float)
-        lon = self.world.units["lon"].to_numpy()[self.parent_array].astype(float)
-        for piece, group in enumerate(self.accounts):
-            if group is not None:
-                lat[piece] = self.world.accounts["lat"].to_numpy()[group].mean()
-                lon[piece] = self.world.accounts["lon"].to_numpy()[group].mean()
-        return lat, lon
-
-
-def _accounts_by_unit(world: World) -> list[list[int]]:
-    members: list[list[int]] = [[] for _ in range(world.n_units)]
-    for account, unit in enumerate(world.account_unit.tolist()):
-        members[unit].append(account)
-    return members
-
-
-def _cut(world: World, accounts: np.ndarray, weights: np.ndarray, parts: int) -> list[np.ndarray]:
-    """Cut a unit's accounts into `parts` groups of similar weight, west to east (or south to north)."""
-    lat = world.accounts["lat"].to_numpy()[accounts]
-    lon = world.accounts["lon"].to_numpy()[accounts]
-    key = lon if np.ptp(lon) * np.cos(np.radians(lat.mean())) >= np.ptp(lat) else lat
-    order = np.argsort(key, kind="stable")
-    cumulative = np.cumsum(weights[order])
-    bounds = np.searchsorted(cumulative, cumulative[-1] * np.arange(1, parts) / parts)
-    return [g for g in np.split(accounts[order], bounds) if len(g)]
+__all__ = ["PolicyError", "balance_info", "balanced", "free_tolerance", "measure_weights", "min_disruption",
+           "resolve_constraints", "spread_to_accounts"]  # the pieces and the plan assembly live beside it
 
 
 def resolve_constraints(world: World, seats: np.ndarray,
@@ -278,7 +169,7 @@ def balanced(world: World, seats: Sequence[int], params: dict[str, Any], rng: np
         if params.get("split", True) else [None]
     best = None
     for limit in limits:
-        pieces = _Pieces(world, unit_weights, account_weights, locked_accounts, limit)
+        pieces = Pieces(world, unit_weights, account_weights, locked_accounts, limit)
         lat, lon = pieces.centroids()
         seat_position = {int(s): i for i, s in enumerate(seats)}
         locked = {p: seat_position[locked_units[u]] for p, u in enumerate(pieces.parent) if u in locked_units}
@@ -296,111 +187,14 @@ def balanced(world: World, seats: Sequence[int], params: dict[str, Any], rng: np
         if result.max_deviation <= problem.tolerance or effort.stopped:
             break
     pieces, result = best
-    return _alignment(world, seats, pieces, result, locked_accounts, targets, fixed, tolerance, "balanced",
-                      effort.info(result), float(params.get("split_within_hours", SPLIT_WITHIN_HOURS)))
+    return plan_alignment(world, seats, pieces, result, locked_accounts, targets, fixed, tolerance, "balanced",
+                          effort.info(result), float(params.get("split_within_hours", SPLIT_WITHIN_HOURS)))
 
 
 def free_tolerance(tolerance: float, targets: np.ndarray, free_targets: np.ndarray) -> float:
     """The tolerance on the movable part that keeps every whole seat within `tolerance` of its target."""
     ratio = np.divide(targets, free_targets, out=np.ones_like(targets), where=free_targets > 0)
     return float(tolerance * ratio.min())
-
-
-def _alignment(world: World, seats: np.ndarray, pieces: _Pieces, result: Result, locked_accounts: dict[int, int],
-               targets: np.ndarray, fixed: np.ndarray, tolerance: float, policy: str,
-               search: dict[str, Any], reach_hours: float) -> Alignment:
-    seat_of_piece = seats[result.assignment]
-    unit_seat = np.zeros(world.n_units, dtype=np.int64)
-    share: dict[int, dict[int, float]] = {}
-    for piece, unit in enumerate(pieces.parent):
-        share.setdefault(unit, {}).setdefault(int(seat_of_piece[piece]), 0.0)
-        share[unit][int(seat_of_piece[piece])] += pieces.weights[piece] + 1e-12
-    for unit, by_seat in share.items():
-        unit_seat[unit] = max(by_seat, key=lambda s: (by_seat[s], -s))
-    solved = seats[result.assignment][_piece_of_accounts(world, pieces)]  # every account's seat by its piece
-    free = np.ones(world.n_accounts, dtype=bool)
-    free[list(locked_accounts)] = False
-    seat_of, moved_near = _keep_pieces_near(world, solved, free, unit_seat, reach_hours)
-    # a split unit goes to the seat with most of it; its other accounts are exceptions
-    weights = pieces.account_weights
-    for unit in np.unique(world.account_unit[free & (seat_of != unit_seat[world.account_unit])]).tolist():
-        mine = np.flatnonzero(free & (world.account_unit == unit))
-        by_seat = np.bincount(seat_of[mine], weights=weights[mine] + 1e-12, minlength=world.n_reps)
-        unit_seat[unit] = int(np.argmax(by_seat))
-    overrides = dict(locked_accounts)
-    away = np.flatnonzero(free & (seat_of != unit_seat[world.account_unit]))
-    overrides.update({int(a): int(seat_of[a]) for a in away})
-    position = np.full(world.n_reps, -1, dtype=np.int64)
-    position[seats] = np.arange(len(seats))
-    loads = np.array(result.loads, dtype=float)
-    changed = np.flatnonzero(free & (seat_of != solved))
-    np.subtract.at(loads, position[solved[changed]], weights[changed])
-    np.add.at(loads, position[seat_of[changed]], weights[changed])
-    splits = [{"unit_id": str(world.units["unit_id"].iat[unit]),
-               "rep_ids": [str(world.reps["rep_id"].iat[s]) for s in sorted({int(unit_seat[unit]),
-                                                                             *seat_of[away[world.account_unit[away]
-                                                                                           == unit]].tolist()})]}
-              for unit in sorted(set(world.account_unit[away].tolist()))]
-    deviation = (loads + fixed) / np.maximum(targets, 1e-12) - 1.0
-    info = {
-        **balance_info(world, seats, deviation, tolerance),
-        "contiguous_seats": int(result.contiguous.sum()), "splits": splits, "split_accounts_moved_near": moved_near,
-        "seconds": round(result.seconds, 3),
-        "moves": result.moves, "exact_search": result.exact, **search,
-    }
-    return Alignment(unit_seat, world.n_reps, overrides, policy=policy, info=info)
-
-
-def _piece_of_accounts(world: World, pieces: _Pieces) -> np.ndarray:
-    """The piece of every account (a locked account: its unit's piece, never read)."""
-    piece_of = np.zeros(world.n_accounts, dtype=np.int64)
-    first_piece: dict[int, int] = {}
-    for piece, (unit, group) in enumerate(zip(pieces.parent, pieces.accounts, strict=True)):
-        first_piece.setdefault(unit, piece)
-        if group is not None:
-            piece_of[group] = piece
-    whole = np.array([first_piece[u] for u in range(world.n_units)], dtype=np.int64)
-    in_whole = np.ones(world.n_accounts, dtype=bool)
-    for group in pieces.accounts:
-        if group is not None:
-            in_whole[group] = False
-    piece_of[in_whole] = whole[world.account_unit[in_whole]]
-    return piece_of
-
-
-def _keep_pieces_near(world: World, seat_of: np.ndarray, free: np.ndarray, unit_seat: np.ndarray,
-                      reach_hours: float) -> tuple[np.ndarray, int]:
-    """Accounts of split units far from the rest of their seat's territory go to the nearest seat holding a piece.
-
-    Far: more than `reach_hours` from the seat's other units and home (`hours_to_territory`); the seat chosen is,
-    among those holding part of the unit, the one whose other units or home are nearest. Returns the new seats
-    and how many accounts moved.
-    """
-    seat_of = seat_of.copy()
-    split = np.flatnonzero(np.bincount(world.account_unit[free & (seat_of != unit_seat[world.account_unit])],
-                                       minlength=world.n_units))
-    moved = 0
-    for unit in split.tolist():
-        mine = np.flatnonzero(free & (world.account_unit == unit))
-        holders = np.unique(seat_of[mine])
-        hours = np.stack([hours_to_territory(world, unit_seat, mine, np.full(len(mine), s), world.hours_per_km)
-                          for s in holders])
-        own = hours[np.searchsorted(holders, seat_of[mine]), np.arange(len(mine))]
-        nearest = holders[np.argmin(hours, axis=0)]
-        far = own > reach_hours
-        moved += int((far & (nearest != seat_of[mine])).sum())
-        seat_of[mine[far]] = nearest[far]
-    return seat_of, moved
-
-
-def balance_info(world: World, seats: np.ndarray, deviation: np.ndarray, tolerance: float) -> dict[str, Any]:
-    """How a plan's seats deviate from their targets, as the balanced policies report it (`deviation` per seat)."""
-    rep_ids = world.reps["rep_id"].astype(str).to_numpy()[seats]
-    missing = [{"rep_id": str(rep), "deviation": round(float(d), 4)}
-               for rep, d in zip(rep_ids, deviation, strict=True) if abs(d) > tolerance + 1e-12]
-    return {"tolerance": tolerance, "within_tolerance": not missing, "seats_missing": missing,
-            "achievable_tolerance": round(float(np.abs(deviation).max()), 4),
-            "max_deviation": float(np.abs(deviation).max())}
 
 
 @register("min_disruption")
@@ -425,11 +219,11 @@ def min_disruption(world: World, seats: Sequence[int], params: dict[str, Any],
         world.n_accounts)
     budget = float(params.get("budget", 1.0)) * float(cost_of.sum())
     effort = _Effort(world, params)
-    members = _accounts_by_unit(world)
+    members = accounts_by_unit(world)
     smallest = float(free_targets.min())
     best = None
     for limit in [(1 + tolerance) * smallest, SPLIT_TOLERANCES * tolerance * smallest, tolerance * smallest]:
-        pieces = _Pieces(world, unit_weights, account_weights, locked_accounts, limit)
+        pieces = Pieces(world, unit_weights, account_weights, locked_accounts, limit)
         lat, lon = pieces.centroids()
         locked = {p: position[locked_units[u]] for p, u in enumerate(pieces.parent) if u in locked_units}
         _, km = home_anchors(lat, lon, world, seats, set())
@@ -449,8 +243,9 @@ def min_disruption(world: World, seats: Sequence[int], params: dict[str, Any],
         if result.max_deviation <= problem.tolerance or effort.stopped:
             break
     pieces, result, moved = best
-    alignment = _alignment(world, seats, pieces, result, locked_accounts, targets, fixed, tolerance, "min_disruption",
-                           effort.info(result), float(params.get("split_within_hours", SPLIT_WITHIN_HOURS)))
+    alignment = plan_alignment(world, seats, pieces, result, locked_accounts, targets, fixed, tolerance,
+                               "min_disruption", effort.info(result),
+                               float(params.get("split_within_hours", SPLIT_WITHIN_HOURS)))
     return Alignment(alignment.unit_seat, alignment.n_seats, alignment.overrides, "min_disruption",
                      {**alignment.info, "moved_cost": moved, "moved_share": moved / max(float(cost_of.sum()), 1e-12),
                       "budget_share": float(params.get("budget", 1.0))})
