@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from cli import main
 from simulator.scenario import Scenario
 from simulator.schema.limits import MAX_POTENTIAL
+from tests.test_scenario_hostile import three_account_world
 
 SMALL = {"name": "h", "world": {"synthetic": {"seed": 3, "reps": 3, "accounts": 60, "metros": 2,
                                               "region": {"width_km": 100, "height_km": 80}}},
@@ -61,17 +62,8 @@ def test_booleans_stay_fine_where_a_boolean_is_expected_and_numbers_where_number
         scenario.with_overrides(**{"behaviour.admin_share": True})  # overrides and sweeps are checked the same way
 
 
-def _world(tmp_path, potential: str) -> None:
-    (tmp_path / "reps.csv").write_text("rep_id,home_lat,home_lon\nR1,41,-88\nR2,41.2,-88.2\n")
-    (tmp_path / "accounts.csv").write_text(f"account_id,lat,lon,potential,segment,owner\nA1,41,-88,{potential},A,R1\n"
-                                           f"A2,41.1,-88.1,{potential},B,R1\nA3,41.2,-88.2,{potential},C,R2\n")
-    data = {**SMALL, "world": {"files": {"accounts": "accounts.csv", "reps": "reps.csv"}},
-            "policies": ["as_is", "nearest"]}
-    (tmp_path / "s.yaml").write_text(yaml.safe_dump(data))
-
-
 def test_potential_above_the_maximum_is_exit_2_naming_every_row(tmp_path):
-    _world(tmp_path, "1e308")
+    three_account_world(tmp_path, "1e308")
     for command in (["validate"], ["run", "--executor", "serial", "--out", str(tmp_path / "out")]):
         result = CliRunner().invoke(main, [command[0], str(tmp_path / "s.yaml"), *command[1:]])
         assert result.exit_code == 2, result.output
@@ -82,7 +74,7 @@ def test_potential_above_the_maximum_is_exit_2_naming_every_row(tmp_path):
 
 
 def test_potential_at_the_maximum_everywhere_runs_to_a_report(tmp_path):
-    _world(tmp_path, f"{MAX_POTENTIAL:.0f}")
+    three_account_world(tmp_path, f"{MAX_POTENTIAL:.0f}")
     result = CliRunner().invoke(main, ["run", str(tmp_path / "s.yaml"), "--executor", "serial", "--out",
                                        str(tmp_path / "out")])
     assert result.exit_code == 0, result.output

@@ -211,14 +211,19 @@ def test_tiny_worlds_have_no_inf_and_only_documented_nulls(accounts, reps):
     _assert_clean(Scenario.model_validate(data))
 
 
-@pytest.mark.parametrize("potential", ["0", "1e-300"])
-def test_zero_or_tiny_potential_world_has_no_inf(tmp_path, potential):
+def three_account_world(tmp_path, potential: str) -> None:
+    """Two reps, three accounts of the same potential, as world files with scenario s.yaml in `tmp_path`."""
     (tmp_path / "reps.csv").write_text("rep_id,home_lat,home_lon\nR1,41,-88\nR2,41.2,-88.2\n")
     (tmp_path / "accounts.csv").write_text(f"account_id,lat,lon,potential,segment,owner\nA1,41,-88,{potential},A,R1\n"
                                            f"A2,41.1,-88.1,{potential},B,R1\nA3,41.2,-88.2,{potential},C,R2\n")
     data = {**SMALL, "world": {"files": {"accounts": "accounts.csv", "reps": "reps.csv"}},
             "policies": ["as_is", "nearest"]}
     (tmp_path / "s.yaml").write_text(yaml.safe_dump(data))
+
+
+@pytest.mark.parametrize("potential", ["0", "1e-300"])
+def test_zero_or_tiny_potential_world_has_no_inf(tmp_path, potential):
+    three_account_world(tmp_path, potential)
     _assert_clean(load_scenario(tmp_path / "s.yaml"))
 
 
