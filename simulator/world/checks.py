@@ -15,9 +15,8 @@ from the imported tables) report:
   10% (the Midwest export) about three quarters.
 - **Reach**: how far each owned account is from its owner's home (one way, by the scenario's travel model) and how
   it will be covered: day trips within `behaviour.trips.overnight_beyond_hours`, overnight trips beyond, fly-in trips
-  beyond `behaviour.trips.fly_in_beyond_hours` (when the scenario has that field and sets it). A warning when trips
-  are disabled but accounts lie beyond a day trip, or when accounts lie more than a working day's drive away and
-  nothing flies in.
+  beyond `behaviour.trips.fly_in_beyond_hours`. A warning when trips are disabled but accounts lie beyond a day
+  trip, or when accounts lie more than a working day's drive away and still short of the fly-in distance (driven).
 - **Unowned accounts**, their potential, and what `as_is` does with them.
 - **Accounts with no potential**: those whose potential was assumed (column `potential_assumed`, e.g. by
   `import-crm --default-potential`) and those with zero potential.
@@ -218,9 +217,9 @@ def _checks(labels: np.ndarray, potential: np.ndarray, owner: np.ndarray, hours:
     top = order[0] if len(order) else None
     top_label = "" if top is None else f"{labels[top]}" + (
         f", owned by {rep_labels[owner[top]]}" if owner[top] >= 0 else ", unowned")
-    fly_in_hours = getattr(trips, "fly_in_beyond_hours", None)
+    fly_in_hours = trips.fly_in_beyond_hours
     owned = owner >= 0
-    fly_in = owned & (hours > fly_in_hours) if fly_in_hours is not None and trips.enabled else np.zeros_like(owned)
+    fly_in = owned & (hours > fly_in_hours) if trips.enabled else np.zeros_like(owned)
     overnight = owned & (hours > trips.overnight_beyond_hours) & ~fly_in
     beyond_workday = owned & (hours > workday_hours) & ~fly_in
     far = int(np.nanargmax(np.where(owned, hours, -1.0))) if owned.any() else None
@@ -244,9 +243,8 @@ def _checks(labels: np.ndarray, potential: np.ndarray, owner: np.ndarray, hours:
                         f"({trips.overnight_beyond_hours:g} h one way) but trips are disabled: day trips only")
         advice.append("set behaviour.trips.enabled: true to cover them with overnight trips")
     if beyond_workday.any() and trips.enabled:
-        flies = "nothing flies in" if fly_in_hours is None else f"under the fly-in {fly_in_hours:g} h"
         warnings.append(f"{int(beyond_workday.sum()):,} accounts are over a working day's drive "
-                        f"({workday_hours:g} h) one way from their rep, {flies}")
+                        f"({workday_hours:g} h) one way from their rep, under the fly-in {fly_in_hours:g} h")
         advice.append("an overnight trip to one spends days on the road; give such accounts to a nearer rep, or "
                       "fly in (behaviour.trips.fly_in_beyond_hours)")
     return DataChecks(
